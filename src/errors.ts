@@ -1,0 +1,51 @@
+// Every failure a user can cause or fix is a CairnError: a stable code they can search for,
+// one paragraph saying what went wrong and naming the input at fault, and what to do about it.
+// The CLI maps CairnError to exit code 1; anything else is a bug in cairn.
+
+export const ErrorCode = {
+  // definitions
+  DEFINITION_NOT_FOUND: "CAIRN_E001",
+  DEFINITION_FAILED: "CAIRN_E002",
+  DEFINITION_INVALID: "CAIRN_E003",
+  EXPORT_NOT_FOUND: "CAIRN_E004",
+  // debian sources and archives
+  NO_SOURCES: "CAIRN_E101",
+  BAD_SOURCES: "CAIRN_E102",
+  BAD_SIGNATURE: "CAIRN_E103",
+  RELEASE_EXPIRED: "CAIRN_E104",
+  BAD_CHECKSUM: "CAIRN_E105",
+  UNREACHABLE: "CAIRN_E106",
+  INDEX_MISSING: "CAIRN_E107",
+  BAD_DEB: "CAIRN_E108",
+  KEY_NOT_FOUND: "CAIRN_E109",
+  // resolution
+  NO_SUCH_PACKAGE: "CAIRN_E201",
+  UNSATISFIABLE: "CAIRN_E202",
+  CONFLICT: "CAIRN_E203",
+  // lockfile
+  LOCK_DRIFT: "CAIRN_E301",
+  LOCK_INVALID: "CAIRN_E302",
+  OFFLINE_MISSING: "CAIRN_E303",
+  // filesystem assembly
+  FILE_CONFLICT: "CAIRN_E401",
+  LOCAL_FILE_MISSING: "CAIRN_E402",
+  // output
+  OUTPUT_FAILED: "CAIRN_E501",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class CairnError extends Error {
+  readonly code: ErrorCode;
+  /** What the user can do about it; printed after the message. */
+  readonly hint?: string;
+  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CairnError";
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+export function isCairnError(e: unknown): e is CairnError {
+  return e instanceof Error && (e as CairnError).name === "CairnError" && typeof (e as CairnError).code === "string";
+}

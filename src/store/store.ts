@@ -1,0 +1,181 @@
+// The content-addressed cache. Layout under the cache directory:
+//   blobs/sha256/<hex>          any blob by its sha256 (debs, indexes, layer blobs)
+//   trees/<key>/                a directory made once from its inputs (unpacked packages)
+//   entries/<kind>/<key>.json   "hash of every input -> result" records
+//   tmp/                        staging for atomic writes
+// Every write goes to tmp/ and is renamed into place, so a reader never sees half a file and two
+// builds sharing the cache can both write the same thing: the last rename wins with equal bytes.
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
+import { CairnError, ErrorCode } from "../errors.js";
+
+export type Sha256Hex = string;
+
+export function sha256Hex(data: Uint8Array | string): Sha256Hex {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** A key for an entry: the sha256 of a canonical JSON of every input. */
+export function inputKey(inputs: unknown): Sha256Hex {
+  return sha256Hex(canonicalJson(inputs));
+}
+
+/** JSON with object keys sorted, so equal values always give equal bytes. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === "object" && !(v instanceof Uint8Array)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = sortKeys(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+export class Store {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  blobPath(hex: Sha256Hex): string {
+    return path.join(this.root, "blobs", "sha256", hex);
+  }
+
+  async hasBlob(hex: Sha256Hex): Promise<boolean> {
+    return exists(this.blobPath(hex));
+  }
+
+  async readBlob(hex: Sha256Hex): Promise<Buffer> {
+    return fs.readFile(this.blobPath(hex));
+  }
+
+  /** Store bytes; when `expected` is given the bytes must hash to it. Returns the sha256. */
+  async writeBlob(data: Uint8Array, expected?: Sha256Hex, what?: string): Promise<Sha256Hex> {
+    const hex = sha256Hex(data);
+    if (expected && hex !== expected) throw checksumError(what ?? "a blob", expected, hex);
+    if (await this.hasBlob(hex)) return hex;
+    const tmp = await this.tempPath();
+    await fs.writeFile(tmp, data);
+    await this.commit(tmp, this.blobPath(hex));
+    return hex;
+  }
+
+  /** Stream into the store, hashing on the way; verified against `expected` before it lands. */
+  async writeBlobStream(input: Readable | AsyncIterable<Uint8Array>, expected?: Sha256Hex, what?: string): Promise<{ hex: Sha256Hex; size: number }> {
+    const tmp = await this.tempPath();
+    const hash = createHash("sha256");
+    let size = 0;
+    try {
+      await pipeline(
+        input,
+        async function* (source: AsyncIterable<Uint8Array>) {
+          for await (const chunk of source) {
+            hash.update(chunk);
+            size += chunk.length;
+            yield chunk;
+          }
+        },
+        createWriteStream(tmp),
+      );
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw e;
+    }
+    const hex = hash.digest("hex");
+    if (expected && hex !== expected) {
+      await fs.rm(tmp, { force: true });
+      throw checksumError(what ?? "a download", expected, hex);
+    }
+    await this.commit(tmp, this.blobPath(hex));
+    return { hex, size };
+  }
+
+  openBlob(hex: Sha256Hex): Readable {
+    return createReadStream(this.blobPath(hex));
+  }
+
+  /** Directory made once per key; `make` fills a fresh staging dir, which is then renamed in. */
+  async tree(key: string, make: (dir: string) => Promise<void>): Promise<string> {
+    const final = path.join(this.root, "trees", key);
+    if (await exists(final)) return final;
+    const tmp = await this.tempPath();
+    await fs.mkdir(tmp, { recursive: true });
+    try {
+      await make(tmp);
+      await fs.mkdir(path.dirname(final), { recursive: true });
+      await fs.rename(tmp, final);
+    } catch (e) {
+      // Another build may have put the same tree in place first: theirs is as good as ours.
+      const code = (e as NodeJS.ErrnoException).code;
+      await fs.rm(tmp, { recursive: true, force: true });
+      if ((code === "ENOTEMPTY" || code === "EEXIST") && (await exists(final))) return final;
+      throw e;
+    }
+    return final;
+  }
+
+  treePath(key: string): string {
+    return path.join(this.root, "trees", key);
+  }
+
+  async getEntry<T>(kind: string, key: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(this.entryPath(kind, key), "utf8")) as T;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      // A damaged record is a cache miss, not a failure.
+      if (e instanceof SyntaxError) return undefined;
+      throw e;
+    }
+  }
+
+  async putEntry(kind: string, key: string, value: unknown): Promise<void> {
+    const tmp = await this.tempPath();
+    await fs.writeFile(tmp, JSON.stringify(value));
+    await this.commit(tmp, this.entryPath(kind, key));
+  }
+
+  private entryPath(kind: string, key: string): string {
+    return path.join(this.root, "entries", kind, `${key}.json`);
+  }
+
+  /** A unique path under tmp/ (not created). */
+  async tempPath(): Promise<string> {
+    const dir = path.join(this.root, "tmp");
+    await fs.mkdir(dir, { recursive: true });
+    return path.join(dir, `${process.pid}-${randomBytes(6).toString("hex")}`);
+  }
+
+  private async commit(tmp: string, final: string): Promise<void> {
+    await fs.mkdir(path.dirname(final), { recursive: true });
+    await fs.rename(tmp, final);
+  }
+}
+
+function checksumError(what: string, expected: string, actual: string): CairnError {
+  return new CairnError(
+    ErrorCode.BAD_CHECKSUM,
+    `Checksum mismatch for ${what}: expected sha256 ${expected}, got ${actual}. Nothing was stored.`,
+    "The mirror served different bytes than its signed index promises. Retry later or use another mirror; if the lock is stale, run `cairn lock` again.",
+  );
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
