@@ -18,6 +18,8 @@ export const ErrorCode = {
   INDEX_MISSING: "CAIRN_E107",
   BAD_DEB: "CAIRN_E108",
   KEY_NOT_FOUND: "CAIRN_E109",
+  /** A deb822 paragraph or a relation field that cannot be parsed. */
+  BAD_CONTROL: "CAIRN_E110",
   // resolution
   NO_SUCH_PACKAGE: "CAIRN_E201",
   UNSATISFIABLE: "CAIRN_E202",

@@ -1,0 +1,76 @@
+// The commands as plain async functions (tests call them without argv). They read the
+// environment — clock, SOURCE_DATE_EPOCH, cwd — here, at the edge, and hand values inward.
+import * as path from "node:path";
+import { httpFetcher } from "../debian/http.js";
+import { readLock, withImage, writeLock } from "../debian/lockfile.js";
+import { CairnError, ErrorCode } from "../errors.js";
+import { archiveSink, writeArchive } from "../output/archive.js";
+import { build, lockPathFor } from "../pipeline/build.js";
+import type { BuildContext } from "../pipeline/context.js";
+import { resolveImage } from "../pipeline/resolve.js";
+import { Store } from "../store/store.js";
+import { loadDefinition, pickImage } from "./definition.js";
+import type { GlobalOptions } from "./main.js";
+import { stderrReporter } from "./reporter.js";
+
+export function makeContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): BuildContext {
+  return {
+    store: new Store(g.cacheDir),
+    fetcher: httpFetcher(),
+    now: new Date(),
+    epoch: sourceDateEpoch(env["SOURCE_DATE_EPOCH"]),
+    offline: g.offline,
+    aptDir: env["CAIRN_APT_DIR"] ?? "/etc/apt",
+    reporter: stderrReporter({ quiet: g.quiet }),
+  };
+}
+
+function sourceDateEpoch(v: string | undefined): number {
+  if (v === undefined || v === "") return 0;
+  if (!/^\d+$/.test(v)) throw new CairnError(ErrorCode.DEFINITION_INVALID, `SOURCE_DATE_EPOCH must be a number of seconds, got "${v}".`, "Unset it, or set it to e.g. the last commit's time: `git log -1 --format=%ct`.");
+  return Number(v);
+}
+
+export interface BuildCommandOptions {
+  file: string;
+  attr?: string;
+  out: string;
+  stream: boolean;
+  frozen: boolean;
+  global: GlobalOptions;
+}
+
+/** Build; returns the manifest digest (also printed as stdout's last line). */
+export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.global)): Promise<string> {
+  const def = await loadDefinition(o.file);
+  const { name, spec } = pickImage(def, o.attr);
+  ctx.reporter.info(`cairn: building ${name} (${spec.name}:${spec.tag}) from ${path.relative(process.cwd(), def.file) || def.file}`);
+  const { image } = await build(spec, { exportName: name, definitionFile: def.file, frozen: o.frozen }, ctx);
+  if (o.stream) {
+    await writeArchive(image, process.stdout, { mtime: ctx.epoch });
+  } else {
+    await archiveSink(o.out, { mtime: ctx.epoch }).write(image);
+    ctx.reporter.info(`cairn: wrote ${o.out} (${image.layers.length} layers, ${(image.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)} MB compressed)`);
+    process.stdout.write(`${image.manifestDigest}\n`);
+  }
+  return image.manifestDigest;
+}
+
+export interface LockCommandOptions {
+  file: string;
+  attr?: string;
+  global: GlobalOptions;
+}
+
+export async function lockCommand(o: LockCommandOptions, ctx = makeContext(o.global)): Promise<void> {
+  const def = await loadDefinition(o.file);
+  const names = o.attr ? [pickImage(def, o.attr).name] : [...def.images.keys()];
+  const lockPath = lockPathFor(def.file);
+  let lock = await readLock(lockPath);
+  for (const name of names) {
+    const resolved = await resolveImage(def.images.get(name)!, name, lock, ctx, { update: true, lockPath });
+    lock = withImage(lock, name, resolved.image, resolved.packages);
+  }
+  const written = await writeLock(lockPath, lock);
+  ctx.reporter.info(written ? `cairn: wrote ${lockPath}` : `cairn: ${lockPath} is up to date`);
+}

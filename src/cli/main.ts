@@ -1,0 +1,67 @@
+// The command line: one file wiring commands to plain async functions, and one place that turns
+// errors into messages and exit codes (0 ok, 1 build failed, 2 usage).
+import { Command, CommanderError, Option } from "commander";
+import * as os from "node:os";
+import * as path from "node:path";
+import { isCairnError } from "../errors.js";
+import { buildCommand, lockCommand } from "./commands.js";
+
+export interface GlobalOptions {
+  cacheDir: string;
+  offline: boolean;
+  quiet: boolean;
+}
+
+function defaultCacheDir(): string {
+  const xdg = process.env["XDG_CACHE_HOME"];
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".cache"), "cairn");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("cairn")
+    .description("Reproducible, layered container images from Debian packages, declared in TypeScript.")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError();
+  const common = (cmd: Command) =>
+    cmd
+      .addOption(new Option("--cache-dir <dir>", "where downloads and built layers are kept").default(defaultCacheDir(), "$XDG_CACHE_HOME/cairn or ~/.cache/cairn"))
+      .option("--offline", "use only what the cache holds", false)
+      .option("-q, --quiet", "no progress output", false);
+
+  common(program.command("build"))
+    .description("build an image and write it as a tar file (docker load / podman load)")
+    .argument("[file]", "the definition", "image.ts")
+    .option("-A, --attr <name>", "the export to build (default: the default export, or the only image)")
+    .option("-o, --out <path>", "where to write the image tar", "result")
+    .option("--stream", "write the image tar to stdout instead of a file", false)
+    .option("--frozen", "fail instead of changing cairn.lock", false)
+    .action(async (file: string, opts) => {
+      await buildCommand({ file, ...opts, global: globals(opts) });
+    });
+
+  common(program.command("lock"))
+    .description("resolve every image in the definition and write cairn.lock beside it")
+    .argument("[file]", "the definition", "image.ts")
+    .option("-A, --attr <name>", "lock only this export")
+    .action(async (file: string, opts) => {
+      await lockCommand({ file, attr: opts.attr, global: globals(opts) });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (isCairnError(e)) {
+      process.stderr.write(`error[${e.code}]: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
+      return 1;
+    }
+    process.stderr.write(`cairn: internal error (a bug in cairn, please report it):\n${e instanceof Error ? e.stack : String(e)}\n`);
+    return 1;
+  }
+}
+
+function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean }): GlobalOptions {
+  return { cacheDir: opts.cacheDir, offline: opts.offline, quiet: opts.quiet };
+}

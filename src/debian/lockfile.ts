@@ -1,0 +1,113 @@
+// cairn.lock: a pure function of the resolutions, written only when it changes. It pins every
+// package (name, version, architecture, sha256, path in the archive, suite) per image, and records
+// what was asked for, so a changed definition is noticed (and refused with --frozen).
+// No mirror host is written: a package is found again through the suite that serves it.
+import * as fs from "node:fs/promises";
+import { CairnError, ErrorCode } from "../errors.js";
+import type { Distribution } from "../image/generated/os-release.js";
+
+export const LOCKFILE_VERSION = 1;
+export const LOCKFILE_NAME = "cairn.lock";
+
+export interface LockedPackage {
+  name: string;
+  version: string;
+  architecture: string;
+  /** Path of the .deb in the archive. */
+  filename: string;
+  sha256: string;
+  size: number;
+  suite: string;
+  component: string;
+}
+
+/** What an image asked of Debian; a lock entry applies only while this stays the same. */
+export interface PackageRequest {
+  architecture: string;
+  /** "host" plus the suite filter, or the explicit sources. */
+  sources: unknown;
+  /** `name` or `name=version`, sorted. */
+  roots: string[];
+}
+
+export interface LockedImage {
+  request: PackageRequest;
+  /** Keys into `packages` (`name version architecture`), sorted. */
+  packages: string[];
+  /** Dependency edges: "from -> to" by package name, sorted. */
+  edges: string[];
+  distribution: Distribution;
+}
+
+export interface LockFile {
+  lockfileVersion: number;
+  images: Record<string, LockedImage>;
+  packages: Record<string, LockedPackage>;
+}
+
+export function emptyLock(): LockFile {
+  return { lockfileVersion: LOCKFILE_VERSION, images: {}, packages: {} };
+}
+
+export function packageKey(p: { name: string; version: string; architecture: string }): string {
+  return `${p.name} ${p.version} ${p.architecture}`;
+}
+
+export async function readLock(path: string): Promise<LockFile> {
+  let text: string;
+  try {
+    text = await fs.readFile(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return emptyLock();
+    throw e;
+  }
+  let lock: LockFile;
+  try {
+    lock = JSON.parse(text) as LockFile;
+  } catch (e) {
+    throw new CairnError(ErrorCode.LOCK_INVALID, `${path} is not valid JSON (${(e as Error).message}).`, "Restore it from version control, or delete it and run `cairn lock`.");
+  }
+  if (lock.lockfileVersion !== LOCKFILE_VERSION || typeof lock.images !== "object" || typeof lock.packages !== "object") {
+    throw new CairnError(ErrorCode.LOCK_INVALID, `${path} has lockfile version ${String(lock.lockfileVersion)}; this cairn reads version ${LOCKFILE_VERSION}.`, "Run `cairn lock` to write it anew.");
+  }
+  return lock;
+}
+
+/** The lock with `image` set to its new resolution, and packages no image uses dropped. */
+export function withImage(lock: LockFile, name: string, image: LockedImage, packages: LockedPackage[]): LockFile {
+  const images = { ...lock.images, [name]: image };
+  const all = { ...lock.packages };
+  for (const p of packages) all[packageKey(p)] = p;
+  const used = new Set(Object.values(images).flatMap((i) => i.packages));
+  const kept: Record<string, LockedPackage> = {};
+  for (const k of Object.keys(all)) if (used.has(k)) kept[k] = all[k]!;
+  return { lockfileVersion: LOCKFILE_VERSION, images, packages: kept };
+}
+
+export function formatLock(lock: LockFile): string {
+  return JSON.stringify(sortDeep(lock), null, 2) + "\n";
+}
+
+/** Write when the text changed (atomically); returns whether it did. */
+export async function writeLock(path: string, lock: LockFile): Promise<boolean> {
+  const text = formatLock(lock);
+  try {
+    if ((await fs.readFile(path, "utf8")) === text) return false;
+  } catch {
+    // no lock yet
+  }
+  const tmp = `${path}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, text);
+  await fs.rename(tmp, path);
+  return true;
+}
+
+function sortDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortDeep);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortDeep((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}

@@ -1,0 +1,161 @@
+// The public API: what `import { ... } from "cairn"` gives a definition. These functions only
+// describe — they return plain spec objects and never touch the disk or the network.
+import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, SourceSpec, TextSpec, UserSpec } from "./spec.js";
+import {
+  arrayOf, checkObject, invalid, isAbsolutePath, isBoolean, isEmptyObjectRecord, isId, isMode, isNonEmptyString, isString, isStringArray, isStringRecord,
+} from "./validate.js";
+
+export type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, SourceSpec, TextSpec, UserSpec };
+
+export interface DebianOptions {
+  /** Suite to take from the host's apt sources, with its -updates and -security companions (e.g. "bookworm"). */
+  suite?: string;
+  /** Explicit archives instead of the host's apt configuration. */
+  sources?: SourceSpec[];
+  /** Debian architecture of the image; default "amd64". */
+  architecture?: string;
+  /** Check Release files' Valid-Until; default true (turn off for pinned snapshots). */
+  checkValidUntil?: boolean;
+}
+
+export interface PackageOptions {
+  /** Exact version to pin, e.g. "5:7.0.15-1~deb12u1". */
+  version?: string;
+}
+
+/** A package set, called with a package name: `pkgs("redis-server")`. */
+export interface DebianPackages {
+  (name: string, options?: PackageOptions): DebianPackageSpec;
+  readonly spec: DebianSetSpec;
+}
+
+const sourceShape = { uri: isNonEmptyString, suites: isStringArray, components: isStringArray, signedBy: isNonEmptyString };
+
+/** Debian packages from the host's apt sources (or the ones given). */
+export function debian(options: DebianOptions = {}): DebianPackages {
+  checkObject(options, "debian()", {
+    suite: isNonEmptyString,
+    sources: arrayOf((v, at) => checkObject(v, at, sourceShape, ["uri", "suites"])),
+    architecture: isNonEmptyString,
+    checkValidUntil: isBoolean,
+  });
+  const spec: DebianSetSpec = {
+    kind: "debian-set",
+    ...(options.suite ? { suite: options.suite } : {}),
+    ...(options.sources ? { sources: options.sources.map((s) => ({ ...s, components: s.components ?? ["main"] })) } : {}),
+    architecture: options.architecture ?? "amd64",
+    checkValidUntil: options.checkValidUntil ?? true,
+  };
+  const pkgs = (name: string, opts: PackageOptions = {}): DebianPackageSpec => {
+    // `pkgs("redis-server=5:7.0.15-1")` pins like apt-get does.
+    const eq = typeof name === "string" ? name.indexOf("=") : -1;
+    if (eq > 0 && opts.version === undefined) return pkgs(name.slice(0, eq), { version: name.slice(eq + 1) });
+    if (typeof name !== "string" || !/^[a-z0-9][a-z0-9+.-]+$/.test(name)) invalid(`package name ${JSON.stringify(name)}`, "is not a Debian package name");
+    checkObject(opts, `options of package "${name}"`, { version: isNonEmptyString });
+    return { kind: "debian-package", name, ...(opts.version ? { version: opts.version } : {}), set: spec };
+  };
+  return Object.assign(pkgs, { spec });
+}
+
+export interface FilesOptions {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** Copy a file or directory from the building machine into the image at `destination`.
+ *  A relative `source` is taken from the folder of the definition file. */
+export function files(source: string | URL, destination: string, options: FilesOptions = {}): FilesSpec {
+  const src = source instanceof URL ? source.pathname : source;
+  isNonEmptyString(src, "files() source");
+  isAbsolutePath(destination, "files() destination");
+  checkObject(options, "files() options", { mode: isMode, uid: isId, gid: isId });
+  return { kind: "files", source: src, destination, ...options };
+}
+
+/** A small file with the given text. */
+export function text(destination: string, content: string, options: FilesOptions = {}): TextSpec {
+  isAbsolutePath(destination, "text() destination");
+  isString(content, "text() content");
+  checkObject(options, "text() options", { mode: isMode, uid: isId, gid: isId });
+  return { kind: "text", destination, text: content, ...options };
+}
+
+export interface ImageOptions {
+  /** Image name (repository), e.g. "redis". Required. */
+  name: string;
+  /** Tag; default "latest". */
+  tag?: string;
+  /** Packages and files. */
+  contents?: ContentSpec[];
+  /** Users for /etc/passwd (root and nobody are always there). */
+  users?: UserSpec[];
+  /** Extra groups for /etc/group (root and nogroup are always there). */
+  groups?: GroupSpec[];
+  /** The container config, with Docker's key names. */
+  config?: ContainerConfig;
+  /** RFC 3339 time for `created`, or "now" (not reproducible). Default: the epoch (or SOURCE_DATE_EPOCH). */
+  created?: string;
+}
+
+export interface LayeredImageOptions extends ImageOptions {
+  /** Most layers to make; default 100 (engines stop at about 127). */
+  maxLayers?: number;
+}
+
+const userShape = { name: isNonEmptyString, uid: isId, gid: isId, home: isAbsolutePath, shell: isAbsolutePath, description: isString };
+const groupShape = { name: isNonEmptyString, gid: isId, members: isStringArray };
+const configShape = {
+  User: isString, ExposedPorts: isEmptyObjectRecord, Env: isStringArray, Entrypoint: isStringArray, Cmd: isStringArray,
+  Volumes: isEmptyObjectRecord, WorkingDir: isAbsolutePath, Labels: isStringRecord, StopSignal: isNonEmptyString,
+};
+const contentCheck = (v: unknown, at: string) => {
+  const k = (v as { kind?: string } | null)?.kind;
+  if (k !== "debian-package" && k !== "files" && k !== "text") invalid(at, "must be a package (pkgs(\"name\")), files(...) or text(...)");
+};
+const imageShape = {
+  name: (v: unknown, at: string) => {
+    if (typeof v !== "string" || !/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(v)) invalid(at, "must be a lowercase image name like \"redis\" or \"team/app\"");
+  },
+  tag: (v: unknown, at: string) => {
+    if (typeof v !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(v)) invalid(at, "must be a tag like \"7\" or \"latest\"");
+  },
+  contents: arrayOf(contentCheck),
+  users: arrayOf((v, at) => checkObject(v, at, userShape, ["name", "uid"])),
+  groups: arrayOf((v, at) => checkObject(v, at, groupShape, ["name", "gid"])),
+  config: (v: unknown, at: string) => checkObject(v, at, configShape),
+  created: isNonEmptyString,
+  maxLayers: (v: unknown, at: string) => {
+    if (!Number.isInteger(v) || (v as number) < 2 || (v as number) > 125) invalid(at, "must be an integer from 2 to 125");
+  },
+};
+
+function makeImage(options: LayeredImageOptions, layered: boolean, fn: string): ImageSpec {
+  checkObject(options, `${fn}()`, layered ? imageShape : { ...imageShape, maxLayers: () => invalid(`${fn}().maxLayers`, "only applies to buildLayeredImage") }, ["name"]);
+  const contents = options.contents ?? [];
+  const archs = new Set(contents.flatMap((c) => (c.kind === "debian-package" ? [c.set.architecture] : [])));
+  if (archs.size > 1) invalid(`${fn}().contents`, `mixes architectures (${[...archs].join(", ")})`);
+  return {
+    kind: "image",
+    layered,
+    name: options.name,
+    tag: options.tag ?? "latest",
+    contents,
+    users: options.users ?? [],
+    groups: options.groups ?? [],
+    config: options.config ?? {},
+    maxLayers: layered ? (options.maxLayers ?? 100) : 1,
+    ...(options.created ? { created: options.created } : {}),
+    architecture: [...archs][0] ?? "amd64",
+  };
+}
+
+/** An image with all its contents in one layer (dockerTools.buildImage). */
+export function buildImage(options: ImageOptions): ImageSpec {
+  return makeImage(options, false, "buildImage");
+}
+
+/** An image whose packages are spread over layers by popularity, so images share them (dockerTools.buildLayeredImage). */
+export function buildLayeredImage(options: LayeredImageOptions): ImageSpec {
+  return makeImage(options, true, "buildLayeredImage");
+}

@@ -1,0 +1,96 @@
+// The plain, serialisable objects a definition describes. `define` builds them; every later stage
+// reads them. Nothing here does I/O.
+import type { ContainerConfig } from "../image/types.js";
+
+export type { ContainerConfig };
+
+/** A Debian archive to take packages from, when not the host's apt configuration. */
+export interface SourceSpec {
+  /** Base URI of the archive (http, https or file). Required. */
+  uri: string;
+  /** Suites (distributions), e.g. ["bookworm", "bookworm-updates"]. Required. */
+  suites: string[];
+  /** Components; default ["main"]. */
+  components?: string[];
+  /** Keyring file path or an armored public key; default: the Debian archive keyring. */
+  signedBy?: string;
+}
+
+export interface DebianSetSpec {
+  kind: "debian-set";
+  /** Keep only the host sources of this suite and its `-updates`/`-security` companions. */
+  suite?: string;
+  /** Explicit sources; when absent, the host's apt configuration is read. */
+  sources?: SourceSpec[];
+  /** Debian architecture; default "amd64". */
+  architecture: string;
+  /** Reject Release files past their Valid-Until; turn off for pinned snapshots. */
+  checkValidUntil: boolean;
+}
+
+export interface DebianPackageSpec {
+  kind: "debian-package";
+  name: string;
+  /** An exact version to pin (`5:7.0.15-1~deb12u1`); default: the newest the sources offer. */
+  version?: string;
+  set: DebianSetSpec;
+}
+
+export interface FilesSpec {
+  kind: "files";
+  /** A file or directory on the building machine; relative paths are taken from the definition's folder. */
+  source: string;
+  /** Absolute path in the image. A directory source is copied to this directory. */
+  destination: string;
+  /** Mode for the file (or every file of a directory); default: 0644, or 0755 when executable on disk. */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+export interface TextSpec {
+  kind: "text";
+  destination: string;
+  text: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+export type ContentSpec = DebianPackageSpec | FilesSpec | TextSpec;
+
+export interface UserSpec {
+  name: string;
+  uid: number;
+  /** Primary group id; default: a group of the user's name with gid = uid. */
+  gid?: number;
+  /** Home directory, created and owned by the user unless it is /nonexistent; default /nonexistent. */
+  home?: string;
+  /** Login shell; default /usr/sbin/nologin. */
+  shell?: string;
+  /** Free text for passwd's GECOS field. */
+  description?: string;
+}
+
+export interface GroupSpec {
+  name: string;
+  gid: number;
+  /** User names listed as members. */
+  members?: string[];
+}
+
+export interface ImageSpec {
+  kind: "image";
+  /** true: one layer per popular package (buildLayeredImage); false: one layer (buildImage). */
+  layered: boolean;
+  name: string;
+  tag: string;
+  contents: ContentSpec[];
+  users: UserSpec[];
+  groups: GroupSpec[];
+  config: ContainerConfig;
+  maxLayers: number;
+  /** RFC 3339 time for the config's `created`, or "now" (not reproducible); default the epoch. */
+  created?: string;
+  architecture: string;
+}

@@ -1,0 +1,64 @@
+// A layer from filesystem entries: deterministic tar → sha256 (the diffID) → pinned gzip →
+// content-addressed blob (the digest). Keyed by the hash of every input, so a layer whose entries
+// and contents are unchanged is never tarred or compressed again.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import type { FsEntry } from "../fs/types.js";
+import { inputKey, type Store } from "../store/store.js";
+import { gzip } from "./gzip.js";
+import { writeTar, type TarEntry } from "./tar.js";
+import { MediaType, type DiffId, type Digest, type Layer } from "./types.js";
+
+/** Bumped whenever the bytes cairn writes for the same entries change. */
+export const LAYER_FORMAT = 1;
+
+interface LayerRecord {
+  diffId: DiffId;
+  digest: Digest;
+  size: number;
+}
+
+export async function buildLayer(entries: FsEntry[], mtime: number, store: Store): Promise<Layer> {
+  const key = inputKey({
+    format: LAYER_FORMAT,
+    mtime,
+    entries: entries.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.size, e.sha256 ?? e.linkname ?? ""]),
+  });
+  const cached = await store.getEntry<LayerRecord>("layer", key);
+  if (cached && (await store.hasBlob(cached.digest.slice(7)))) return storedLayer(cached, store);
+
+  const diff = createHash("sha256");
+  async function* hashed(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of writeTar(entries.map((e) => tarEntry(e, mtime)))) {
+      diff.update(chunk);
+      yield chunk;
+    }
+  }
+  const { hex, size } = await store.writeBlobStream(gzip(hashed()));
+  const record: LayerRecord = { diffId: `sha256:${diff.digest("hex")}` as DiffId, digest: `sha256:${hex}` as Digest, size };
+  await store.putEntry("layer", key, record);
+  return storedLayer(record, store);
+}
+
+function storedLayer(r: LayerRecord, store: Store): Layer {
+  return {
+    digest: r.digest,
+    diffId: r.diffId,
+    size: r.size,
+    mediaType: MediaType.ociLayerGzip,
+    compressed: () => store.openBlob(r.digest.slice(7)),
+  };
+}
+
+function tarEntry(e: FsEntry, mtime: number): TarEntry {
+  const base = { path: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtime };
+  if (e.type === "symlink" || e.type === "hardlink") return { ...base, linkname: e.linkname! };
+  if (e.type === "dir") return base;
+  const content = e.content;
+  if (!content) throw new Error(`cairn bug: file /${e.path} has no content source`);
+  return {
+    ...base,
+    size: e.size,
+    content: content.kind === "bytes" ? async function* () { yield content.data; } : () => createReadStream(content.path),
+  };
+}

@@ -1,0 +1,62 @@
+// The image vocabulary, after go-containerregistry's v1: a Layer knows its two digests and opens
+// its bytes lazily (a new stream per call); an Image is a config plus layers, never mutated.
+import type { Readable } from "node:stream";
+
+/** `sha256:<hex>` of a compressed blob as stored and pushed. */
+export type Digest = string & { readonly __brand: "Digest" };
+/** `sha256:<hex>` of a layer's uncompressed tar, as listed in the config's rootfs.diff_ids. */
+export type DiffId = string & { readonly __brand: "DiffId" };
+
+export const MediaType = {
+  ociManifest: "application/vnd.oci.image.manifest.v1+json",
+  ociIndex: "application/vnd.oci.image.index.v1+json",
+  ociConfig: "application/vnd.oci.image.config.v1+json",
+  ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+} as const;
+
+export interface Descriptor {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+export interface Layer {
+  /** Digest of the compressed bytes. */
+  readonly digest: Digest;
+  /** Digest of the uncompressed tar. */
+  readonly diffId: DiffId;
+  /** Size of the compressed bytes. */
+  readonly size: number;
+  readonly mediaType: string;
+  /** A fresh stream of the compressed bytes. */
+  compressed(): Readable;
+}
+
+/** Docker's container config keys, as dockerTools and the OCI image spec keep them. */
+export interface ContainerConfig {
+  User?: string;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Env?: string[];
+  Entrypoint?: string[];
+  Cmd?: string[];
+  Volumes?: Record<string, Record<string, never>>;
+  WorkingDir?: string;
+  Labels?: Record<string, string>;
+  StopSignal?: string;
+}
+
+export interface Image {
+  /** `name:tag` references this image is saved under. */
+  readonly repoTags: string[];
+  readonly config: Buffer;
+  readonly configDigest: Digest;
+  readonly manifest: Buffer;
+  readonly manifestDigest: Digest;
+  readonly layers: readonly Layer[];
+}
+
+/** Where a built image goes: a tar file, an OCI directory, stdout, a registry. */
+export interface Sink {
+  write(image: Image): Promise<void>;
+}

@@ -1,0 +1,177 @@
+// The image's filesystem, assembled: unpacked packages (paths moved under /usr), the user's files,
+// and what the packages' maintainer scripts would have made. Metadata only; contents stay on disk.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import type { DebEntry, UnpackedManifest } from "../debian/deb.js";
+import type { LockedPackage } from "../debian/lockfile.js";
+import { parseRelations } from "../debian/relations.js";
+import { parseParagraphs } from "../debian/control.js";
+import type { FilesSpec, ImageSpec, TextSpec } from "../define/spec.js";
+import { CairnError, ErrorCode } from "../errors.js";
+import { directory, FileTree } from "../fs/tree.js";
+import type { FsEntry } from "../fs/types.js";
+import { mergedUsrLinks, mergedUsrPath } from "../fs/usrmerge.js";
+import { makeAccounts } from "../image/generated/accounts.js";
+import { BUSYBOX_PATH, busyboxApplets } from "../image/generated/busybox.js";
+import { bundleSources, caBundle } from "../image/generated/ca-bundle.js";
+import { dpkgDatabase } from "../image/generated/dpkg-database.js";
+import { osRelease, type Distribution } from "../image/generated/os-release.js";
+
+export interface UnpackedPackage {
+  locked: LockedPackage;
+  /** The store directory the package was unpacked into. */
+  dir: string;
+  manifest: UnpackedManifest;
+}
+
+export const GENERATED = "generated";
+
+export async function assemble(spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, definitionDir: string): Promise<FileTree> {
+  const tree = new FileTree();
+  const sorted = [...packages].sort((a, b) => (a.locked.name < b.locked.name ? -1 : a.locked.name > b.locked.name ? 1 : 0));
+  const fileGroups = new Map<number, string>();
+
+  for (const pkg of sorted) {
+    const control = parseParagraphs(pkg.manifest.control)[0] ?? {};
+    const replaced = new Set(parseRelations(control["Replaces"]).flat().map((r) => r.name));
+    const replaces = (origin: string) => replaced.has(origin);
+    for (const e of pkg.manifest.entries) {
+      if (e.gid !== 0 && e.gname) fileGroups.set(e.gid, e.gname);
+      tree.add(packageEntry(e, pkg), replaces);
+    }
+  }
+
+  // User files win over package files at the same path: that is how a config file is replaced.
+  const userWins = (origin: string) => origin !== GENERATED && !origin.startsWith("files:");
+  for (const c of spec.contents) {
+    if (c.kind === "files") for (const e of await userFiles(c, definitionDir)) tree.add(e, userWins);
+    if (c.kind === "text") tree.add(textEntry(c), userWins);
+  }
+
+  await addGenerated(tree, spec, sorted, distribution, fileGroups);
+  return tree;
+}
+
+function packageEntry(e: DebEntry, pkg: UnpackedPackage): FsEntry {
+  const p = mergedUsrPath(e.path);
+  const base = { path: p, mode: e.mode, uid: e.uid, gid: e.gid, origin: pkg.locked.name };
+  switch (e.type) {
+    case "dir":
+      return { ...base, type: "dir", size: 0 };
+    case "file":
+      return { ...base, type: "file", size: e.size, sha256: e.sha256!, content: { kind: "path", path: path.join(pkg.dir, "files", e.path) } };
+    case "hardlink":
+      return { ...base, type: "hardlink", size: 0, linkname: mergedUsrPath(e.linkname!) };
+    case "symlink":
+      return { ...base, type: "symlink", size: 0, linkname: p === e.path ? e.linkname! : movedLinkTarget(e.path, p, e.linkname!) };
+  }
+}
+
+/** A relative link that moved (bin/x → usr/bin/x) must still point where it did. */
+function movedLinkTarget(from: string, to: string, target: string): string {
+  if (target.startsWith("/")) return target;
+  const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(from), target));
+  if (resolved.startsWith("..")) return target;
+  return path.posix.relative(path.posix.dirname(to), mergedUsrPath(resolved)) || ".";
+}
+
+function textEntry(c: TextSpec): FsEntry {
+  const data = Buffer.from(c.text, "utf8");
+  return {
+    path: mergedUsrPath(c.destination.replace(/^\/+/, "")), type: "file", mode: c.mode ?? 0o644, uid: c.uid ?? 0, gid: c.gid ?? 0,
+    size: data.length, sha256: createHash("sha256").update(data).digest("hex"), content: { kind: "bytes", data }, origin: `files:text ${c.destination}`,
+  };
+}
+
+async function userFiles(c: FilesSpec, definitionDir: string): Promise<FsEntry[]> {
+  const source = path.resolve(definitionDir, c.source);
+  const dest = mergedUsrPath(c.destination.replace(/^\/+|\/+$/g, ""));
+  const origin = `files:${c.source}`;
+  let st;
+  try {
+    st = await fs.lstat(source);
+  } catch {
+    throw new CairnError(ErrorCode.LOCAL_FILE_MISSING, `files("${c.source}", "${c.destination}"): ${source} does not exist.`, "Relative paths are taken from the folder of the definition file; fix the path or create the file.");
+  }
+  const out: FsEntry[] = [];
+  const owner = { uid: c.uid ?? 0, gid: c.gid ?? 0 };
+  const visit = async (abs: string, rel: string, s: Awaited<ReturnType<typeof fs.lstat>>) => {
+    const p = rel ? `${dest}/${rel}` : dest;
+    if (s.isDirectory()) {
+      if (p) out.push({ path: p, type: "dir", mode: c.mode !== undefined ? c.mode | 0o111 : 0o755, ...owner, size: 0, origin });
+      for (const name of (await fs.readdir(abs)).sort()) {
+        await visit(path.join(abs, name), rel ? `${rel}/${name}` : name, await fs.lstat(path.join(abs, name)));
+      }
+    } else if (s.isSymbolicLink()) {
+      out.push({ path: p, type: "symlink", mode: 0o777, ...owner, size: 0, linkname: await fs.readlink(abs), origin });
+    } else if (s.isFile()) {
+      const mode = c.mode ?? (Number(s.mode) & 0o111 ? 0o755 : 0o644);
+      out.push({ path: p, type: "file", mode, ...owner, size: Number(s.size), sha256: await hashFile(abs), content: { kind: "path", path: abs }, origin });
+    }
+  };
+  await visit(source, "", st);
+  return out;
+}
+
+async function hashFile(p: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
+  return h.digest("hex");
+}
+
+function bytesEntry(p: string, text: string | Buffer, mode = 0o644, uid = 0, gid = 0): FsEntry {
+  const data = typeof text === "string" ? Buffer.from(text, "utf8") : text;
+  return { path: p, type: "file", mode, uid, gid, size: data.length, sha256: createHash("sha256").update(data).digest("hex"), content: { kind: "bytes", data }, origin: GENERATED };
+}
+
+function link(p: string, target: string): FsEntry {
+  return { path: p, type: "symlink", mode: 0o777, uid: 0, gid: 0, size: 0, linkname: target, origin: GENERATED };
+}
+
+async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, fileGroups: Map<number, string>): Promise<void> {
+  const setIfAbsent = (e: FsEntry) => {
+    if (!tree.has(e.path)) tree.set(e);
+  };
+  for (const l of mergedUsrLinks(tree.paths())) tree.set(link(l.path, l.target));
+
+  const accounts = makeAccounts(spec.users, spec.groups, fileGroups);
+  tree.set(bytesEntry("etc/passwd", accounts.passwd));
+  tree.set(bytesEntry("etc/group", accounts.group));
+  tree.set(bytesEntry("etc/shadow", accounts.shadow, 0o640));
+  for (const h of accounts.homes) {
+    const existing = tree.get(h.path);
+    if (!existing || existing.type === "dir") tree.set(directory(h.path, GENERATED, h.mode, h.uid, h.gid));
+  }
+  setIfAbsent(bytesEntry("etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"));
+  tree.set(directory("tmp", GENERATED, 0o1777));
+
+  if (distribution) {
+    const rel = osRelease(distribution);
+    setIfAbsent(bytesEntry("usr/lib/os-release", rel.osRelease));
+    setIfAbsent(link("etc/os-release", "../usr/lib/os-release"));
+    if (rel.debianVersion) setIfAbsent(bytesEntry("etc/debian_version", rel.debianVersion));
+  }
+
+  // busybox's applet links (sh, ls, ...), where nothing else provides the command.
+  const bb = tree.get(BUSYBOX_PATH);
+  if (bb?.type === "file" && bb.content?.kind === "path") {
+    for (const name of busyboxApplets(await fs.readFile(bb.content.path))) {
+      if (!tree.has(`usr/bin/${name}`) && !tree.has(`usr/sbin/${name}`)) tree.set(link(`usr/bin/${name}`, "busybox"));
+    }
+  }
+
+  // The CA bundle update-ca-certificates would write.
+  if (packages.some((p) => p.locked.name === "ca-certificates")) {
+    const certs = bundleSources(tree.paths()).map((p) => tree.get(p)!);
+    const data = caBundle(await Promise.all(certs.map((e) => (e.content?.kind === "path" ? fs.readFile(e.content.path) : Promise.resolve(e.content?.kind === "bytes" ? e.content.data : Buffer.alloc(0))))));
+    tree.set(bytesEntry("etc/ssl/certs/ca-certificates.crt", data));
+  }
+
+  if (packages.length) {
+    const db = dpkgDatabase(packages.map((p) => ({ control: p.manifest.control, md5sums: p.manifest.md5sums, paths: p.manifest.entries.map((e) => e.path) })));
+    tree.set(bytesEntry("var/lib/dpkg/status", db.status));
+    for (const [name, text] of db.info) tree.set(bytesEntry(`var/lib/dpkg/info/${name}`, text));
+  }
+}

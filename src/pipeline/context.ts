@@ -1,0 +1,35 @@
+// What every step of a build needs from the outside world, read once at the edge (the CLI) and
+// passed in: the store, the network, the clock, the epoch, and where to report progress.
+import type { Fetcher } from "../debian/http.js";
+import type { Store } from "../store/store.js";
+
+export interface Reporter {
+  /** A line for people on stderr. */
+  info(message: string): void;
+  /** A progress bar for a long step; returns a handle to advance and finish it. */
+  progress(title: string, total: number, unit: "bytes" | "items"): Progress;
+}
+
+export interface Progress {
+  advance(by: number): void;
+  done(): void;
+}
+
+export interface BuildContext {
+  store: Store;
+  fetcher: Fetcher;
+  /** Judge Release validity at this time. */
+  now: Date;
+  /** Seconds since 1970 for every file time and the config's `created` (SOURCE_DATE_EPOCH or 0). */
+  epoch: number;
+  /** Use only what the cache holds. */
+  offline: boolean;
+  /** The host's apt configuration folder (normally /etc/apt). */
+  aptDir: string;
+  reporter: Reporter;
+}
+
+export const silentReporter: Reporter = {
+  info() {},
+  progress: () => ({ advance() {}, done() {} }),
+};

@@ -1,0 +1,63 @@
+// Step 2: every locked .deb in the store, verified against its sha256, then unpacked once per
+// content hash. Downloads run a few at a time with one progress bar; nothing already stored is
+// fetched again, and --offline turns a missing package into a clear error.
+import { archiveForSuite, archivesOf } from "../debian/archive.js";
+import { loadUnpacked, unpackDeb } from "../debian/deb.js";
+import type { LockedPackage } from "../debian/lockfile.js";
+import type { DebianSetSpec } from "../define/spec.js";
+import { CairnError, ErrorCode } from "../errors.js";
+import type { UnpackedPackage } from "./assemble.js";
+import type { BuildContext } from "./context.js";
+
+const PARALLEL = 6;
+/** Bumped when the unpacked layout changes, so old trees are not reused. */
+const UNPACK_FORMAT = 1;
+
+export async function fetchPackages(packages: LockedPackage[], sets: DebianSetSpec[], ctx: BuildContext): Promise<void> {
+  const missing: LockedPackage[] = [];
+  for (const p of packages) if (!(await ctx.store.hasBlob(p.sha256))) missing.push(p);
+  if (!missing.length) return;
+  if (ctx.offline) {
+    throw new CairnError(
+      ErrorCode.OFFLINE_MISSING,
+      `--offline, but the cache lacks ${missing.length} package${missing.length > 1 ? "s" : ""}: ${missing.slice(0, 5).map((p) => `${p.name} ${p.version}`).join(", ")}${missing.length > 5 ? ", …" : ""}.`,
+      "Build once without --offline to fill the cache (or point --cache-dir at a cache that has them).",
+    );
+  }
+  const archives = (await Promise.all(sets.map((s) => archivesOf(s, ctx.aptDir)))).flat();
+  const total = missing.reduce((n, p) => n + p.size, 0);
+  ctx.reporter.info(`cairn: downloading ${missing.length} packages (${(total / 1e6).toFixed(1)} MB)`);
+  const bar = ctx.reporter.progress("downloading", total, "bytes");
+  const queue = [...missing];
+  const worker = async () => {
+    for (let p = queue.shift(); p; p = queue.shift()) {
+      const archive = archiveForSuite(archives, p.suite, p.name);
+      const url = `${archive.uri.replace(/\/+$/, "")}/${p.filename}`;
+      const what = `${p.name} ${p.version} (${p.filename})`;
+      const { body } = await ctx.fetcher.stream(url, what);
+      body.on("data", (c: Buffer) => bar.advance(c.length));
+      await ctx.store.writeBlobStream(body, p.sha256, what);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, missing.length) }, worker));
+  } finally {
+    bar.done();
+  }
+}
+
+export async function unpackPackages(packages: LockedPackage[], ctx: BuildContext): Promise<UnpackedPackage[]> {
+  const out: UnpackedPackage[] = [];
+  const queue = [...packages];
+  const worker = async () => {
+    for (let p = queue.shift(); p; p = queue.shift()) {
+      const locked = p;
+      const dir = await ctx.store.tree(`deb-${UNPACK_FORMAT}-${locked.sha256}`, async (d) => {
+        await unpackDeb(ctx.store.blobPath(locked.sha256), d);
+      });
+      out.push({ locked, dir, manifest: await loadUnpacked(dir) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(2, packages.length) }, worker));
+  return out.sort((a, b) => (a.locked.name < b.locked.name ? -1 : a.locked.name > b.locked.name ? 1 : 0));
+}

@@ -1,0 +1,68 @@
+// Which entry goes in which layer. buildImage: everything in one. buildLayeredImage: the packages
+// by popularity (image/layering.ts), each layer carrying the parent directories its files need,
+// and one top layer for what cairn generates and the user's own files — so a change there never
+// touches a package layer.
+import type { FileTree } from "../fs/tree.js";
+import type { FsEntry } from "../fs/types.js";
+import { planLayers } from "../image/layering.js";
+import { sortTarPaths } from "../image/tar.js";
+
+export interface LayerPlan {
+  /** Entries of each layer, bottom first, sorted by path. */
+  layers: FsEntry[][];
+  /** What each layer holds, for the config's history. */
+  descriptions: string[];
+}
+
+export function planImageLayers(tree: FileTree, layered: boolean, maxLayers: number, graph: { nodes: string[]; edges: [string, string][]; roots: string[] }): LayerPlan {
+  const all = tree.entries();
+  if (!layered || graph.nodes.length === 0) {
+    return { layers: [fixHardlinkOrder(all)], descriptions: [graph.nodes.length ? `cairn: ${graph.nodes.length} packages and generated files` : "cairn: files"] };
+  }
+  const groups = planLayers(graph, maxLayers, 1);
+  const groupOf = new Map<string, number>();
+  groups.forEach((g, i) => g.forEach((name) => groupOf.set(name, i)));
+  const top = groups.length;
+  const members: FsEntry[][] = Array.from({ length: top + 1 }, () => []);
+  for (const e of all) {
+    const g = groupOf.get(e.origin) ?? top;
+    members[g]!.push(e);
+  }
+  const layers = members.map((entries) => fixHardlinkOrder(withParents(entries, tree)));
+  const descriptions = [...groups.map((g) => `cairn: ${g.join(" ")}`), "cairn: generated files and contents"];
+  return { layers, descriptions };
+}
+
+/** The entries plus every ancestor directory (as the tree has it), sorted. */
+function withParents(entries: FsEntry[], tree: FileTree): FsEntry[] {
+  const have = new Set(entries.map((e) => e.path));
+  const out = [...entries];
+  for (const e of entries) {
+    for (let i = e.path.lastIndexOf("/"); i > 0; i = e.path.lastIndexOf("/", i - 1)) {
+      const dir = e.path.slice(0, i);
+      if (have.has(dir)) break;
+      have.add(dir);
+      out.push(tree.get(dir)!);
+    }
+  }
+  return out.sort((a, b) => sortTarPaths(a.path, b.path));
+}
+
+/** A hard link must follow its target in the tar; where it sorts first, the two swap roles. */
+function fixHardlinkOrder(entries: FsEntry[]): FsEntry[] {
+  const index = new Map(entries.map((e, i) => [e.path, i]));
+  const out = [...entries];
+  for (let i = 0; i < out.length; i++) {
+    const e = out[i]!;
+    if (e.type !== "hardlink") continue;
+    const t = index.get(e.linkname!);
+    if (t === undefined) throw new Error(`cairn bug: hard link /${e.path} points to /${e.linkname}, which is not in the same layer`);
+    if (t < i) continue;
+    const target = out[t]!;
+    out[i] = { ...target, path: e.path, origin: e.origin };
+    out[t] = { ...e, path: target.path, linkname: e.path };
+    // Other links to the old target now point at the new first copy.
+    for (let j = i + 1; j < out.length; j++) if (out[j]!.type === "hardlink" && out[j]!.linkname === target.path) out[j] = { ...out[j]!, linkname: e.path };
+  }
+  return out;
+}

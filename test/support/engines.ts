@@ -1,0 +1,247 @@
+// Real container engines for the end-to-end tiers, each with private storage so tests never touch
+// (or depend on) the host's images. The flags are the ones found by trial on these machines
+// (DESIGN.md §6); each is explained where it is set.
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, existsSync, openSync, closeSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { connect, createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { command, type CommandResult } from "./command.js";
+
+export type RunResult = CommandResult;
+
+export interface RunOptions {
+  /** Default 120 s. */
+  timeoutMs?: number;
+  input?: string | Buffer;
+}
+
+export interface Detached {
+  id: string;
+  /** The container's output so far, for failure messages. */
+  logs(): Promise<string>;
+  /** Kills and removes the container. */
+  stop(): Promise<void>;
+}
+
+export interface Engine {
+  name: "podman" | "docker";
+  /** `load -i TAR`; returns the loaded reference ("name:tag"), or the image ID when the tar has no tag. */
+  load(tarPath: string): Promise<string>;
+  /** `run --rm ARGS…` (ARGS are run's options, the image and its command); a non-zero exit is returned, not thrown. */
+  run(args: string[], opts?: RunOptions): Promise<RunResult>;
+  /** `run -d ARGS…`; throws if the container cannot be created. */
+  runDetached(args: string[]): Promise<Detached>;
+  /** Any other subcommand (`import`, `inspect`, `save`, `images`…) against the same private storage; throws on failure. */
+  cli(args: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Removes every container and the private storage (and stops the daemon, for docker). */
+  cleanup(): Promise<void>;
+}
+
+function onPath(bin: string): boolean {
+  return (process.env.PATH ?? "").split(delimiter).some((d) => {
+    try { accessSync(join(d, bin), constants.X_OK); return true; } catch { return false; }
+  });
+}
+
+export function available(): { podman: boolean; docker: boolean } {
+  return { podman: onPath("podman") && onPath("runc"), docker: onPath("dockerd") && onPath("docker") };
+}
+
+function loadedRef(out: string): string {
+  // podman: "Loaded image: localhost/x:1" or "Loaded image(s): a,b"; docker: "Loaded image: x:1" or "Loaded image ID: sha256:…".
+  const m = /^Loaded image(?:\(s\)| ID)?: (.+)$/m.exec(out);
+  if (!m) throw new Error(`could not find the loaded image in the engine's output:\n${out}`);
+  return m[1].split(",")[0].trim();
+}
+
+function engine(name: Engine["name"], bin: string, globalArgs: string[], env: NodeJS.ProcessEnv, dispose: () => Promise<void>): Engine {
+  const cli = (args: string[], opts: RunOptions & { allowFail?: boolean } = {}) =>
+    command(bin, [...globalArgs, ...args], { env, ...opts });
+  return {
+    name,
+    cli,
+    async load(tarPath) { return loadedRef((await cli(["load", "-i", tarPath], { timeoutMs: 300_000 })).stdout); },
+    run: (args, opts) => cli(["run", "--rm", ...args], { ...opts, allowFail: true }),
+    async runDetached(args) {
+      const id = (await cli(["run", "-d", ...args])).stdout.trim().split("\n").pop()!;
+      return {
+        id,
+        async logs() { const r = await cli(["logs", id], { allowFail: true }); return r.stdout + r.stderr; },
+        async stop() { await cli(["rm", "-f", id], { allowFail: true }); },
+      };
+    },
+    async cleanup() {
+      const ids = (await cli(["ps", "-aq"], { allowFail: true })).stdout.split("\n").filter(Boolean);
+      if (ids.length) await cli(["rm", "-f", ...ids], { allowFail: true });
+      await dispose();
+    },
+  };
+}
+
+/** Unmounts whatever an engine left mounted under dir (a killed container's shm), then deletes dir. */
+async function removeTree(dir: string): Promise<void> {
+  const mounts = (await readFile("/proc/self/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " "))
+    .filter((m): m is string => !!m && m.startsWith(dir + "/")).sort().reverse();
+  for (const m of mounts) await command("umount", ["-l", m], { allowFail: true });
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** podman as root with storage in a temp dir. */
+export async function podman(): Promise<Engine> {
+  const dir = await mkdtemp(join(tmpdir(), "cairn-podman-"));
+  // containers.conf's default_ulimits asks for nofile=1048576, above this host's hard limit (20000):
+  // runc then fails with "error setting rlimit type 7: operation not permitted".
+  const conf = join(dir, "containers.conf");
+  await writeFile(conf, "[containers]\ndefault_ulimits = []\n");
+  const env = { ...process.env, CONTAINERS_CONF: conf };
+  const globalArgs = [
+    "--root", join(dir, "root"), "--runroot", join(dir, "runroot"),
+    "--storage-driver", "vfs", // no overlay mounts needed
+    "--runtime", "runc", // crun fails on this host's hybrid cgroups
+  ];
+  return engine("podman", "podman", globalArgs, env, () => removeTree(dir));
+}
+
+// The docker.io client matches its daemon (20.10); a newer client elsewhere on PATH also works but is not what CI installs.
+const dockerBin = () => (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
+
+/**
+ * A private dockerd. Only one runs on the host at a time (a lock directory, waited for): every
+ * dockerd shares the docker0 bridge and would hand out the same container addresses.
+ */
+export async function docker(opts: { startTimeoutMs?: number; lockTimeoutMs?: number } = {}): Promise<Engine> {
+  const releaseLock = await acquireLock(join(tmpdir(), "cairn-dockerd.lock"), opts.lockTimeoutMs ?? 600_000);
+  const dir = await mkdtemp(join(tmpdir(), "cairn-docker-"));
+  const sock = join(dir, "docker.sock");
+  const log = join(dir, "dockerd.log");
+  let daemon: ChildProcess | undefined;
+  const killOnExit = () => { try { daemon?.kill("SIGKILL"); } catch { /* already gone */ } };
+  try {
+    const fd = openSync(log, "a");
+    daemon = spawn("dockerd", [
+      "--data-root", join(dir, "data"), "--exec-root", join(dir, "exec"), "--pidfile", join(dir, "dockerd.pid"),
+      "--host", `unix://${sock}`,
+      "--storage-driver", "vfs", // no overlay mounts needed
+      "--iptables=false", // leave the host's firewall alone; -p still works through docker-proxy
+      "--default-ulimit", "nofile=20000:20000", // stay within this host's hard limit
+    ], { stdio: ["ignore", fd, fd] });
+    closeSync(fd);
+    process.once("exit", killOnExit);
+    const exited = new Promise<void>((ok) => daemon!.once("exit", () => ok()));
+    const env = { ...process.env, DOCKER_HOST: `unix://${sock}` };
+    const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+    for (;;) {
+      if (daemon.exitCode !== null || daemon.signalCode !== null) throw new Error(`dockerd exited at start; its log (${log}):\n${tail(log)}`);
+      const r = await command(dockerBin(), ["version", "--format", "{{.Server.Version}}"], { env, allowFail: true, timeoutMs: 5_000 }).catch(() => undefined);
+      if (r?.code === 0) break;
+      if (Date.now() > deadline) throw new Error(`dockerd did not answer on ${sock} within ${opts.startTimeoutMs ?? 60_000} ms; its log:\n${tail(log)}`);
+      await sleep(250);
+    }
+    const d = daemon;
+    return engine("docker", dockerBin(), [], env, async () => {
+      d.kill("SIGTERM");
+      if (!(await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]))) { d.kill("SIGKILL"); await exited; }
+      process.removeListener("exit", killOnExit);
+      await removeTree(dir);
+      await releaseLock();
+    });
+  } catch (e) {
+    killOnExit();
+    process.removeListener("exit", killOnExit);
+    await removeTree(dir).catch(() => undefined);
+    await releaseLock();
+    throw e;
+  }
+}
+
+function tail(file: string): string {
+  try { return readFileSync(file, "utf8").split("\n").slice(-20).join("\n"); } catch { return "(no log)"; }
+}
+
+const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+/** A cross-process lock: mkdir is atomic; a lock whose owner died (or never wrote its pid) is taken over. */
+async function acquireLock(path: string, timeoutMs: number): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await mkdir(path);
+      await writeFile(join(path, "pid"), String(process.pid));
+      return async () => { await rm(path, { recursive: true, force: true }); };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const pid = Number(await readFile(join(path, "pid"), "utf8").catch(() => "NaN"));
+    const age = Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? 0);
+    if (Number.isNaN(pid) ? age > 10_000 : !alive(pid)) {
+      await rm(join(path, "pid"), { force: true });
+      await rmdir(path).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another test's dockerd (pid ${pid}) still holds ${path} after ${timeoutMs} ms; stop it or remove the lock`);
+    await sleep(200);
+  }
+}
+
+/** Resolves once something accepts TCP connections on host:port. */
+export async function waitForPort(port: number, timeoutMs = 30_000, host = "127.0.0.1"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((done) => {
+      const s = connect({ port, host });
+      s.setTimeout(1_000, () => { s.destroy(); done(false); });
+      s.once("connect", () => { s.destroy(); done(true); });
+      s.once("error", () => done(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listened on ${host}:${port} within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Retries fn until it resolves. Needed after -p publishing: the engine's port proxy accepts
+ * connections before the service in the container listens.
+ */
+export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try { return await fn(); } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** Sends a RESP PING and returns the first reply line ("+PONG" from a live redis). */
+export function redisPing(port: number, host = "127.0.0.1", timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host });
+    let buf = "";
+    s.setTimeout(timeoutMs, () => { s.destroy(); reject(new Error(`no RESP reply from ${host}:${port} within ${timeoutMs} ms`)); });
+    s.once("connect", () => s.write("*1\r\n$4\r\nPING\r\n"));
+    s.on("data", (b: Buffer) => {
+      buf += b.toString("latin1");
+      const end = buf.indexOf("\r\n");
+      if (end >= 0) { s.destroy(); resolve(buf.slice(0, end)); }
+    });
+    s.once("error", (e) => reject(new Error(`redis ping to ${host}:${port}: ${e.message}`)));
+    s.once("close", () => reject(new Error(`${host}:${port} closed the connection without a RESP reply`)));
+  });
+}
+
+/** A TCP port free on 127.0.0.1 right now, for -p HOST:CONTAINER. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
