@@ -6,7 +6,7 @@ import { register } from "node:module";
 
 registerTsx();
 const api = new URL("../src/define/index.ts", import.meta.url).href;
-const hook = `export async function resolve(s, c, next) { return s === "cairn" ? { url: ${JSON.stringify(api)}, shortCircuit: true } : next(s, c); }`;
+const hook = `export async function resolve(s, c, next) { return next(s === "cairn" ? ${JSON.stringify(api)} : s, c); }`;
 register(`data:text/javascript,${encodeURIComponent(hook)}`);
 
 const { main } = await import("../src/cli/main.ts");

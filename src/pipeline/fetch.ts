@@ -35,14 +35,20 @@ export async function fetchPackages(packages: LockedPackage[], sets: DebianSetSp
       const url = `${archive.uri.replace(/\/+$/, "")}/${p.filename}`;
       const what = `${p.name} ${p.version} (${p.filename})`;
       const { body } = await ctx.fetcher.stream(url, what);
-      body.on("data", (c: Buffer) => bar.advance(c.length));
-      await ctx.store.writeBlobStream(body, p.sha256, what);
+      await ctx.store.writeBlobStream(counted(body, (n) => bar.advance(n)), p.sha256, what);
     }
   };
   try {
     await Promise.all(Array.from({ length: Math.min(PARALLEL, missing.length) }, worker));
   } finally {
     bar.done();
+  }
+}
+
+async function* counted(body: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    onBytes(chunk.length);
+    yield chunk;
   }
 }
 

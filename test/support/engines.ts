@@ -59,6 +59,8 @@ function loadedRef(out: string): string {
 function engine(name: Engine["name"], bin: string, globalArgs: string[], env: NodeJS.ProcessEnv, dispose: () => Promise<void>): Engine {
   const cli = (args: string[], opts: RunOptions & { allowFail?: boolean } = {}) =>
     command(bin, [...globalArgs, ...args], { env, ...opts });
+  // podman's rm -f waits 10 s for SIGTERM, which a PID 1 without a handler ignores; docker's kills at once.
+  const rmForce = name === "podman" ? ["rm", "-f", "-t", "0"] : ["rm", "-f"];
   return {
     name,
     cli,
@@ -69,12 +71,12 @@ function engine(name: Engine["name"], bin: string, globalArgs: string[], env: No
       return {
         id,
         async logs() { const r = await cli(["logs", id], { allowFail: true }); return r.stdout + r.stderr; },
-        async stop() { await cli(["rm", "-f", id], { allowFail: true }); },
+        async stop() { await cli([...rmForce, id], { allowFail: true }); },
       };
     },
     async cleanup() {
       const ids = (await cli(["ps", "-aq"], { allowFail: true })).stdout.split("\n").filter(Boolean);
-      if (ids.length) await cli(["rm", "-f", ...ids], { allowFail: true });
+      if (ids.length) await cli([...rmForce, ...ids], { allowFail: true });
       await dispose();
     },
   };
@@ -107,9 +109,21 @@ export async function podman(): Promise<Engine> {
 // The docker.io client matches its daemon (20.10); a newer client elsewhere on PATH also works but is not what CI installs.
 const dockerBin = () => (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
 
+// The private daemon's own bridge: docker0 is shared with any other dockerd on the host, and one
+// that starts or stops can delete it under us ("could not find bridge docker0").
+const BRIDGE = "cairn-docker0";
+const BRIDGE_ADDRESS = "10.213.77.1/24";
+
+async function makeBridge(): Promise<void> {
+  await command("ip", ["link", "del", BRIDGE], { allowFail: true });
+  await command("ip", ["link", "add", BRIDGE, "type", "bridge"]);
+  await command("ip", ["addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE]);
+  await command("ip", ["link", "set", BRIDGE, "up"]);
+}
+
 /**
- * A private dockerd. Only one runs on the host at a time (a lock directory, waited for): every
- * dockerd shares the docker0 bridge and would hand out the same container addresses.
+ * A private dockerd. Only one runs at a time (a lock directory, waited for), since they would
+ * share the bridge and hand out the same container addresses.
  */
 export async function docker(opts: { startTimeoutMs?: number; lockTimeoutMs?: number } = {}): Promise<Engine> {
   const releaseLock = await acquireLock(join(tmpdir(), "cairn-dockerd.lock"), opts.lockTimeoutMs ?? 600_000);
@@ -119,12 +133,14 @@ export async function docker(opts: { startTimeoutMs?: number; lockTimeoutMs?: nu
   let daemon: ChildProcess | undefined;
   const killOnExit = () => { try { daemon?.kill("SIGKILL"); } catch { /* already gone */ } };
   try {
+    await makeBridge();
     const fd = openSync(log, "a");
     daemon = spawn("dockerd", [
       "--data-root", join(dir, "data"), "--exec-root", join(dir, "exec"), "--pidfile", join(dir, "dockerd.pid"),
       "--host", `unix://${sock}`,
       "--storage-driver", "vfs", // no overlay mounts needed
       "--iptables=false", // leave the host's firewall alone; -p still works through docker-proxy
+      "--bridge", BRIDGE,
       "--default-ulimit", "nofile=20000:20000", // stay within this host's hard limit
     ], { stdio: ["ignore", fd, fd] });
     closeSync(fd);
@@ -144,12 +160,14 @@ export async function docker(opts: { startTimeoutMs?: number; lockTimeoutMs?: nu
       d.kill("SIGTERM");
       if (!(await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]))) { d.kill("SIGKILL"); await exited; }
       process.removeListener("exit", killOnExit);
+      await command("ip", ["link", "del", BRIDGE], { allowFail: true });
       await removeTree(dir);
       await releaseLock();
     });
   } catch (e) {
     killOnExit();
     process.removeListener("exit", killOnExit);
+    await command("ip", ["link", "del", BRIDGE], { allowFail: true }).catch(() => undefined);
     await removeTree(dir).catch(() => undefined);
     await releaseLock();
     throw e;
