@@ -1,5 +1,6 @@
 // The public API: what `import { ... } from "cairn"` gives a definition. These functions only
 // describe — they return plain spec objects and never touch the disk or the network.
+import { fileURLToPath } from "node:url";
 import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, SourceSpec, TextSpec, UserSpec } from "./spec.js";
 import {
   arrayOf, checkObject, invalid, isAbsolutePath, isBoolean, isEmptyObjectRecord, isId, isMode, isNonEmptyString, isString, isStringArray, isStringRecord,
@@ -66,7 +67,8 @@ export interface FilesOptions {
 /** Copy a file or directory from the building machine into the image at `destination`.
  *  A relative `source` is taken from the folder of the definition file. */
 export function files(source: string | URL, destination: string, options: FilesOptions = {}): FilesSpec {
-  const src = source instanceof URL ? source.pathname : source;
+  // fileURLToPath decodes %20 & co (URL.pathname does not); other schemes are not files here.
+  const src = source instanceof URL ? (source.protocol === "file:" ? fileURLToPath(source) : "") : source;
   isNonEmptyString(src, "files() source");
   isAbsolutePath(destination, "files() destination");
   checkObject(options, "files() options", { mode: isMode, uid: isId, gid: isId });

@@ -12,7 +12,8 @@ export function checkObject(v: unknown, at: string, shape: Shape, required: stri
   if (!v || typeof v !== "object" || Array.isArray(v)) invalid(at, "must be an object");
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    const check = shape[k];
+    // Own keys only: `toString` or `constructor` must not pass as known through Object.prototype.
+    const check = Object.hasOwn(shape, k) ? shape[k] : undefined;
     if (!check) invalid(`${at}.${k}`, `is not a known field (known: ${Object.keys(shape).join(", ")})`);
     if (o[k] !== undefined) check(o[k], `${at}.${k}`);
   }

@@ -134,7 +134,10 @@ async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedP
   const setIfAbsent = (e: FsEntry) => {
     if (!tree.has(e.path)) tree.set(e);
   };
-  for (const l of mergedUsrLinks(tree.paths())) tree.set(link(l.path, l.target));
+  for (const l of mergedUsrLinks(tree.paths())) {
+    tree.set(link(l.path, l.target));
+    if (!tree.has(l.target)) tree.set(directory(l.target, GENERATED));
+  }
 
   const accounts = makeAccounts(spec.users, spec.groups, fileGroups);
   tree.set(bytesEntry("etc/passwd", accounts.passwd));
@@ -170,8 +173,22 @@ async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedP
   }
 
   if (packages.length) {
-    const db = dpkgDatabase(packages.map((p) => ({ control: p.manifest.control, md5sums: p.manifest.md5sums, paths: p.manifest.entries.map((e) => e.path) })));
+    const installed = await Promise.all(packages.map(async (p) => ({ control: p.manifest.control, md5sums: p.manifest.md5sums ?? (await md5sumsOf(p)), paths: p.manifest.entries.map((e) => e.path) })));
+    const db = dpkgDatabase(installed);
     tree.set(bytesEntry("var/lib/dpkg/status", db.status));
     for (const [name, text] of db.info) tree.set(bytesEntry(`var/lib/dpkg/info/${name}`, text));
   }
+}
+
+/** md5sums as dh_md5sums writes them (regular files but conffiles), for a .deb built without. */
+async function md5sumsOf(p: UnpackedPackage): Promise<string> {
+  const conffiles = new Set((p.manifest.conffiles ?? "").split("\n").map((l) => l.trim().replace(/^\/+/, "")));
+  const lines: string[] = [];
+  for (const e of p.manifest.entries) {
+    if (e.type !== "file" || conffiles.has(e.path)) continue;
+    const h = createHash("md5");
+    for await (const chunk of createReadStream(path.join(p.dir, "files", e.path))) h.update(chunk as Buffer);
+    lines.push(`${h.digest("hex")}  ${e.path}\n`);
+  }
+  return lines.join("");
 }

@@ -58,8 +58,9 @@ export function makeAccounts(users: UserSpec[], groups: GroupSpec[], fileGroups:
   return {
     passwd: passwd.map((p) => `${p.name}:x:${p.uid}:${p.gid}:${p.gecos}:${p.home}:${p.shell}\n`).join(""),
     group: group.map((g) => `${g.name}:x:${g.gid}:${g.members.join(",")}\n`).join(""),
-    // Locked passwords: containers never log in with one.
-    shadow: passwd.map((p) => `${p.name}:*:0:0:99999:7:::\n`).join(""),
+    // Locked passwords: containers never log in with one. The last-change day stays empty (aging
+    // off): 0 would mean "must change password now" and PAM (su, cron) would refuse the account.
+    shadow: passwd.map((p) => `${p.name}:*::0:99999:7:::\n`).join(""),
     homes,
   };
 }

@@ -12,7 +12,7 @@ export interface InstalledPackage {
 
 export interface DpkgDatabase {
   status: string;
-  /** info/<file> → content, for .list and .md5sums files. */
+  /** info/<file> → content: the .list and .md5sums files, and dpkg's `format` marker. */
   info: Map<string, string>;
 }
 
@@ -39,6 +39,9 @@ export function dpkgDatabase(packages: InstalledPackage[]): DpkgDatabase {
     .join("\n");
 
   const info = new Map<string, string>();
+  // Database format 1 (multiarch): without it dpkg reads info files by bare name and misses the
+  // `name:arch.list` of Multi-Arch: same packages.
+  info.set("format", "1\n");
   for (const { p, infoName } of records) {
     info.set(`${infoName}.list`, ["/.", ...p.paths.map((x) => `/${x}`)].join("\n") + "\n");
     if (p.md5sums) info.set(`${infoName}.md5sums`, p.md5sums.endsWith("\n") ? p.md5sums : p.md5sums + "\n");

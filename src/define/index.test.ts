@@ -1,0 +1,126 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { pathToFileURL } from "node:url";
+import { ErrorCode, isCairnError } from "../errors.js";
+import { buildImage, buildLayeredImage, debian, files, text } from "./index.js";
+
+/** Asserts `fn` throws DEFINITION_INVALID whose message names `at` (the field path). */
+function rejects(fn: () => unknown, at: string): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(isCairnError(e), `expected a CairnError, got ${String(e)}`);
+    assert.equal(e.code, ErrorCode.DEFINITION_INVALID);
+    assert.ok(e.message.includes(at), `message ${JSON.stringify(e.message)} should name ${at}`);
+    return true;
+  });
+}
+
+const roundTrip = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
+
+test("a full definition is plain data that survives a JSON round trip", () => {
+  const pkgs = debian({ suite: "bookworm" });
+  const spec = buildLayeredImage({
+    name: "redis",
+    tag: "7",
+    contents: [pkgs("redis-server"), files("./redis.conf", "/etc/redis/redis.conf", { mode: 0o644 }), text("/etc/motd", "hi\n")],
+    users: [{ name: "redis", uid: 999, home: "/data" }],
+    groups: [{ name: "ops", gid: 500, members: ["redis"] }],
+    config: { Cmd: ["redis-server"], ExposedPorts: { "6379/tcp": {} }, Volumes: { "/data": {} }, WorkingDir: "/data", User: "redis", Labels: { a: "b" } },
+  });
+  assert.deepEqual(roundTrip(spec), spec);
+  assert.equal(spec.kind, "image");
+  assert.equal(spec.layered, true);
+  assert.equal(spec.maxLayers, 100);
+  assert.equal(spec.architecture, "amd64");
+  assert.deepEqual(spec.contents[0], { kind: "debian-package", name: "redis-server", set: { kind: "debian-set", suite: "bookworm", architecture: "amd64", checkValidUntil: true } });
+  assert.deepEqual(spec.contents[1], { kind: "files", source: "./redis.conf", destination: "/etc/redis/redis.conf", mode: 0o644 });
+  assert.deepEqual(spec.contents[2], { kind: "text", destination: "/etc/motd", text: "hi\n" });
+});
+
+test("defaults: tag latest, one layer for buildImage, empty lists and config", () => {
+  const spec = buildImage({ name: "dummy" });
+  assert.deepEqual(spec, {
+    kind: "image", layered: false, name: "dummy", tag: "latest", contents: [], users: [], groups: [], config: {}, maxLayers: 1, architecture: "amd64",
+  });
+  assert.equal(buildLayeredImage({ name: "dummy", maxLayers: 7 }).maxLayers, 7);
+});
+
+test("debian(): sources default to the main component; architecture flows into the image", () => {
+  const pkgs = debian({ sources: [{ uri: "http://127.0.0.1:1/debian", suites: ["stable"] }], architecture: "arm64", checkValidUntil: false });
+  assert.deepEqual(pkgs.spec, {
+    kind: "debian-set", sources: [{ uri: "http://127.0.0.1:1/debian", suites: ["stable"], components: ["main"] }], architecture: "arm64", checkValidUntil: false,
+  });
+  assert.equal(buildImage({ name: "x", contents: [pkgs("hello")] }).architecture, "arm64");
+  const amd = debian();
+  rejects(() => buildImage({ name: "x", contents: [pkgs("hello"), amd("hello")] }), "buildImage().contents");
+});
+
+test("pkgs(\"name=version\") pins like apt-get", () => {
+  const pkgs = debian();
+  assert.deepEqual(pkgs("redis-server=5:7.0.15-1~deb12u1"), { kind: "debian-package", name: "redis-server", version: "5:7.0.15-1~deb12u1", set: pkgs.spec });
+  assert.deepEqual(pkgs("libc6", { version: "2.36-9" }), { kind: "debian-package", name: "libc6", version: "2.36-9", set: pkgs.spec });
+  assert.equal(pkgs("libc6").version, undefined);
+  rejects(() => pkgs("Redis"), '"Redis"');
+  rejects(() => pkgs("a"), '"a"');
+  rejects(() => pkgs("=1.0"), '"=1.0"');
+  rejects(() => pkgs("libc6", { version: "" }), 'options of package "libc6".version');
+  rejects(() => pkgs("libc6", { versoin: "1" } as never), 'options of package "libc6".versoin');
+});
+
+test("unknown keys are rejected with the field's path", () => {
+  rejects(() => buildLayeredImage({ name: "x", config: { Cmnd: ["sh"] } as never }), "buildLayeredImage().config.Cmnd");
+  rejects(() => buildImage({ name: "x", contnets: [] } as never), "buildImage().contnets");
+  rejects(() => buildImage({ name: "x", users: [{ name: "a", uid: 1, homedir: "/a" } as never] }), "buildImage().users[0].homedir");
+  rejects(() => debian({ suit: "bookworm" } as never), "debian().suit");
+  rejects(() => debian({ sources: [{ uri: "http://127.0.0.1/", suites: ["s"], component: ["main"] } as never] }), "debian().sources[0].component");
+  rejects(() => text("/a", "b", { mod: 0o644 } as never), "text() options.mod");
+  // Names that Object.prototype happens to have are still unknown fields.
+  rejects(() => buildImage({ name: "x", config: { toString: ["sh"] } as never }), "buildImage().config.toString");
+  rejects(() => buildImage({ name: "x", constructor: 1 } as never), "buildImage().constructor");
+});
+
+test("required fields and value checks", () => {
+  rejects(() => buildImage({} as never), "buildImage().name");
+  rejects(() => buildImage(undefined as never), "buildImage()");
+  rejects(() => buildImage({ name: "x", users: [{ name: "a" } as never] }), "buildImage().users[0].uid");
+  rejects(() => buildImage({ name: "x", groups: [{ name: "g", gid: -1 }] }), "buildImage().groups[0].gid");
+  rejects(() => buildImage({ name: "x", contents: [{ kind: "nix" } as never] }), "buildImage().contents[0]");
+  rejects(() => buildImage({ name: "x", config: { ExposedPorts: { "80/tcp": { x: 1 } } as never } }), 'buildImage().config.ExposedPorts["80/tcp"]');
+  rejects(() => buildImage({ name: "x", config: { Env: "A=1" as never } }), "buildImage().config.Env");
+  rejects(() => buildImage({ name: "x", config: { WorkingDir: "data" } }), "buildImage().config.WorkingDir");
+});
+
+test("bad names and tags are rejected", () => {
+  for (const name of ["Redis", "", "-x", "a b", "a//b", "a/", "x_"]) rejects(() => buildImage({ name }), "buildImage().name");
+  for (const name of ["redis", "team/app", "a.b-c_d", "a0/b1/c2"]) assert.equal(buildImage({ name }).name, name);
+  for (const tag of ["", "-x", ".x", "a b", "a:b", "x".repeat(129)]) rejects(() => buildImage({ name: "x", tag }), "buildImage().tag");
+  for (const tag of ["7", "latest", "7.0.15-bookworm", "_x", "x".repeat(128)]) assert.equal(buildImage({ name: "x", tag }).tag, tag);
+});
+
+test("modes, ids and paths of files() and text()", () => {
+  for (const mode of [-1, 0o10000, 1.5, "755"]) rejects(() => files("a", "/a", { mode: mode as number }), "files() options.mode");
+  assert.equal(files("a", "/a", { mode: 0o4755 }).mode, 0o4755);
+  rejects(() => text("/a", "x", { uid: -3 }), "text() options.uid");
+  rejects(() => text("/a", "x", { gid: 2 ** 32 }), "text() options.gid");
+  for (const dest of ["etc/x", "/etc/../x", "", ".."]) rejects(() => files("a", dest), "files() destination");
+  rejects(() => text("etc/motd", "x"), "text() destination");
+  rejects(() => text("/etc/motd", 5 as never), "text() content");
+  rejects(() => files("", "/a"), "files() source");
+});
+
+test("files() accepts a file: URL and decodes it to a path", () => {
+  const url = new URL("./my app/conf file.txt", pathToFileURL("/srv/def/image.ts"));
+  assert.equal(files(url, "/etc/conf").source, "/srv/def/my app/conf file.txt");
+  rejects(() => files(new URL("http://127.0.0.1/x"), "/x"), "files() source");
+});
+
+test("maxLayers: only for buildLayeredImage, within what engines accept", () => {
+  rejects(() => buildImage({ name: "x", maxLayers: 3 } as never), "buildImage().maxLayers");
+  for (const n of [1, 126, 2.5, "10"]) rejects(() => buildLayeredImage({ name: "x", maxLayers: n as number }), "buildLayeredImage().maxLayers");
+  assert.equal(buildLayeredImage({ name: "x", maxLayers: 125 }).maxLayers, 125);
+});
+
+test("created is kept only when given", () => {
+  assert.equal(buildImage({ name: "x", created: "now" }).created, "now");
+  assert.equal("created" in buildImage({ name: "x" }), false);
+  rejects(() => buildImage({ name: "x", created: "" }), "buildImage().created");
+});
