@@ -67,8 +67,13 @@ export async function readLock(path: string): Promise<LockFile> {
   } catch (e) {
     throw new CairnError(ErrorCode.LOCK_INVALID, `${path} is not valid JSON (${(e as Error).message}).`, "Restore it from version control, or delete it and run `cairn lock`.");
   }
-  if (lock.lockfileVersion !== LOCKFILE_VERSION || typeof lock.images !== "object" || typeof lock.packages !== "object") {
-    throw new CairnError(ErrorCode.LOCK_INVALID, `${path} has lockfile version ${String(lock.lockfileVersion)}; this cairn reads version ${LOCKFILE_VERSION}.`, "Run `cairn lock` to write it anew.");
+  const isRecord = (v: unknown) => !!v && typeof v === "object" && !Array.isArray(v);
+  if (!isRecord(lock) || lock.lockfileVersion !== LOCKFILE_VERSION) {
+    const version = isRecord(lock) ? String(lock.lockfileVersion) : "none";
+    throw new CairnError(ErrorCode.LOCK_INVALID, `${path} has lockfile version ${version}; this cairn reads version ${LOCKFILE_VERSION}.`, "Run `cairn lock` to write it anew.");
+  }
+  if (!isRecord(lock.images) || !isRecord(lock.packages)) {
+    throw new CairnError(ErrorCode.LOCK_INVALID, `${path} lacks its "images" or "packages" object.`, "Restore it from version control, or delete it and run `cairn lock`.");
   }
   return lock;
 }

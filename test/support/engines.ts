@@ -158,7 +158,9 @@ export async function docker(opts: { startTimeoutMs?: number; lockTimeoutMs?: nu
     const d = daemon;
     return engine("docker", dockerBin(), [], env, async () => {
       d.kill("SIGTERM");
-      if (!(await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]))) { d.kill("SIGKILL"); await exited; }
+      const forceKill = setTimeout(() => d.kill("SIGKILL"), 20_000);
+      await exited;
+      clearTimeout(forceKill);
       process.removeListener("exit", killOnExit);
       await command("ip", ["link", "del", BRIDGE], { allowFail: true });
       await removeTree(dir);
