@@ -5,13 +5,20 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ImageSpec } from "../define/spec.js";
 import { CairnError, ErrorCode, isCairnError } from "../errors.js";
+import type { Store } from "../store/store.js";
+import { typecheckDefinition } from "./typecheck.js";
 
 export interface Definition {
   file: string;
   images: Map<string, ImageSpec>;
 }
 
-export async function loadDefinition(file: string | undefined): Promise<Definition> {
+export interface LoadOptions {
+  /** Check types first (cached); a type error stops the build with file and line. */
+  typecheck?: { store: Store };
+}
+
+export async function loadDefinition(file: string | undefined, options: LoadOptions = {}): Promise<Definition> {
   const abs = path.resolve(file ?? "image.ts");
   try {
     await access(abs);
@@ -22,6 +29,7 @@ export async function loadDefinition(file: string | undefined): Promise<Definiti
       file ? "Check the path." : "Pass the definition file (e.g. `cairn build examples/redis/image.ts`), or run cairn where an image.ts is.",
     );
   }
+  if (options.typecheck) await typecheckDefinition(abs, options.typecheck.store);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;

@@ -10,6 +10,7 @@ export interface GlobalOptions {
   cacheDir: string;
   offline: boolean;
   quiet: boolean;
+  typecheck: boolean;
 }
 
 function defaultCacheDir(): string {
@@ -27,7 +28,8 @@ export async function main(argv: string[]): Promise<number> {
     cmd
       .addOption(new Option("--cache-dir <dir>", "where downloads and built layers are kept").default(defaultCacheDir(), "$XDG_CACHE_HOME/cairn or ~/.cache/cairn"))
       .option("--offline", "use only what the cache holds", false)
-      .option("-q, --quiet", "no progress output", false);
+      .option("-q, --quiet", "no progress output", false)
+      .option("--no-typecheck", "skip checking the definition's types");
 
   common(program.command("build"))
     .description("build an image and write it as a tar file (docker load / podman load)")
@@ -62,6 +64,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean }): GlobalOptions {
-  return { cacheDir: opts.cacheDir, offline: opts.offline, quiet: opts.quiet };
+function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean }): GlobalOptions {
+  return { cacheDir: opts.cacheDir, offline: opts.offline, quiet: opts.quiet, typecheck: opts.typecheck };
 }

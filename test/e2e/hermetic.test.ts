@@ -127,6 +127,19 @@ describe("hermetic builds", () => {
     assert.equal((await stat(join(dir, "cairn.lock"))).mtimeMs, lockBefore.mtimeMs, "an unchanged lock is not rewritten");
   });
 
+  test("two builds sharing one fresh cache at once both succeed with one digest", async () => {
+    const shared = await mkdtemp(join(tmpdir(), "cairn-cache-"));
+    const [a, b] = await Promise.all([
+      cairn(["build", "-A", "hello", "-o", "par-a.tar", "--cache-dir", shared, "--no-typecheck"], { cwd: dir }),
+      cairn(["build", "-A", "hello", "-o", "par-b.tar", "--cache-dir", shared, "--no-typecheck"], { cwd: dir }),
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(lastLine(a), digest);
+    assert.equal(lastLine(b), digest);
+    assert.deepEqual(await readdir(join(shared, "tmp")), [], "no staging files left behind");
+  });
+
   test("a locked build fetches no index", async () => {
     const before = repo.requests.filter((p) => p.includes("/dists/")).length;
     const r = await cairn(["build", "-A", "hello", "-o", "again.tar", "--cache-dir", cache], { cwd: dir });
@@ -188,10 +201,10 @@ describe("errors for people", () => {
     cache = await mkdtemp(join(tmpdir(), "cairn-cache-"));
   });
 
-  async function buildFails(body: string, code: string, pattern: RegExp, extra: Record<string, string> = {}) {
-    const d = await project({ "image.ts": definition(repo, body), ...extra });
+  async function buildFails(body: string, code: string, pattern: RegExp, options: { typecheck?: boolean } = {}) {
+    const d = await project({ "image.ts": definition(repo, body) });
     await writeFile(join(d, "result"), "earlier output\n");
-    const r = await cairn(["build", "--cache-dir", cache], { cwd: d });
+    const r = await cairn(["build", "--cache-dir", cache, ...(options.typecheck ? [] : ["--no-typecheck"])], { cwd: d });
     assert.equal(r.code, 1, `expected exit 1, got ${r.code}\n${r.stderr}`);
     assert.match(r.stderr, new RegExp(`error\\[${code}\\]`));
     assert.match(r.stderr, pattern);
@@ -222,8 +235,13 @@ describe("errors for people", () => {
     await buildFails(`export const x = buildImage({ name: "x" ;`, "CAIRN_E002", /image\.ts:3:\d+/);
   });
 
-  test("an unknown config key is named", async () => {
-    await buildFails(`export const x = buildImage({ name: "x", config: { Cmnd: ["sh"] } });`, "CAIRN_E003", /config\.Cmnd/);
+  test("an unknown config key is named, at run time", async () => {
+    await buildFails(`export const x = buildImage({ name: "x", config: { Cmnd: ["sh"] } as any });`, "CAIRN_E003", /config\.Cmnd/);
+  });
+
+  test("a type error is reported with its file and line before anything runs", async () => {
+    const r = await buildFails(`\nexport const x = buildImage({ name: "x", config: { Cmd: "redis-server" } });`, "CAIRN_E003", /image\.ts:4:\d+: Type 'string' is not assignable to type 'string\[\]'/, { typecheck: true });
+    assert.match(r.stderr, /--no-typecheck/);
   });
 
   test("an unreachable mirror is named", async () => {

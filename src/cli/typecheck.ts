@@ -1,0 +1,71 @@
+// Type errors in a definition, reported before it runs, with file and line — what an editor would
+// underline. Checking costs a second or two, so a clean result is remembered by the hashes of
+// every local file the check read: an unchanged definition is never checked twice.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { CairnError, ErrorCode } from "../errors.js";
+import type { Store } from "../store/store.js";
+
+const CAIRN_API = fileURLToPath(new URL("../define/index.ts", import.meta.url));
+const CAIRN_ROOT = path.dirname(path.dirname(path.dirname(CAIRN_API)));
+/** Bumped when the checking rules change, so earlier clean results are not trusted. */
+const CHECK_FORMAT = 1;
+
+interface CleanRecord {
+  files: [string, string][];
+}
+
+export async function typecheckDefinition(file: string, store: Store): Promise<void> {
+  const key = sha256(`${CHECK_FORMAT}\n${file}`);
+  const clean = await store.getEntry<CleanRecord>("typecheck", key);
+  if (clean && (await unchanged(clean.files))) return;
+
+  const ts = (await import("typescript")).default;
+  const program = ts.createProgram([file], {
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    skipLibCheck: true,
+    allowImportingTsExtensions: true,
+    types: ["node"],
+    typeRoots: [path.join(CAIRN_ROOT, "node_modules", "@types")],
+    baseUrl: path.dirname(file),
+    paths: { cairn: [CAIRN_API] },
+  });
+  const errors = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error && d.file && !isCairnFile(d.file.fileName));
+  if (errors.length) {
+    const first = errors[0]!;
+    const { line, character } = first.file!.getLineAndCharacterOfPosition(first.start ?? 0);
+    const where = `${path.relative(process.cwd(), first.file!.fileName) || first.file!.fileName}:${line + 1}:${character + 1}`;
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more type error${errors.length > 2 ? "s" : ""})` : "";
+    throw new CairnError(
+      ErrorCode.DEFINITION_INVALID,
+      `${where}: ${ts.flattenDiagnosticMessageText(first.messageText, " ")}${more}`,
+      "Fix the definition there (an editor with TypeScript shows it as you type), or pass --no-typecheck to build anyway.",
+    );
+  }
+  // cairn's own API files count too: a changed API must re-check the definition.
+  const local = program.getSourceFiles().map((s) => s.fileName).filter((f) => !f.includes("/node_modules/"));
+  await store.putEntry("typecheck", key, { files: await Promise.all(local.map(async (f) => [f, sha256(await readFile(f))] as [string, string])) });
+}
+
+function isCairnFile(f: string): boolean {
+  return f.startsWith(path.join(CAIRN_ROOT, "src") + path.sep);
+}
+
+async function unchanged(files: [string, string][]): Promise<boolean> {
+  try {
+    for (const [f, hash] of files) if (sha256(await readFile(f)) !== hash) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sha256(data: string | Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
