@@ -63,7 +63,7 @@ export function assembleImage(spec: ImageSpec, layers: Layer[], descriptions: st
     config: { ...spec.config, Env: defaultEnv(spec.config.Env) },
     diffIds: layers.map((l) => l.diffId),
     created,
-    architecture: spec.architecture,
+    architecture: ociArchitecture(spec.architecture),
     os: "linux",
     history: descriptions.map((d) => ({ created_by: d })),
   });
@@ -77,4 +77,10 @@ export function assembleImage(spec: ImageSpec, layers: Layer[], descriptions: st
     manifestDigest: digestOf(manifest),
     layers,
   };
+}
+
+/** Debian's architecture names in the OCI (GOARCH) spelling engines match platforms with. */
+export function ociArchitecture(debianArch: string): string {
+  const map: Record<string, string> = { i386: "386", armhf: "arm", armel: "arm", ppc64el: "ppc64le", mips64el: "mips64le", mipsel: "mipsle" };
+  return map[debianArch] ?? debianArch;
 }

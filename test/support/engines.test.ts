@@ -85,14 +85,17 @@ describe("docker engine lock", { skip: !have.docker && "docker is not installed"
 });
 
 describe("network helpers", () => {
-  test("redisPing speaks RESP and returns the reply line", async () => {
+  test("redisPing speaks RESP: PONG returned, an error reply thrown", async () => {
     const seen: string[] = [];
-    const srv = createServer((s) => s.on("data", (b) => { seen.push(b.toString()); s.write("+PONG\r\n"); }));
+    let reply = "+PONG\r\n";
+    const srv = createServer((s) => s.on("data", (b) => { seen.push(b.toString()); s.write(reply); }));
     await new Promise<void>((ok) => srv.listen(0, "127.0.0.1", ok));
     const { port } = srv.address() as AddressInfo;
     try {
-      assert.equal(await redisPing(port), "+PONG");
+      assert.equal(await redisPing(port), "PONG");
       assert.equal(seen.join(""), "*1\r\n$4\r\nPING\r\n");
+      reply = "-DENIED Redis is running in protected mode\r\n";
+      await assert.rejects(redisPing(port), /answered PING with "-DENIED Redis is running in protected mode"/);
     } finally {
       srv.close();
     }

@@ -237,7 +237,10 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 30_000, in
   }
 }
 
-/** Sends a RESP PING and returns the first reply line ("+PONG" from a live redis). */
+/**
+ * Sends a RESP PING and returns the simple-string reply ("PONG" from a live redis); an error
+ * reply ("-DENIED …", e.g. protected mode) is thrown with its text.
+ */
 export function redisPing(port: number, host = "127.0.0.1", timeoutMs = 5_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect({ port, host });
@@ -247,7 +250,11 @@ export function redisPing(port: number, host = "127.0.0.1", timeoutMs = 5_000): 
     s.on("data", (b: Buffer) => {
       buf += b.toString("latin1");
       const end = buf.indexOf("\r\n");
-      if (end >= 0) { s.destroy(); resolve(buf.slice(0, end)); }
+      if (end < 0) return;
+      s.destroy();
+      const line = buf.slice(0, end);
+      if (line.startsWith("+")) resolve(line.slice(1));
+      else reject(new Error(`redis at ${host}:${port} answered PING with ${JSON.stringify(line)}`));
     });
     s.once("error", (e) => reject(new Error(`redis ping to ${host}:${port}: ${e.message}`)));
     s.once("close", () => reject(new Error(`${host}:${port} closed the connection without a RESP reply`)));
