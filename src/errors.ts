@@ -31,6 +31,7 @@ export const ErrorCode = {
   // filesystem assembly
   FILE_CONFLICT: "CAIRN_E401",
   LOCAL_FILE_MISSING: "CAIRN_E402",
+  MISSING_REFERENCE: "CAIRN_E403",
   // output
   OUTPUT_FAILED: "CAIRN_E501",
 } as const;

@@ -40,6 +40,7 @@ test("defaults: tag latest, one layer for buildImage, empty lists and config", (
   const spec = buildImage({ name: "dummy" });
   assert.deepEqual(spec, {
     kind: "image", layered: false, name: "dummy", tag: "latest", contents: [], users: [], groups: [], config: {}, maxLayers: 1, architecture: "amd64",
+    closure: "runtime", keep: [], exclude: [], trim: { docs: true, man: true, info: true, locales: [], packaging: true, charsets: true },
   });
   assert.equal(buildLayeredImage({ name: "dummy", maxLayers: 7 }).maxLayers, 7);
 });

@@ -1,12 +1,13 @@
 // The public API: what `import { ... } from "cairn"` gives a definition. These functions only
 // describe — they return plain spec objects and never touch the disk or the network.
 import { fileURLToPath } from "node:url";
-import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, SourceSpec, TextSpec, UserSpec } from "./spec.js";
+import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
+import { DEFAULT_TRIM } from "../closure/trim.js";
 import {
   arrayOf, checkObject, invalid, isAbsolutePath, isBoolean, isEmptyObjectRecord, isId, isMode, isNonEmptyString, isString, isStringArray, isStringRecord,
 } from "./validate.js";
 
-export type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, SourceSpec, TextSpec, UserSpec };
+export type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec };
 
 export interface DebianOptions {
   /** Suite to take from the host's apt sources, with its -updates and -security companions (e.g. "bookworm"). */
@@ -98,6 +99,15 @@ export interface ImageOptions {
   config?: ContainerConfig;
   /** RFC 3339 time for `created`, or "now" (not reproducible). Default: the epoch (or SOURCE_DATE_EPOCH). */
   created?: string;
+  /** "runtime" (default): only packages the image's files reference, like Nix's closure;
+   *  "depends": every package of the Depends closure, as apt installs them. */
+  closure?: "runtime" | "depends";
+  /** Package names to keep although nothing references them. */
+  keep?: string[];
+  /** Package names to leave out although something references them; the build fails if a program then lacks a library. */
+  exclude?: string[];
+  /** What to leave out of packages; default: docs (not copyright), man and info pages, translations, lintian/bug files. */
+  trim?: TrimSpec;
 }
 
 export interface LayeredImageOptions extends ImageOptions {
@@ -127,6 +137,16 @@ const imageShape = {
   groups: arrayOf((v, at) => checkObject(v, at, groupShape, ["name", "gid"])),
   config: (v: unknown, at: string) => checkObject(v, at, configShape),
   created: isNonEmptyString,
+  closure: (v: unknown, at: string) => {
+    if (v !== "runtime" && v !== "depends") invalid(at, 'must be "runtime" or "depends"');
+  },
+  keep: isStringArray,
+  exclude: isStringArray,
+  trim: (v: unknown, at: string) =>
+    checkObject(v, at, {
+      docs: isBoolean, man: isBoolean, info: isBoolean, packaging: isBoolean, charsets: isBoolean,
+      locales: (x: unknown, a: string) => (x === "all" ? undefined : isStringArray(x, a)),
+    }),
   maxLayers: (v: unknown, at: string) => {
     if (!Number.isInteger(v) || (v as number) < 2 || (v as number) > 125) invalid(at, "must be an integer from 2 to 125");
   },
@@ -147,6 +167,10 @@ function makeImage(options: LayeredImageOptions, layered: boolean, fn: string): 
     groups: options.groups ?? [],
     config: options.config ?? {},
     maxLayers: layered ? (options.maxLayers ?? 100) : 1,
+    closure: options.closure ?? "runtime",
+    keep: [...(options.keep ?? [])].sort(),
+    exclude: [...(options.exclude ?? [])].sort(),
+    trim: { ...DEFAULT_TRIM, ...options.trim },
     ...(options.created ? { created: options.created } : {}),
     architecture: [...archs][0] ?? "amd64",
   };

@@ -79,6 +79,22 @@ export interface GroupSpec {
   members?: string[];
 }
 
+export interface TrimSpec {
+  /** Drop /usr/share/doc except copyright files. Default true. */
+  docs?: boolean;
+  /** Drop manual pages. Default true. */
+  man?: boolean;
+  /** Drop info pages. Default true. */
+  info?: boolean;
+  /** Translations to keep (["de", "pt_BR"]), or "all". Default: none. */
+  locales?: string[] | "all";
+  /** Drop lintian overrides and reportbug files. Default true. */
+  packaging?: boolean;
+  /** Drop glibc's gconv modules for legacy character sets (iconv keeps UTF-8, ASCII, Latin-1 and
+   *  UCS-2/4, which are built in). Default true; set false for iconv to Shift_JIS, EBCDIC, .... */
+  charsets?: boolean;
+}
+
 export interface ImageSpec {
   kind: "image";
   /** true: one layer per popular package (buildLayeredImage); false: one layer (buildImage). */
@@ -90,6 +106,14 @@ export interface ImageSpec {
   groups: GroupSpec[];
   config: ContainerConfig;
   maxLayers: number;
+  /** "runtime": only packages the image's files reference (plus modules and data their users
+   *  declare); "depends": the whole Depends closure, as apt would install it. */
+  closure: "runtime" | "depends";
+  /** Packages to keep even when nothing references them. */
+  keep: string[];
+  /** Packages to leave out even when something references them (the build checks what breaks). */
+  exclude: string[];
+  trim: Required<TrimSpec>;
   /** RFC 3339 time for the config's `created`, or "now" (not reproducible); default the epoch. */
   created?: string;
   architecture: string;

@@ -12,7 +12,7 @@ import { MediaType, type DiffId, type Digest, type Layer } from "./types.js";
 /** Bumped whenever the bytes cairn writes for the same entries change. */
 export const LAYER_FORMAT = 1;
 
-interface LayerRecord {
+export interface LayerRecord {
   diffId: DiffId;
   digest: Digest;
   size: number;
@@ -40,7 +40,7 @@ export async function buildLayer(entries: FsEntry[], mtime: number, store: Store
   return storedLayer(record, store);
 }
 
-function storedLayer(r: LayerRecord, store: Store): Layer {
+export function storedLayer(r: LayerRecord, store: Store): Layer {
   return {
     digest: r.digest,
     diffId: r.diffId,

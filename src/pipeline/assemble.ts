@@ -28,7 +28,17 @@ export interface UnpackedPackage {
 
 export const GENERATED = "generated";
 
-export async function assemble(spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, definitionDir: string): Promise<FileTree> {
+/** The user's `files()` and `text()` contents as entries, in definition order. */
+export async function userEntries(spec: ImageSpec, definitionDir: string): Promise<FsEntry[]> {
+  const out: FsEntry[] = [];
+  for (const c of spec.contents) {
+    if (c.kind === "files") out.push(...(await userFiles(c, definitionDir)));
+    if (c.kind === "text") out.push(textEntry(c));
+  }
+  return out;
+}
+
+export async function assemble(spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, user: FsEntry[]): Promise<FileTree> {
   const tree = new FileTree();
   const sorted = [...packages].sort((a, b) => (a.locked.name < b.locked.name ? -1 : a.locked.name > b.locked.name ? 1 : 0));
   const fileGroups = new Map<number, string>();
@@ -45,10 +55,7 @@ export async function assemble(spec: ImageSpec, packages: UnpackedPackage[], dis
 
   // User files win over package files at the same path: that is how a config file is replaced.
   const userWins = (origin: string) => origin !== GENERATED && !origin.startsWith("files:");
-  for (const c of spec.contents) {
-    if (c.kind === "files") for (const e of await userFiles(c, definitionDir)) tree.add(e, userWins);
-    if (c.kind === "text") tree.add(textEntry(c), userWins);
-  }
+  for (const e of user) tree.add(e, userWins);
 
   await addGenerated(tree, spec, sorted, distribution, fileGroups);
   return tree;

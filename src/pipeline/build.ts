@@ -4,14 +4,20 @@ import * as path from "node:path";
 import { readLock, withImage, writeLock, type LockFile } from "../debian/lockfile.js";
 import type { ImageSpec } from "../define/spec.js";
 import { buildConfig, defaultEnv } from "../image/config.js";
-import { buildLayer } from "../image/layer.js";
+import { buildLayer, storedLayer, type LayerRecord } from "../image/layer.js";
+import { inputKey } from "../store/store.js";
+import { cairnFingerprint } from "./fingerprint.js";
 import { buildManifest, describe, digestOf } from "../image/manifest.js";
 import { MediaType, type Image, type Layer } from "../image/types.js";
-import { assemble } from "./assemble.js";
+import { assemble, userEntries } from "./assemble.js";
+import { selectPackages, trimPackages } from "./closure.js";
 import type { BuildContext } from "./context.js";
 import { fetchPackages, unpackPackages } from "./fetch.js";
 import { planImageLayers } from "./layers.js";
 import { resolveImage, type ResolvedImage } from "./resolve.js";
+
+/** Bumped when how layers are made from the same inputs changes. */
+const IMAGE_FORMAT = 1;
 
 export interface BuildOptions {
   /** The export's name: the image's key in cairn.lock. */
@@ -37,24 +43,57 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   const lock: LockFile = await readLock(lockPath);
   const resolved = await resolveImage(spec, options.exportName, lock, ctx, { frozen: options.frozen, lockPath });
 
-  await fetchPackages(resolved.packages, resolved.sets, ctx);
-  const unpacked = await unpackPackages(resolved.packages, ctx);
-  const tree = await assemble(spec, unpacked, resolved.packages.length ? resolved.image.distribution : undefined, path.dirname(path.resolve(options.definitionFile)));
+  const user = await userEntries(spec, path.dirname(path.resolve(options.definitionFile)));
+  // Everything the layers depend on — not the config, which is cheap to redo.
+  const layersKey = inputKey({
+    format: IMAGE_FORMAT,
+    cairn: cairnFingerprint(),
+    epoch: ctx.epoch,
+    packages: resolved.packages.map((p) => p.sha256),
+    edges: resolved.image.edges,
+    distribution: resolved.image.distribution,
+    user: user.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.sha256 ?? e.linkname ?? ""]),
+    spec: { ...spec, name: undefined, tag: undefined, config: undefined, created: undefined },
+  });
+  const cached = await ctx.store.getEntry<{ layers: LayerRecord[]; descriptions: string[] }>("image-layers", layersKey);
+  if (cached && (await allBlobsPresent(cached.layers, ctx))) {
+    ctx.reporter.info(`cairn: nothing changed in the layers; reusing ${cached.layers.length} cached layer${cached.layers.length > 1 ? "s" : ""}`);
+    const image = assembleImage(spec, cached.layers.map((l) => storedLayer(l, ctx.store)), cached.descriptions, ctx);
+    return { image, resolved, lockWritten: await saveLock(resolved, lock, lockPath, options.exportName, ctx) };
+  }
 
+  await fetchPackages(resolved.packages, resolved.sets, ctx);
+  const unpacked = trimPackages(await unpackPackages(resolved.packages, ctx), spec);
+  const edges = resolved.image.edges.map((e) => e.split(" -> ") as [string, string]);
+  const roots = resolved.image.request.roots.map((r) => r.split("=")[0]!);
+  const selection = await selectPackages(spec, unpacked, user, edges, roots, ctx);
+  const tree = await assemble(spec, selection.packages, resolved.packages.length ? resolved.image.distribution : undefined, user);
+
+  const keptNames = new Set(selection.packages.map((p) => p.locked.name));
   const graph = {
-    nodes: resolved.packages.map((p) => p.name),
-    edges: resolved.image.edges.map((e) => e.split(" -> ") as [string, string]),
-    roots: resolved.image.request.roots.map((r) => r.split("=")[0]!),
+    nodes: [...keptNames].sort(),
+    edges: edges.filter(([a, b]) => keptNames.has(a) && keptNames.has(b)),
+    roots: roots.filter((r) => keptNames.has(r)),
   };
   const plan = planImageLayers(tree, spec.layered, spec.maxLayers, graph);
   ctx.reporter.info(`cairn: ${tree.size} paths in ${plan.layers.length} layer${plan.layers.length > 1 ? "s" : ""}`);
   const layers: Layer[] = [];
   for (const entries of plan.layers) layers.push(await buildLayer(entries, ctx.epoch, ctx.store));
 
+  await ctx.store.putEntry("image-layers", layersKey, { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions });
   const image = assembleImage(spec, layers, plan.descriptions, ctx);
-  const lockWritten = resolved.changed ? await writeLock(lockPath, withImage(lock, options.exportName, resolved.image, resolved.packages)) : false;
-  if (lockWritten) ctx.reporter.info(`cairn: wrote ${path.relative(process.cwd(), lockPath) || lockPath}`);
-  return { image, resolved, lockWritten };
+  return { image, resolved, lockWritten: await saveLock(resolved, lock, lockPath, options.exportName, ctx) };
+}
+
+async function saveLock(resolved: ResolvedImage, lock: LockFile, lockPath: string, exportName: string, ctx: BuildContext): Promise<boolean> {
+  const written = resolved.changed ? await writeLock(lockPath, withImage(lock, exportName, resolved.image, resolved.packages)) : false;
+  if (written) ctx.reporter.info(`cairn: wrote ${path.relative(process.cwd(), lockPath) || lockPath}`);
+  return written;
+}
+
+async function allBlobsPresent(layers: LayerRecord[], ctx: BuildContext): Promise<boolean> {
+  for (const l of layers) if (!(await ctx.store.hasBlob(l.digest.slice(7)))) return false;
+  return true;
 }
 
 export function assembleImage(spec: ImageSpec, layers: Layer[], descriptions: string[], ctx: BuildContext): Image {

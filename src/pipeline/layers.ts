@@ -17,19 +17,22 @@ export interface LayerPlan {
 export function planImageLayers(tree: FileTree, layered: boolean, maxLayers: number, graph: { nodes: string[]; edges: [string, string][]; roots: string[] }): LayerPlan {
   const all = tree.entries();
   if (!layered || graph.nodes.length === 0) {
-    return { layers: [fixHardlinkOrder(all)], descriptions: [graph.nodes.length ? `cairn: ${graph.nodes.length} packages and generated files` : "cairn: files"] };
+    return { layers: [shareIdenticalFiles(fixHardlinkOrder(all))], descriptions: [graph.nodes.length ? `cairn: ${graph.nodes.length} packages and generated files` : "cairn: files"] };
   }
-  const groups = planLayers(graph, maxLayers, 1);
+  // Two layers on top: what cairn generates (changes when packages or users do), then the
+  // user's own files (changes with every application edit), so an edit re-ships only the last.
+  const hasUserFiles = all.some((e) => e.origin.startsWith("files:"));
+  const groups = planLayers(graph, maxLayers, hasUserFiles ? 2 : 1);
   const groupOf = new Map<string, number>();
   groups.forEach((g, i) => g.forEach((name) => groupOf.set(name, i)));
-  const top = groups.length;
-  const members: FsEntry[][] = Array.from({ length: top + 1 }, () => []);
+  const generated = groups.length;
+  const members: FsEntry[][] = Array.from({ length: generated + (hasUserFiles ? 2 : 1) }, () => []);
   for (const e of all) {
-    const g = groupOf.get(e.origin) ?? top;
+    const g = e.origin.startsWith("files:") ? generated + 1 : (groupOf.get(e.origin) ?? generated);
     members[g]!.push(e);
   }
-  const layers = members.map((entries) => fixHardlinkOrder(withParents(entries, tree)));
-  const descriptions = [...groups.map((g) => `cairn: ${g.join(" ")}`), "cairn: generated files and contents"];
+  const layers = members.map((entries) => shareIdenticalFiles(fixHardlinkOrder(withParents(entries, tree))));
+  const descriptions = [...groups.map((g) => `cairn: ${g.join(" ")}`), "cairn: generated files", ...(hasUserFiles ? ["cairn: your files"] : [])];
   return { layers, descriptions };
 }
 
@@ -65,4 +68,23 @@ function fixHardlinkOrder(entries: FsEntry[]): FsEntry[] {
     for (let j = i + 1; j < out.length; j++) if (out[j]!.type === "hardlink" && out[j]!.linkname === target.path) out[j] = { ...out[j]!, linkname: e.path };
   }
   return out;
+}
+
+/**
+ * Identical files in one layer are stored once: later copies become hard links to the first
+ * (redis-tools ships redis-check-aof and redis-check-rdb as two equal 2.4 MB files). Only when
+ * mode and owner agree too, so nothing observable but the link count changes.
+ */
+function shareIdenticalFiles(entries: FsEntry[]): FsEntry[] {
+  const first = new Map<string, string>();
+  return entries.map((e) => {
+    if (e.type !== "file" || e.size < 1024 || !e.sha256) return e;
+    const key = `${e.sha256} ${e.mode} ${e.uid} ${e.gid}`;
+    const target = first.get(key);
+    if (target === undefined) {
+      first.set(key, e.path);
+      return e;
+    }
+    return { path: e.path, type: "hardlink", mode: e.mode, uid: e.uid, gid: e.gid, size: 0, linkname: target, origin: e.origin };
+  });
 }

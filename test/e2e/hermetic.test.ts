@@ -78,8 +78,9 @@ describe("hermetic builds", () => {
     assert.deepEqual(config.config.Cmd, ["hello"]);
     assert.deepEqual(config.config.Env, ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "GREETING=yes"]);
     assert.equal(config.created, "1970-01-01T00:00:00Z");
-    // Layered: one layer per package plus the top layer.
-    assert.equal(manifest.Layers.length, 4);
+    // Layered: one layer per package, then generated files, then the user's files.
+    assert.equal(manifest.Layers.length, 5);
+    assert.deepEqual(config.history.map((h: { created_by: string }) => h.created_by).slice(-2), ["cairn: generated files", "cairn: your files"]);
   });
 
   test("the lock pins the newest version, the provider and the checksum", async () => {

@@ -1,0 +1,172 @@
+// The runtime closure: which of the Depends closure's packages the image really needs, found the
+// way Nix finds references — by looking at what the files point to — instead of trusting Depends,
+// which also lists what only maintainer scripts use (adduser, debconf, perl for redis-server).
+//
+// A package is kept when it is asked for (or in `keep`), or when a kept package
+//   1. references one of its files: an ELF interpreter or needed library (resolved as ld.so
+//      would), a `#!` interpreter, or a symlink target; or
+//   2. declares it and it carries modules for an interpreter the kept package uses
+//      (python3-starlette → python3-anyio); or
+//   3. declares it and it ships no programs (libraries, data: dlopen and data files leave no trace).
+// Everything else is left out, with the reason. Pure over the per-package analyses.
+import * as path from "node:path";
+import type { PackageAnalysis } from "./analysis.js";
+import { dstValuesFor, parseLdSoConf, resolveNeeded, searchDirs } from "./ldso.js";
+import { envTarget } from "./shebang.js";
+import type { PathIndex } from "./pathindex.js";
+
+export interface ClosureInput {
+  /** Every package of the Depends closure, by name. */
+  analyses: Map<string, PackageAnalysis>;
+  /** Declared dependencies: from → to (package names). */
+  edges: [string, string][];
+  roots: string[];
+  keep: string[];
+  exclude: string[];
+  index: PathIndex;
+  architecture: string;
+}
+
+export interface Reference {
+  /** Image path of the referring file. */
+  file: string;
+  kind: "needed" | "interpreter" | "shebang" | "symlink";
+  /** What it asks for: a library name or a path. */
+  target: string;
+}
+
+export interface LeftOut {
+  name: string;
+  reason: string;
+}
+
+export interface ClosureResult {
+  kept: string[];
+  leftOut: LeftOut[];
+  /** Why each kept package is there: the packages (or "root"/"keep") that pulled it in. */
+  keptBecause: Map<string, string[]>;
+  /** References from package files into other packages, for `cairn why`. */
+  references: Map<string, { from: string; ref: Reference }[]>;
+}
+
+export const PATH_DIRS = ["usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin"];
+
+/** The ld.so search directories of an image whose packages ship these ld.so.conf.d snippets. */
+export function libraryDirs(analyses: Iterable<PackageAnalysis>, architecture: string): string[] {
+  const conf = [...analyses].flatMap((a) => a.ldSoConf.flatMap((t) => parseLdSoConf(t).dirs));
+  return searchDirs(architecture, [...new Set(conf)].sort());
+}
+
+export interface ResolvedRef {
+  ref: Reference;
+  /** Owners of what it resolved to (links passed and the file); empty when it resolved nowhere. */
+  owners: string[];
+}
+
+/** Resolve every reference one file makes. */
+export function fileReferences(f: PackageAnalysis["files"][number], index: PathIndex, dirs: string[], architecture = "amd64"): ResolvedRef[] {
+  const out: ResolvedRef[] = [];
+  const file = f.path;
+  const look = (kind: Reference["kind"], target: string, p: string | undefined) => {
+    const found = p ? index.lookup(p) : undefined;
+    out.push({ ref: { file, kind, target }, owners: found?.type === "file" ? found.owners : [] });
+  };
+  if (f.elf) {
+    if (f.elf.interpreter) look("interpreter", f.elf.interpreter, f.elf.interpreter);
+    const origin = "/" + path.posix.dirname(file);
+    for (const name of f.elf.needed) {
+      const resolved = resolveNeeded(name, { ...dstValuesFor(architecture), origin, rpath: f.elf.rpath, runpath: f.elf.runpath, dirs }, { resolve: (p: string) => index.lookup(p) });
+      look("needed", name, resolved);
+    }
+  }
+  if (f.shebang) {
+    const interp = f.shebang.interpreter;
+    if (path.posix.basename(interp) === "env") {
+      look("shebang", interp, interp);
+      const prog = envTarget(f.shebang);
+      if (prog) look("shebang", prog, prog.includes("/") ? prog : PATH_DIRS.map((d) => `/${d}/${prog}`).find((p) => index.lookup(p)?.type === "file"));
+    } else look("shebang", interp, interp);
+  }
+  return out;
+}
+
+export function runtimeClosure(input: ClosureInput): ClosureResult {
+  const { analyses, index } = input;
+  const exclude = new Set(input.exclude);
+  const declared = new Map<string, string[]>();
+  for (const [from, to] of input.edges) {
+    if (!declared.has(from)) declared.set(from, []);
+    declared.get(from)!.push(to);
+  }
+  for (const list of declared.values()) list.sort();
+  const dirs = libraryDirs(analyses.values(), input.architecture);
+
+  const keptBecause = new Map<string, string[]>();
+  const references = new Map<string, { from: string; ref: Reference }[]>();
+  const queue: string[] = [];
+  const want = (name: string, because: string) => {
+    if (exclude.has(name) || !analyses.has(name)) return;
+    const list = keptBecause.get(name);
+    if (list) {
+      if (!list.includes(because)) list.push(because);
+      return;
+    }
+    keptBecause.set(name, [because]);
+    queue.push(name);
+  };
+  for (const r of [...input.roots].sort()) want(r, "root");
+  for (const k of [...input.keep].sort()) want(k, "keep");
+
+  // Breadth-first in a fixed order, so the reasons recorded are the same every time.
+  for (let i = 0; i < queue.length; i++) {
+    const name = queue[i]!;
+    const a = analyses.get(name)!;
+    for (const f of a.files) {
+      for (const { ref, owners } of fileReferences(f, index, dirs, input.architecture)) {
+        for (const owner of owners) {
+          if (owner === name) continue;
+          if (!references.has(owner)) references.set(owner, []);
+          references.get(owner)!.push({ from: name, ref });
+          want(owner, name);
+        }
+      }
+    }
+    for (const link of symlinksOf(name, index)) {
+      for (const owner of index.lookup("/" + link)?.owners ?? []) {
+        if (owner === name) continue;
+        if (!references.has(owner)) references.set(owner, []);
+        references.get(owner)!.push({ from: name, ref: { file: link, kind: "symlink", target: index.get(link)?.linkname ?? "" } });
+        want(owner, name);
+      }
+    }
+    for (const dep of declared.get(name) ?? []) {
+      const d = analyses.get(dep);
+      if (!d) continue;
+      if (!d.programs) want(dep, name);
+      else if (d.modules.some((m) => a.uses.includes(m))) want(dep, name);
+    }
+  }
+
+  const kept = [...keptBecause.keys()].sort();
+  const leftOut: LeftOut[] = [];
+  for (const name of [...analyses.keys()].sort()) {
+    if (keptBecause.has(name)) continue;
+    if (exclude.has(name)) {
+      leftOut.push({ name, reason: "excluded by the definition" });
+      continue;
+    }
+    const by = [...declared].filter(([from, tos]) => tos.includes(name)).map(([from]) => from).sort();
+    const keptBy = by.filter((b) => keptBecause.has(b));
+    leftOut.push({
+      name,
+      reason: keptBy.length
+        ? `declared by ${keptBy.join(", ")}, but only its programs would be used and nothing in the image runs them`
+        : `only needed by packages that are left out (${by.join(", ") || "none"})`,
+    });
+  }
+  return { kept, leftOut, keptBecause, references };
+}
+
+function symlinksOf(owner: string, index: PathIndex): string[] {
+  return index.symlinksOwnedBy(owner);
+}
