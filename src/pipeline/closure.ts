@@ -53,8 +53,12 @@ export async function selectPackages(spec: ImageSpec, packages: UnpackedPackage[
     kept = packages.filter((p) => keep.has(p.locked.name));
     const left = closure.leftOut.filter((l) => l.name !== USER_FILES);
     if (left.length) {
+      // The packages a kept one declared are worth a line each; what hangs only from those, one line.
+      const direct = left.filter((l) => !l.reason.startsWith("only needed by"));
+      const rest = left.filter((l) => l.reason.startsWith("only needed by"));
       ctx.reporter.info(`cairn: kept ${kept.length} of ${packages.length} packages; left out ${left.length} that nothing in the image uses:`);
-      for (const l of left) ctx.reporter.info(`  - ${l.name}: ${l.reason}`);
+      for (const l of direct) ctx.reporter.info(`  - ${l.name}: ${l.reason}`);
+      if (rest.length) ctx.reporter.info(`  - ${rest.length} more needed only by those: ${rest.map((l) => l.name).join(", ")}`);
     }
   } else if (spec.exclude.length) {
     const ex = new Set(spec.exclude);

@@ -29,6 +29,8 @@ export interface Engine {
   name: "podman" | "docker";
   /** `load -i TAR`; returns the loaded reference ("name:tag"), or the image ID when the tar has no tag. */
   load(tarPath: string): Promise<string>;
+  /** `load` from a stream (stdin), as `cairn build --stream | podman load` does. */
+  loadStream(tar: NodeJS.ReadableStream): Promise<string>;
   /** `run --rm ARGS…` (ARGS are run's options, the image and its command); a non-zero exit is returned, not thrown. */
   run(args: string[], opts?: RunOptions): Promise<RunResult>;
   /** `run -d ARGS…`; throws if the container cannot be created. */
@@ -65,6 +67,17 @@ function engine(name: Engine["name"], bin: string, globalArgs: string[], env: No
     name,
     cli,
     async load(tarPath) { return loadedRef((await cli(["load", "-i", tarPath], { timeoutMs: 300_000 })).stdout); },
+    loadStream(tar) {
+      return new Promise((resolve, reject) => {
+        const child = spawn(bin, [...globalArgs, "load"], { env, stdio: ["pipe", "pipe", "pipe"] });
+        let out = "";
+        child.stdout.on("data", (b: Buffer) => (out += b));
+        child.stderr.on("data", (b: Buffer) => (out += b));
+        child.on("error", reject);
+        child.on("close", (code) => (code === 0 ? resolve(loadedRef(out)) : reject(new Error(`${bin} load exited ${code}:\n${out}`))));
+        tar.pipe(child.stdin);
+      });
+    },
     run: (args, opts) => cli(["run", "--rm", ...args], { ...opts, allowFail: true }),
     async runDetached(args) {
       const id = (await cli(["run", "-d", ...args])).stdout.trim().split("\n").pop()!;
