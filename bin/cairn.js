@@ -1,17 +1,16 @@
 #!/usr/bin/env node
-// cairn's executable: TypeScript runs as is through tsx (definitions are TypeScript too), and the
-// bare specifier "cairn" resolves to this copy of cairn wherever the definition lives.
-import { register as registerTsx } from "tsx/esm/api";
-import { register } from "node:module";
+// cairn's executable. It runs the bundle in dist/ (made by `npm ci` or `npm run build`) while the
+// bundle holds exactly today's sources; otherwise — sources edited since, or no bundle — it runs
+// the TypeScript sources as they are through tsx, slower to start but never stale.
+import { freshBundle } from "../scripts/bundle.mjs";
 
-registerTsx();
-const api = new URL("../src/define/index.ts", import.meta.url).href;
-// Definitions are ES modules even in a folder without a package.json saying "type": "module".
-const hook = `export async function resolve(s, c, next) {
-  const r = await next(s === "cairn" ? ${JSON.stringify(api)} : s, c);
-  return /^file:.*\\.ts$/.test(r.url) && !r.url.includes("/node_modules/") ? { ...r, format: "module" } : r;
-}`;
-register(`data:text/javascript,${encodeURIComponent(hook)}`);
-
-const { main } = await import("../src/cli/main.ts");
+const bundled = freshBundle();
+let main;
+if (bundled) {
+  ({ main } = await import(bundled));
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import("../src/cli/main.ts"));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -14,7 +14,7 @@ function collect(dir, out) {
 }
 
 const args = process.argv.slice(2);
-const roots = args.length ? args : ["src", "test"];
+const roots = args.length ? args : ["src", "test", "bench"];
 const files = roots.flatMap((r) => (statSync(r).isDirectory() ? collect(r, []) : [r]));
 const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
 process.exit(r.status ?? 1);

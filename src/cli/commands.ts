@@ -42,7 +42,7 @@ export interface BuildCommandOptions {
 
 /** Build; returns the manifest digest (also printed as stdout's last line). */
 export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.global)): Promise<string> {
-  const def = await loadDefinition(o.file, o.global.typecheck ? { typecheck: { store: ctx.store } } : {});
+  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck });
   const { name, spec } = pickImage(def, o.attr);
   ctx.reporter.info(`cairn: building ${name} (${spec.name}:${spec.tag}) from ${path.relative(process.cwd(), def.file) || def.file}`);
   const { image } = await build(spec, { exportName: name, definitionFile: def.file, frozen: o.frozen }, ctx);
@@ -63,7 +63,7 @@ export interface LockCommandOptions {
 }
 
 export async function lockCommand(o: LockCommandOptions, ctx = makeContext(o.global)): Promise<void> {
-  const def = await loadDefinition(o.file, o.global.typecheck ? { typecheck: { store: ctx.store } } : {});
+  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck });
   const names = o.attr ? [pickImage(def, o.attr).name] : [...def.images.keys()];
   const lockPath = lockPathFor(def.file);
   let lock = await readLock(lockPath);

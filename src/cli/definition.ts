@@ -1,11 +1,14 @@
-// Loading a definition: a TypeScript module, run as is. Its exports that are images become
-// buildable by name (`-A redis`); a failure while loading is reported with the file and line.
-import { access } from "node:fs/promises";
+// Loading a definition: a TypeScript module, compiled once (src/cli/compile.ts) and imported. Its
+// exports that are images become buildable by name (`-A redis`); a failure while loading is
+// reported with the file and line.
+import { access, readFile } from "node:fs/promises";
+import { SourceMap } from "node:module";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ImageSpec } from "../define/spec.js";
 import { CairnError, ErrorCode, isCairnError } from "../errors.js";
 import type { Store } from "../store/store.js";
+import { compileDefinition } from "./compile.js";
 import { typecheckDefinition } from "./typecheck.js";
 
 export interface Definition {
@@ -14,11 +17,13 @@ export interface Definition {
 }
 
 export interface LoadOptions {
+  /** Where compiled definitions (and clean type checks) are remembered. */
+  store: Store;
   /** Check types first (cached); a type error stops the build with file and line. */
-  typecheck?: { store: Store };
+  typecheck?: boolean;
 }
 
-export async function loadDefinition(file: string | undefined, options: LoadOptions = {}): Promise<Definition> {
+export async function loadDefinition(file: string | undefined, options: LoadOptions): Promise<Definition> {
   const abs = path.resolve(file ?? "image.ts");
   try {
     await access(abs);
@@ -29,12 +34,13 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
       file ? "Check the path." : "Pass the definition file (e.g. `cairn build examples/redis/image.ts`), or run cairn where an image.ts is.",
     );
   }
-  if (options.typecheck) await typecheckDefinition(abs, options.typecheck.store);
+  if (options.typecheck) await typecheckDefinition(abs, options.store);
+  const url = await compileDefinition(abs, options.store);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+    mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
-    const where = locate(e, abs);
+    const where = await locate(e, abs, url);
     const msg = isCairnError(e) ? e.message : firstLine(e);
     throw new CairnError(
       isCairnError(e) ? e.code : ErrorCode.DEFINITION_FAILED,
@@ -76,19 +82,40 @@ function isImageSpec(v: unknown): v is ImageSpec {
 }
 
 function firstLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/^Transform failed with \d+ errors?:\n/, "").trim();
+  return (e instanceof Error ? e.message : String(e)).trim();
 }
 
-/** `file:line:col` of the first stack frame in the definition (or the file when unknown). */
-function locate(e: unknown, file: string): string {
+/**
+ * `file:line:col` of the first stack frame in the definition (or the file when unknown). Frames
+ * in the compiled module are mapped back through its source map here, on failure only: with
+ * source maps enabled for the import, Node would read the map of every module loaded meanwhile.
+ */
+async function locate(e: unknown, file: string, compiledUrl: string): Promise<string> {
+  const rel = path.relative(process.cwd(), file) || file;
   const msg = e instanceof Error ? e.message : "";
-  if (msg.includes(file)) return path.relative(process.cwd(), file) || file;
+  if (msg.includes(file)) return rel;
   const stack = e instanceof Error ? (e.stack ?? "") : "";
   const url = pathToFileURL(file).href;
+  let map: SourceMap | undefined;
   for (const line of stack.split("\n")) {
     const m = /\((.*):(\d+):(\d+)\)$/.exec(line) ?? /at (.*):(\d+):(\d+)$/.exec(line);
-    if (m && (m[1] === url || m[1] === file)) return `${path.relative(process.cwd(), file) || file}:${m[2]}:${m[3]}`;
+    if (!m) continue;
+    // Already mapped when node runs with --enable-source-maps.
+    if (m[1] === url || m[1] === file) return `${rel}:${m[2]}:${m[3]}`;
+    if (m[1] !== compiledUrl) continue;
+    map ??= await inlineSourceMap(compiledUrl);
+    const at = map?.findEntry(Number(m[2]) - 1, Number(m[3]) - 1);
+    if (at && "originalSource" in at && at.originalSource === url) return `${rel}:${at.originalLine + 1}:${at.originalColumn + 1}`;
   }
-  return path.relative(process.cwd(), file) || file;
+  return rel;
+}
+
+async function inlineSourceMap(moduleUrl: string): Promise<SourceMap | undefined> {
+  try {
+    const code = await readFile(fileURLToPath(moduleUrl), "utf8");
+    const m = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
+    return m ? new SourceMap(JSON.parse(Buffer.from(m[1]!, "base64").toString("utf8"))) : undefined;
+  } catch {
+    return undefined;
+  }
 }

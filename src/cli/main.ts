@@ -4,7 +4,6 @@ import { Command, CommanderError, Option } from "commander";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isCairnError } from "../errors.js";
-import { buildCommand, lockCommand } from "./commands.js";
 
 export interface GlobalOptions {
   cacheDir: string;
@@ -39,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     .option("--stream", "write the image tar to stdout instead of a file", false)
     .option("--frozen", "fail instead of changing cairn.lock", false)
     .action(async (file: string, opts) => {
+      // Loaded by the command that runs: `--help` and usage errors start without the pipeline.
+      const { buildCommand } = await import("./commands.js");
       await buildCommand({ file, ...opts, global: globals(opts) });
     });
 
@@ -47,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument("[file]", "the definition", "image.ts")
     .option("-A, --attr <name>", "lock only this export")
     .action(async (file: string, opts) => {
+      const { lockCommand } = await import("./commands.js");
       await lockCommand({ file, attr: opts.attr, global: globals(opts) });
     });
 

@@ -1,7 +1,11 @@
 // Progress and logs go to stderr (stdout stays pipeable): plain lines always, and a progress bar
 // for long steps when stderr is a terminal.
-import cliProgress from "cli-progress";
+import type * as CliProgress from "cli-progress";
+import { createRequire } from "node:module";
 import type { Progress, Reporter } from "../pipeline/context.js";
+
+// Required on first use: most runs (quiet, piped, cached) never draw a bar.
+const require = createRequire(import.meta.url);
 
 export function stderrReporter(options: { quiet?: boolean } = {}): Reporter {
   const tty = process.stderr.isTTY === true;
@@ -11,6 +15,7 @@ export function stderrReporter(options: { quiet?: boolean } = {}): Reporter {
     },
     progress(title, total, unit): Progress {
       if (!tty || options.quiet || total <= 0) return { advance() {}, done() {} };
+      const cliProgress = require("cli-progress") as typeof CliProgress;
       const bar = new cliProgress.SingleBar(
         {
           stream: process.stderr,

@@ -1,26 +1,23 @@
 // Type errors in a definition, reported before it runs, with file and line — what an editor would
 // underline. Checking costs a second or two, so a clean result is remembered by the hashes of
 // every local file the check read: an unchanged definition is never checked twice.
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { Store } from "../store/store.js";
+import { filesUnchanged, sha256, type FileHashes } from "./file-hashes.js";
+import { CAIRN_API_SOURCE as CAIRN_API, CAIRN_ROOT } from "../location.js";
 
-const CAIRN_API = fileURLToPath(new URL("../define/index.ts", import.meta.url));
-const CAIRN_ROOT = path.dirname(path.dirname(path.dirname(CAIRN_API)));
 /** Bumped when the checking rules change, so earlier clean results are not trusted. */
 const CHECK_FORMAT = 1;
 
 interface CleanRecord {
-  files: [string, string][];
+  files: FileHashes;
 }
 
 export async function typecheckDefinition(file: string, store: Store): Promise<void> {
   const key = sha256(`${CHECK_FORMAT}\n${file}`);
   const clean = await store.getEntry<CleanRecord>("typecheck", key);
-  if (clean && (await unchanged(clean.files))) return;
+  if (clean && (await filesUnchanged(clean.files))) return;
 
   const ts = (await import("typescript")).default;
   const program = ts.createProgram([file], {
@@ -48,24 +45,13 @@ export async function typecheckDefinition(file: string, store: Store): Promise<v
       "Fix the definition there (an editor with TypeScript shows it as you type), or pass --no-typecheck to build anyway.",
     );
   }
-  // cairn's own API files count too: a changed API must re-check the definition.
-  const local = program.getSourceFiles().map((s) => s.fileName).filter((f) => !f.includes("/node_modules/"));
-  await store.putEntry("typecheck", key, { files: await Promise.all(local.map(async (f) => [f, sha256(await readFile(f))] as [string, string])) });
+  // cairn's own API files count too: a changed API must re-check the definition. Hashed from the
+  // text the checker read, so a file edited meanwhile is checked again next time.
+  const local = program.getSourceFiles().filter((s) => !s.fileName.includes("/node_modules/"));
+  const files: FileHashes = local.map((s) => [s.fileName, sha256(s.text)]);
+  await store.putEntry("typecheck", key, { files: files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) });
 }
 
 function isCairnFile(f: string): boolean {
   return f.startsWith(path.join(CAIRN_ROOT, "src") + path.sep);
-}
-
-async function unchanged(files: [string, string][]): Promise<boolean> {
-  try {
-    for (const [f, hash] of files) if (sha256(await readFile(f)) !== hash) return false;
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function sha256(data: string | Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
 }

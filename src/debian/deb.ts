@@ -8,10 +8,13 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import * as tar from "tar-stream";
+import type * as tar from "tar-stream";
 import { CairnError, ErrorCode } from "../errors.js";
 import { readArMembers, type ArMember } from "./ar.js";
 import { decompressBuffer, decompressStream, type Compression } from "./decompress.js";
+
+// Loaded on first use: a build whose packages are already unpacked never reads a .deb.
+const tarStream = () => import("tar-stream");
 
 export interface DebControl {
   /** The raw text of the control file. */
@@ -58,7 +61,7 @@ export async function readDebControl(debPath: string): Promise<DebControl> {
     throw bad(debPath, `${control.name} does not decompress (${(e as Error).message})`, e);
   }
   const texts = new Map<string, string>();
-  const extract = tar.extract();
+  const extract = (await tarStream()).extract();
   const feeding = pipeline(Readable.from([Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength)]), extract);
   feeding.catch(() => {}); // the same error surfaces through the iteration below
   try {
@@ -93,7 +96,7 @@ export async function unpackDeb(debPath: string, destDir: string): Promise<Unpac
   await fs.mkdir(filesDir, { recursive: true });
 
   const raw = createReadStream(debPath, { start: data.offset, end: data.offset + data.size - 1 });
-  const extract = tar.extract();
+  const extract = (await tarStream()).extract();
   const feeding = pipeline(decompressStream(kind, raw), extract);
   feeding.catch(() => {}); // surfaces through the iteration below
 

@@ -4,12 +4,14 @@
 import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { createRequire } from "node:module";
-import { Decompress as ZstdDecompress, decompress as zstdDecompress } from "fzstd";
 
 const require = createRequire(import.meta.url);
-const { XzReadableStream } = require("xz-decompress") as {
-  XzReadableStream: new (input: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
-};
+// Required on first use: most builds find every package already unpacked.
+const xz = () =>
+  require("xz-decompress") as {
+    XzReadableStream: new (input: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
+  };
+const zstd = () => require("fzstd") as typeof import("fzstd");
 
 export type Compression = "gz" | "xz" | "zst" | "none";
 
@@ -29,7 +31,7 @@ export function decompressStream(kind: Compression, input: Readable): Readable {
     case "gz":
       return input.pipe(createGunzip());
     case "xz":
-      return Readable.fromWeb(new XzReadableStream(Readable.toWeb(input) as ReadableStream<Uint8Array>) as never);
+      return Readable.fromWeb(new (xz().XzReadableStream)(Readable.toWeb(input) as ReadableStream<Uint8Array>) as never);
     case "zst":
       return Readable.from(zstdChunks(input));
   }
@@ -37,7 +39,7 @@ export function decompressStream(kind: Compression, input: Readable): Readable {
 
 async function* zstdChunks(input: Readable): AsyncGenerator<Uint8Array> {
   const out: Uint8Array[] = [];
-  const d = new ZstdDecompress((chunk) => out.push(chunk));
+  const d = new (zstd().Decompress)((chunk) => out.push(chunk));
   for await (const chunk of input) {
     d.push(chunk as Uint8Array);
     while (out.length) yield out.shift()!;
@@ -54,7 +56,7 @@ export async function decompressBuffer(kind: Compression, data: Uint8Array): Pro
     case "gz":
       return gunzipSync(data);
     case "zst":
-      return zstdDecompress(data);
+      return zstd().decompress(data);
     case "xz": {
       const chunks: Buffer[] = [];
       for await (const c of decompressStream("xz", Readable.from([Buffer.from(data)]))) chunks.push(c as Buffer);

@@ -2,10 +2,13 @@
 // Release.gpg (detached) are verified with openpgp.js against the source's keyring; fields are
 // read only from the verified text; Valid-Until is checked here because openpgp knows nothing of it.
 import * as fs from "node:fs/promises";
-import * as openpgp from "openpgp";
+import type * as OpenPGP from "openpgp";
 import { CairnError, ErrorCode } from "../errors.js";
 
-export type Key = openpgp.Key;
+export type Key = OpenPGP.Key;
+
+// openpgp.js takes ~60 ms to load; only builds that verify an index (not locked ones) need it.
+const pgp = () => import("openpgp");
 
 export interface ReleaseFile {
   sha256: string;
@@ -88,8 +91,8 @@ async function readKeyData(data: Uint8Array, what: string): Promise<Key[]> {
     // Binary keyrings hold several keys back to back; readKeys reads them all, and keys with
     // expired or revoked subkeys still load (validity is judged per signature at verify time).
     return text.trimStart().startsWith("-----BEGIN")
-      ? await openpgp.readKeys({ armoredKeys: new TextDecoder().decode(data) })
-      : await openpgp.readKeys({ binaryKeys: data });
+      ? await (await pgp()).readKeys({ armoredKeys: new TextDecoder().decode(data) })
+      : await (await pgp()).readKeys({ binaryKeys: data });
   } catch (e) {
     throw new CairnError(
       ErrorCode.KEY_NOT_FOUND,
@@ -113,15 +116,15 @@ export async function verifyInRelease(inReleaseText: string, keys: Key[] | Uint8
   const bad = (why: string, cause?: unknown) =>
     new CairnError(ErrorCode.BAD_SIGNATURE, `The signature of ${what} does not check out: ${why}.`, KEYRING_HINT, { cause });
   checkOnlySignedBlock(inReleaseText, bad);
-  let message: openpgp.CleartextMessage;
+  let message: OpenPGP.CleartextMessage;
   try {
-    message = await openpgp.readCleartextMessage({ cleartextMessage: inReleaseText });
+    message = await (await pgp()).readCleartextMessage({ cleartextMessage: inReleaseText });
   } catch (e) {
     throw bad(`it is not a valid clear-signed message (${(e as Error).message})`, e);
   }
   const verificationKeys = await asKeys(keys, what);
   try {
-    const result = await openpgp.verify({ message, verificationKeys, expectSigned: true, date: judgeAt(now) });
+    const result = await (await pgp()).verify({ message, verificationKeys, expectSigned: true, date: judgeAt(now) });
     return result.data;
   } catch (e) {
     throw bad(await describeFailure(message.getSigningKeyIDs(), verificationKeys, e), e);
@@ -132,19 +135,19 @@ export async function verifyInRelease(inReleaseText: string, keys: Key[] | Uint8
 export async function verifyDetached(releaseBytes: Uint8Array, signature: Uint8Array, keys: Key[] | Uint8Array, what: string, now = new Date()): Promise<string> {
   const bad = (why: string, cause?: unknown) =>
     new CairnError(ErrorCode.BAD_SIGNATURE, `The signature of ${what} does not check out: ${why}.`, KEYRING_HINT, { cause });
-  let sig: openpgp.Signature;
+  let sig: OpenPGP.Signature;
   try {
     const head = new TextDecoder().decode(signature.subarray(0, 64)).trimStart();
     sig = head.startsWith("-----BEGIN")
-      ? await openpgp.readSignature({ armoredSignature: new TextDecoder().decode(signature) })
-      : await openpgp.readSignature({ binarySignature: signature });
+      ? await (await pgp()).readSignature({ armoredSignature: new TextDecoder().decode(signature) })
+      : await (await pgp()).readSignature({ binarySignature: signature });
   } catch (e) {
     throw bad(`Release.gpg is not an OpenPGP signature (${(e as Error).message})`, e);
   }
   const verificationKeys = await asKeys(keys, what);
-  const message = await openpgp.createMessage({ binary: releaseBytes });
+  const message = await (await pgp()).createMessage({ binary: releaseBytes });
   try {
-    await openpgp.verify({ message, signature: sig, verificationKeys, expectSigned: true, date: judgeAt(now), format: "binary" });
+    await (await pgp()).verify({ message, signature: sig, verificationKeys, expectSigned: true, date: judgeAt(now), format: "binary" });
   } catch (e) {
     throw bad(await describeFailure(sig.getSigningKeyIDs(), verificationKeys, e), e);
   }
@@ -167,7 +170,7 @@ function checkOnlySignedBlock(text: string, bad: (why: string) => CairnError): v
   }
 }
 
-async function describeFailure(signingIds: openpgp.KeyID[], keys: Key[], e: unknown): Promise<string> {
+async function describeFailure(signingIds: OpenPGP.KeyID[], keys: Key[], e: unknown): Promise<string> {
   const known = new Set<string>();
   for (const k of keys) for (const id of k.getKeyIDs()) known.add(id.toHex());
   const ids = signingIds.map((id) => id.toHex());

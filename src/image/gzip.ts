@@ -6,7 +6,6 @@
 // Header (checked by the tests against what fflate 0.8.3 writes): 1f 8b, CM 08, FLG 00, MTIME 0
 // (we pass mtime: 0; fflate would otherwise stamp the clock), XFL 00 for levels 2-8 (02 at 9,
 // 04 below 2), OS 03 (Unix) whatever the host.
-import { Gzip } from "fflate";
 import { Chunker } from "./tar.js";
 
 export const GZIP_BLOCK = 1024 * 1024;
@@ -14,6 +13,8 @@ export const GZIP_BLOCK = 1024 * 1024;
 /** Gzip a byte stream deterministically. */
 export async function* gzip(input: AsyncIterable<Uint8Array>, level = 6): AsyncGenerator<Uint8Array> {
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new Error(`gzip level ${level} is not 0-9`);
+  // Loaded on first use: a build whose layers are all cached compresses nothing.
+  const { Gzip } = await import("fflate");
   const pending: Uint8Array[] = [];
   const gz = new Gzip({ level: level as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9, mtime: 0 }, (data) => {
     if (data.length) pending.push(data);

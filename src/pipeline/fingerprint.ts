@@ -3,13 +3,14 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import { CAIRN_ROOT } from "../location.js";
 
 let cached: string | undefined;
 
 export function cairnFingerprint(): string {
   if (cached) return cached;
-  const src = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+  // Not import.meta.url: in the bundle this code sits in dist/, whose parent is the whole repository.
+  const src = path.join(CAIRN_ROOT, "src");
   const h = createHash("sha256");
   const walk = (dir: string) => {
     for (const name of readdirSync(dir, { withFileTypes: true }).map((d) => d).sort((a, b) => (a.name < b.name ? -1 : 1))) {

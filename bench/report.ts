@@ -1,0 +1,111 @@
+// The bench's results as markdown: one table of measurements, one of ratios to the anchors, and
+// the targets of DESIGN.md §7 checked against them. Pure: the runner hands in the samples.
+
+export const PHASES = ["cold", "warm", "noop", "app"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export type Tool = "cairn" | "dockerfile" | "mmdebstrap";
+const TOOL_NAMES: Record<Tool, string> = { cairn: "cairn", dockerfile: "Dockerfile (podman build)", mmdebstrap: "mmdebstrap" };
+const PHASE_NAMES: Record<Phase, string> = { cold: "cold", warm: "warm", noop: "no-op", app: "app change" };
+
+export interface ImageSizes {
+  /** Sum of the layers as tars (what diffIDs hash). */
+  uncompressed: number;
+  /** Sum of the layers gzipped: the tool's own blobs if it compresses, else gzip -6 of each. */
+  compressed: number;
+}
+
+export interface Row {
+  image: string;
+  tool: Tool;
+  /** Wall-clock seconds of every timed run, per phase; a phase the tool has no counterpart for is absent. */
+  seconds: Partial<Record<Phase, number[]>>;
+  /** Peak RSS (KiB, GNU time's %M) of every timed run, all phases. */
+  rssKiB: number[];
+  sizes?: ImageSizes;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+const phaseMedian = (r: Row | undefined, p: Phase) => (r?.seconds[p]?.length ? median(r.seconds[p]!) : undefined);
+const peakBytes = (r: Row | undefined) => (r?.rssKiB.length ? Math.max(...r.rssKiB) * 1024 : undefined);
+
+export function formatSeconds(s: number | undefined): string {
+  if (s === undefined || Number.isNaN(s)) return "—";
+  return s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(1)} s`;
+}
+
+/** Megabytes of 10^6 bytes, as docker and podman print image sizes. */
+export function formatMB(bytes: number | undefined): string {
+  if (bytes === undefined) return "—";
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+export function formatRatio(r: number | undefined): string {
+  if (r === undefined || !Number.isFinite(r)) return "—";
+  return r >= 100 ? `${r.toFixed(0)}×` : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`;
+}
+
+function table(head: string[], body: string[][]): string {
+  return [head, head.map(() => "---"), ...body].map((cells) => `| ${cells.join(" | ")} |`).join("\n");
+}
+
+export function renderMeasurements(rows: readonly Row[]): string {
+  const head = ["image", "tool", ...PHASES.map((p) => PHASE_NAMES[p]), "size uncompressed", "size gzip", "peak RSS"];
+  return table(head, rows.map((r) => [
+    r.image, TOOL_NAMES[r.tool], ...PHASES.map((p) => formatSeconds(phaseMedian(r, p))),
+    formatMB(r.sizes?.uncompressed), formatMB(r.sizes?.compressed), formatMB(peakBytes(r)),
+  ]));
+}
+
+const div = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+
+/** Anchor time ÷ cairn time per phase (above 1: cairn is faster); cairn size or memory ÷ the anchor's (below 1: cairn is smaller). */
+export function renderRatios(rows: readonly Row[]): string {
+  const head = ["image", "cairn vs", ...PHASES.map((p) => PHASE_NAMES[p]), "size uncompressed", "size gzip", "peak RSS"];
+  const body: string[][] = [];
+  for (const c of rows.filter((r) => r.tool === "cairn")) {
+    for (const a of rows.filter((r) => r.image === c.image && r.tool !== "cairn")) {
+      body.push([
+        c.image, TOOL_NAMES[a.tool], ...PHASES.map((p) => formatRatio(div(phaseMedian(a, p), phaseMedian(c, p)))),
+        formatRatio(div(c.sizes?.uncompressed, a.sizes?.uncompressed)), formatRatio(div(c.sizes?.compressed, a.sizes?.compressed)),
+        formatRatio(div(peakBytes(c), peakBytes(a))),
+      ]);
+    }
+  }
+  return body.length ? table(head, body) : "(no anchor ran beside cairn)";
+}
+
+export interface Target {
+  what: string;
+  value: string;
+  ok: boolean;
+}
+
+/** DESIGN.md §7's targets, for those the rows measured. */
+export function checkTargets(rows: readonly Row[]): Target[] {
+  const find = (image: string, tool: Tool) => rows.find((r) => r.image === image && r.tool === tool);
+  const out: Target[] = [];
+  const redis = find("redis", "cairn");
+  const below = (what: string, v: number | undefined, limit: number, fmt: (x: number) => string) => {
+    if (v !== undefined && !Number.isNaN(v)) out.push({ what, value: fmt(v), ok: v < limit });
+  };
+  below("redis warm rebuild < 1 s", phaseMedian(redis, "warm"), 1, formatSeconds);
+  below("redis no-op rebuild < 0.3 s", phaseMedian(redis, "noop"), 0.3, formatSeconds);
+  below("redis application change < 1 s", phaseMedian(redis, "app"), 1, formatSeconds);
+  const speedup = div(phaseMedian(find("redis", "dockerfile"), "cold"), phaseMedian(redis, "cold"));
+  if (speedup !== undefined) out.push({ what: "redis cold build ≥ 10× faster than the Dockerfile's cold build", value: formatRatio(speedup), ok: speedup >= 10 });
+  below("redis image < 25 MB uncompressed", redis?.sizes?.uncompressed, 25e6, formatMB);
+  below("1 GB image build: peak RSS < 300 MB", peakBytes(find("big", "cairn")), 300e6, formatMB);
+  return out;
+}
+
+export function renderTargets(targets: readonly Target[]): string {
+  if (!targets.length) return "(none measured in this run)";
+  return targets.map((t) => `- ${t.ok ? "✓" : "✗"} ${t.what}: ${t.value}`).join("\n");
+}
