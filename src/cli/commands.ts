@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { httpFetcher } from "../debian/http.js";
 import { readLock, withImage, writeLock } from "../debian/lockfile.js";
 import { CairnError, ErrorCode } from "../errors.js";
+import { closeGzipWorkers } from "../image/gzip-pool.js";
 import { archiveSink, writeArchive } from "../output/archive.js";
 import { build, lockPathFor } from "../pipeline/build.js";
 import type { BuildContext } from "../pipeline/context.js";
@@ -45,7 +46,12 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
   const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck });
   const { name, spec } = pickImage(def, o.attr);
   ctx.reporter.info(`cairn: building ${name} (${spec.name}:${spec.tag}) from ${path.relative(process.cwd(), def.file) || def.file}`);
-  const { image } = await build(spec, { exportName: name, definitionFile: def.file, frozen: o.frozen }, ctx);
+  let image;
+  try {
+    ({ image } = await build(spec, { exportName: name, definitionFile: def.file, frozen: o.frozen }, ctx));
+  } finally {
+    await closeGzipWorkers();
+  }
   if (o.stream) {
     await writeArchive(image, process.stdout, { mtime: ctx.epoch });
   } else {

@@ -67,6 +67,17 @@ const EMBEDDED = [
 
 const BIN_DIR = /^usr\/(local\/)?(s?bin|games)\//;
 
+/** Programs and interpreter modules, judged from paths alone (a file list is enough). */
+export function shapeOf(paths: Iterable<string>): { programs: boolean; modules: string[] } {
+  let programs = false;
+  const modules = new Set<string>();
+  for (const p of paths) {
+    if (BIN_DIR.test(p)) programs = true;
+    for (const [re, family] of MODULE_DIRS) if (re.test(p)) modules.add(family);
+  }
+  return { programs, modules: [...modules].sort() };
+}
+
 export async function analysePackage(pkg: UnpackedPackage, store: Store): Promise<PackageAnalysis> {
   const key = `${ANALYSIS_FORMAT}-${pkg.locked.sha256}`;
   const cached = await store.getEntry<PackageAnalysis>("analysis", key);

@@ -2,7 +2,17 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PackageAnalysis } from "./analysis.js";
 import { PathIndex } from "./pathindex.js";
-import { runtimeClosure } from "./runtime.js";
+import { libraryDirs, runtimeClosure, type ClosureInput } from "./runtime.js";
+
+/** The closure's inputs from fully known analyses, as the pipeline gives them. */
+function inputs(analyses: Map<string, PackageAnalysis>, rest: Omit<ClosureInput, "shapes" | "analyse" | "dirs">): ClosureInput {
+  return {
+    ...rest,
+    shapes: new Map([...analyses].map(([n, a]) => [n, { programs: a.programs, modules: a.modules }])),
+    analyse: async (n) => analyses.get(n)!,
+    dirs: () => libraryDirs([], "amd64"),
+  };
+}
 
 const LIBDIR = "usr/lib/x86_64-linux-gnu";
 
@@ -52,9 +62,9 @@ function fixture() {
   return { index, analyses, edges };
 }
 
-test("keeps what the files reference and what interpreters load; leaves out install-time tools", () => {
+test("keeps what the files reference and what interpreters load; leaves out install-time tools", async () => {
   const { index, analyses, edges } = fixture();
-  const r = runtimeClosure({ analyses, edges, roots: ["app"], keep: [], exclude: [], index, architecture: "amd64" });
+  const r = await runtimeClosure(inputs(analyses, { edges, roots: ["app"], keep: [], exclude: [], index, architecture: "amd64" }));
   assert.deepEqual(r.kept, ["app", "libc6", "libfoo1", "python3", "python3-mod", "python3.11", "toolbox", "tzdata"]);
   assert.deepEqual(r.leftOut.map((l) => l.name), ["adduser", "perl-base"]);
   assert.match(r.leftOut[0]!.reason, /declared by app, but only its programs/);
@@ -67,9 +77,9 @@ test("keeps what the files reference and what interpreters load; leaves out inst
   assert.ok(r.references.get("python3.11")!.some((x) => x.ref.kind === "shebang" && x.ref.file === "usr/bin/app-helper"));
 });
 
-test("keep and exclude override the closure", () => {
+test("keep and exclude override the closure", async () => {
   const { index, analyses, edges } = fixture();
-  const r = runtimeClosure({ analyses, edges, roots: ["app"], keep: ["adduser"], exclude: ["tzdata"], index, architecture: "amd64" });
+  const r = await runtimeClosure(inputs(analyses, { edges, roots: ["app"], keep: ["adduser"], exclude: ["tzdata"], index, architecture: "amd64" }));
   assert.ok(r.kept.includes("adduser"));
   assert.ok(!r.kept.includes("tzdata"));
   assert.deepEqual(r.leftOut.find((l) => l.name === "tzdata")?.reason, "excluded by the definition");
@@ -78,12 +88,12 @@ test("keep and exclude override the closure", () => {
   assert.ok(r.kept.includes("perl-base"), "adduser uses perl, so perl-base's perl modules are kept for it");
 });
 
-test("the result does not depend on the order of the inputs", () => {
+test("the result does not depend on the order of the inputs", async () => {
   const a = fixture();
   const b = fixture();
   const shuffled = new Map([...b.analyses].reverse());
-  const r1 = runtimeClosure({ analyses: a.analyses, edges: a.edges, roots: ["app"], keep: [], exclude: [], index: a.index, architecture: "amd64" });
-  const r2 = runtimeClosure({ analyses: shuffled, edges: [...b.edges].reverse(), roots: ["app"], keep: [], exclude: [], index: b.index, architecture: "amd64" });
+  const r1 = await runtimeClosure(inputs(a.analyses, { edges: a.edges, roots: ["app"], keep: [], exclude: [], index: a.index, architecture: "amd64" }));
+  const r2 = await runtimeClosure(inputs(shuffled, { edges: [...b.edges].reverse(), roots: ["app"], keep: [], exclude: [], index: b.index, architecture: "amd64" }));
   assert.deepEqual(r1.kept, r2.kept);
   assert.deepEqual(r1.leftOut, r2.leftOut);
 });

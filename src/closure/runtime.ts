@@ -15,9 +15,20 @@ import { dstValuesFor, parseLdSoConf, resolveNeeded, searchDirs } from "./ldso.j
 import { envTarget } from "./shebang.js";
 import type { PathIndex } from "./pathindex.js";
 
+/** What a package is, from its file list alone (no contents needed). */
+export type PackageShape = Pick<PackageAnalysis, "programs" | "modules">;
+
 export interface ClosureInput {
   /** Every package of the Depends closure, by name. */
-  analyses: Map<string, PackageAnalysis>;
+  shapes: Map<string, PackageShape>;
+  /** The full analysis of a package the closure visits (unpacking it if need be). */
+  analyse: (name: string) => Promise<PackageAnalysis>;
+  /** ld.so search directories of the image (they may grow as packages are listed). */
+  dirs: () => string[];
+  /** Make these packages' file lists known (adding to `shapes` and `index`); for lazy listing. */
+  expand?: (names: string[]) => Promise<void>;
+  /** Every package of the Depends closure, listed or not; default: the keys of `shapes`. */
+  all?: string[];
   /** Declared dependencies: from → to (package names). */
   edges: [string, string][];
   roots: string[];
@@ -51,9 +62,9 @@ export interface ClosureResult {
 
 export const PATH_DIRS = ["usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin"];
 
-/** The ld.so search directories of an image whose packages ship these ld.so.conf.d snippets. */
-export function libraryDirs(analyses: Iterable<PackageAnalysis>, architecture: string): string[] {
-  const conf = [...analyses].flatMap((a) => a.ldSoConf.flatMap((t) => parseLdSoConf(t).dirs));
+/** The ld.so search directories of an image whose packages ship these ld.so.conf.d snippets (their text). */
+export function libraryDirs(ldSoConf: Iterable<string>, architecture: string): string[] {
+  const conf = [...ldSoConf].flatMap((t) => parseLdSoConf(t).dirs);
   return searchDirs(architecture, [...new Set(conf)].sort());
 }
 
@@ -90,8 +101,9 @@ export function fileReferences(f: PackageAnalysis["files"][number], index: PathI
   return out;
 }
 
-export function runtimeClosure(input: ClosureInput): ClosureResult {
-  const { analyses, index } = input;
+export async function runtimeClosure(input: ClosureInput): Promise<ClosureResult> {
+  const { shapes, index } = input;
+  const expand = input.expand ?? (async () => {});
   const exclude = new Set(input.exclude);
   const declared = new Map<string, string[]>();
   for (const [from, to] of input.edges) {
@@ -99,13 +111,12 @@ export function runtimeClosure(input: ClosureInput): ClosureResult {
     declared.get(from)!.push(to);
   }
   for (const list of declared.values()) list.sort();
-  const dirs = libraryDirs(analyses.values(), input.architecture);
 
   const keptBecause = new Map<string, string[]>();
   const references = new Map<string, { from: string; ref: Reference }[]>();
   const queue: string[] = [];
   const want = (name: string, because: string) => {
-    if (exclude.has(name) || !analyses.has(name)) return;
+    if (exclude.has(name) || !shapes.has(name)) return;
     const list = keptBecause.get(name);
     if (list) {
       if (!list.includes(because)) list.push(because);
@@ -114,33 +125,47 @@ export function runtimeClosure(input: ClosureInput): ClosureResult {
     keptBecause.set(name, [because]);
     queue.push(name);
   };
+  const closureOf = (name: string) => {
+    const seen = new Set([name]);
+    const order = [name];
+    for (let j = 0; j < order.length; j++) for (const d of declared.get(order[j]!) ?? []) if (!seen.has(d)) (seen.add(d), order.push(d));
+    return order;
+  };
+  await expand([...input.roots, ...input.keep]);
   for (const r of [...input.roots].sort()) want(r, "root");
   for (const k of [...input.keep].sort()) want(k, "keep");
 
   // Breadth-first in a fixed order, so the reasons recorded are the same every time.
   for (let i = 0; i < queue.length; i++) {
     const name = queue[i]!;
-    const a = analyses.get(name)!;
-    for (const f of a.files) {
-      for (const { ref, owners } of fileReferences(f, index, dirs, input.architecture)) {
-        for (const owner of owners) {
-          if (owner === name) continue;
-          if (!references.has(owner)) references.set(owner, []);
-          references.get(owner)!.push({ from: name, ref });
-          want(owner, name);
-        }
-      }
+    // What a package points to is almost always among what it declares; only when something
+    // stays unresolved are the file lists of its whole dependency closure read.
+    await expand([name, ...(declared.get(name) ?? [])]);
+    const a = await input.analyse(name);
+    const resolveAll = () => [
+      ...a.files.flatMap((f) => fileReferences(f, index, input.dirs(), input.architecture)),
+      ...symlinksOf(name, index).map((link) => ({
+        ref: { file: link, kind: "symlink" as const, target: index.get(link)?.linkname ?? "" },
+        owners: index.lookup("/" + link)?.owners ?? [],
+      })),
+    ];
+    let refs = resolveAll();
+    // Libraries may come from anywhere below; a script's interpreter must be a declared
+    // dependency (Debian Policy 10.4), so an unresolved `#!` is not searched further.
+    if (input.expand && refs.some((r) => r.owners.length === 0 && r.ref.kind !== "shebang")) {
+      await expand(declared.has(name) ? closureOf(name) : (input.all ?? []));
+      refs = resolveAll();
     }
-    for (const link of symlinksOf(name, index)) {
-      for (const owner of index.lookup("/" + link)?.owners ?? []) {
+    for (const { ref, owners } of refs) {
+      for (const owner of owners) {
         if (owner === name) continue;
         if (!references.has(owner)) references.set(owner, []);
-        references.get(owner)!.push({ from: name, ref: { file: link, kind: "symlink", target: index.get(link)?.linkname ?? "" } });
+        references.get(owner)!.push({ from: name, ref });
         want(owner, name);
       }
     }
     for (const dep of declared.get(name) ?? []) {
-      const d = analyses.get(dep);
+      const d = shapes.get(dep);
       if (!d) continue;
       if (!d.programs) want(dep, name);
       else if (d.modules.some((m) => a.uses.includes(m))) want(dep, name);
@@ -149,7 +174,7 @@ export function runtimeClosure(input: ClosureInput): ClosureResult {
 
   const kept = [...keptBecause.keys()].sort();
   const leftOut: LeftOut[] = [];
-  for (const name of [...analyses.keys()].sort()) {
+  for (const name of [...(input.all ?? shapes.keys())].sort()) {
     if (keptBecause.has(name)) continue;
     if (exclude.has(name)) {
       leftOut.push({ name, reason: "excluded by the definition" });

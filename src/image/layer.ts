@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { FsEntry } from "../fs/types.js";
 import { inputKey, type Store } from "../store/store.js";
-import { gzip } from "./gzip.js";
+import { gzipOffThread } from "./gzip-pool.js";
 import { writeTar, type TarEntry } from "./tar.js";
 import { MediaType, type DiffId, type Digest, type Layer } from "./types.js";
 
@@ -34,7 +34,7 @@ export async function buildLayer(entries: FsEntry[], mtime: number, store: Store
       yield chunk;
     }
   }
-  const { hex, size } = await store.writeBlobStream(gzip(hashed()));
+  const { hex, size } = await store.writeBlobStream(gzipOffThread(hashed()));
   const record: LayerRecord = { diffId: `sha256:${diff.digest("hex")}` as DiffId, digest: `sha256:${hex}` as Digest, size };
   await store.putEntry("layer", key, record);
   return storedLayer(record, store);

@@ -10,9 +10,9 @@ import { cairnFingerprint } from "./fingerprint.js";
 import { buildManifest, describe, digestOf } from "../image/manifest.js";
 import { MediaType, type Image, type Layer } from "../image/types.js";
 import { assemble, userEntries } from "./assemble.js";
-import { selectPackages, trimPackages } from "./closure.js";
+import { selectPackages } from "./closure.js";
 import type { BuildContext } from "./context.js";
-import { fetchPackages, unpackPackages } from "./fetch.js";
+import { fetchPackages, mapLimit } from "./fetch.js";
 import { planImageLayers } from "./layers.js";
 import { resolveImage, type ResolvedImage } from "./resolve.js";
 
@@ -63,10 +63,9 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   }
 
   await fetchPackages(resolved.packages, resolved.sets, ctx);
-  const unpacked = trimPackages(await unpackPackages(resolved.packages, ctx), spec);
   const edges = resolved.image.edges.map((e) => e.split(" -> ") as [string, string]);
   const roots = resolved.image.request.roots.map((r) => r.split("=")[0]!);
-  const selection = await selectPackages(spec, unpacked, user, edges, roots, ctx);
+  const selection = await selectPackages(spec, resolved.packages, user, edges, roots, ctx);
   const tree = await assemble(spec, selection.packages, resolved.packages.length ? resolved.image.distribution : undefined, user);
 
   const keptNames = new Set(selection.packages.map((p) => p.locked.name));
@@ -77,8 +76,8 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   };
   const plan = planImageLayers(tree, spec.layered, spec.maxLayers, graph);
   ctx.reporter.info(`cairn: ${tree.size} paths in ${plan.layers.length} layer${plan.layers.length > 1 ? "s" : ""}`);
-  const layers: Layer[] = [];
-  for (const entries of plan.layers) layers.push(await buildLayer(entries, ctx.epoch, ctx.store));
+  // Two at a time: each compresses on its own worker thread.
+  const layers: Layer[] = await mapLimit(plan.layers, 2, (entries) => buildLayer(entries, ctx.epoch, ctx.store));
 
   await ctx.store.putEntry("image-layers", layersKey, { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions });
   const image = assembleImage(spec, layers, plan.descriptions, ctx);

@@ -2,10 +2,11 @@
 // translations), then — for `closure: "runtime"` — keeps only what the image's files reference,
 // and checks that every program in the result finds its libraries and interpreter.
 import { open } from "node:fs/promises";
-import { analysePackage, type FileRefs, type PackageAnalysis } from "../closure/analysis.js";
+import { analysePackage, shapeOf, type FileRefs, type PackageAnalysis } from "../closure/analysis.js";
 import { readElfInfo } from "../closure/elf.js";
 import { PathIndex } from "../closure/pathindex.js";
-import { fileReferences, libraryDirs, runtimeClosure, type ClosureResult } from "../closure/runtime.js";
+import { fileReferences, libraryDirs, runtimeClosure, type ClosureResult, type PackageShape } from "../closure/runtime.js";
+import type { UnpackedManifest } from "../debian/deb.js";
 import { parseShebang } from "../closure/shebang.js";
 import { trimEntries } from "../closure/trim.js";
 import type { ImageSpec } from "../define/spec.js";
@@ -14,6 +15,8 @@ import type { FsEntry } from "../fs/types.js";
 import { MERGED_DIRS, mergedUsrPath } from "../fs/usrmerge.js";
 import type { UnpackedPackage } from "./assemble.js";
 import type { BuildContext } from "./context.js";
+import { listPackages, mapLimit, unpackPackage, type ListedPackage } from "./fetch.js";
+import type { LockedPackage } from "../debian/lockfile.js";
 
 /** The pseudo-package the user's own files count as. */
 export const USER_FILES = "(your files)";
@@ -25,63 +28,108 @@ export interface Selection {
   warnings: string[];
 }
 
-export function trimPackages(packages: UnpackedPackage[], spec: ImageSpec): UnpackedPackage[] {
+export function trimPackages<P extends { manifest: UnpackedManifest }>(packages: P[], spec: ImageSpec): P[] {
   return packages.map((p) => {
     const kept = trimEntries(p.manifest.entries.map((e) => ({ path: mergedUsrPath(e.path), type: e.type, entry: e })), spec.trim);
     return { ...p, manifest: { ...p.manifest, entries: kept.map((k) => k.entry) } };
   });
 }
 
-export async function selectPackages(spec: ImageSpec, packages: UnpackedPackage[], userEntries: FsEntry[], edges: [string, string][], roots: string[], ctx: BuildContext): Promise<Selection> {
-  const analyses = new Map<string, PackageAnalysis>();
-  for (const p of packages) {
-    // The analysis covers the whole .deb; what trimming removed refers to nothing in the image.
-    const a = await analysePackage(p, ctx.store);
-    const present = new Set(p.manifest.entries.map((e) => mergedUsrPath(e.path)));
-    analyses.set(p.locked.name, { ...a, files: a.files.filter((f) => present.has(f.path)) });
-  }
-  const index = indexOf(packages, userEntries);
+/**
+ * The packages the image keeps, unpacked and trimmed. Only packages the closure visits are
+ * unpacked; the others are known by their file lists alone.
+ */
+export async function selectPackages(spec: ImageSpec, packages: LockedPackage[], userEntries: FsEntry[], edges: [string, string][], roots: string[], ctx: BuildContext): Promise<Selection> {
+  const lockedByName = new Map(packages.map((p) => [p.name, p]));
   const user = await analyseUserFiles(userEntries);
 
-  let kept = packages;
+  // File lists are read as the closure needs them (all of them for closure: "depends").
+  const index = indexOf([], userEntries);
+  const shapes = new Map<string, PackageShape>([[USER_FILES, { programs: true, modules: [] }]]);
+  const listed = new Map<string, ListedPackage>();
+  const confPackages: string[] = [];
+  const expand = async (names: string[]) => {
+    const todo = [...new Set(names)].filter((n) => !listed.has(n) && lockedByName.has(n));
+    if (!todo.length) return;
+    for (const p of trimPackages(await listPackages(todo.map((n) => lockedByName.get(n)!), ctx), spec)) {
+      listed.set(p.locked.name, p);
+      addToIndex(index, p);
+      shapes.set(p.locked.name, shapeOf(p.manifest.entries.map((e) => mergedUsrPath(e.path))));
+      // ld.so.conf.d snippets widen the library search path; the few packages that ship one are read.
+      if (p.manifest.entries.some((e) => /^etc\/ld\.so\.conf\.d\/[^/]+\.conf$/.test(e.path))) confPackages.push(p.locked.name);
+    }
+    for (const n of confPackages) ldSoConf.set(n, (await analyse(n)).ldSoConf);
+    dirs = libraryDirs([...ldSoConf.keys()].sort().flatMap((n) => ldSoConf.get(n)!), spec.architecture);
+  };
+  const ldSoConf = new Map<string, string[]>();
+  let dirs = libraryDirs([], spec.architecture);
+
+  const unpacked = new Map<string, Promise<UnpackedPackage>>();
+  const unpack = (name: string) => {
+    if (!unpacked.has(name)) {
+      // The unpacked manifest has each file's sha256, which a listing lacks; trim it the same way.
+      unpacked.set(name, unpackPackage(lockedByName.get(name)!, ctx).then((u) => trimPackages([u], spec)[0]!));
+    }
+    return unpacked.get(name)!;
+  };
+  const analyses = new Map<string, PackageAnalysis>();
+  const analyse = async (name: string): Promise<PackageAnalysis> => {
+    if (name === USER_FILES) return user;
+    const done = analyses.get(name);
+    if (done) return done;
+    const pkg = await unpack(name);
+    // The analysis covers the whole .deb; what trimming removed refers to nothing in the image.
+    const a = await analysePackage(pkg, ctx.store);
+    const present = new Set(pkg.manifest.entries.map((e) => mergedUsrPath(e.path)));
+    const result = { ...a, files: a.files.filter((f) => present.has(f.path)) };
+    analyses.set(name, result);
+    return result;
+  };
+
+  let keptNames: string[];
   let closure: ClosureResult | undefined;
+  const all = packages.map((p) => p.name);
   if (spec.closure === "runtime") {
-    const all = new Map(analyses);
-    all.set(USER_FILES, user);
-    closure = runtimeClosure({ analyses: all, edges, roots: [...roots, USER_FILES], keep: spec.keep, exclude: spec.exclude, index, architecture: spec.architecture });
-    const keep = new Set(closure.kept);
-    kept = packages.filter((p) => keep.has(p.locked.name));
+    closure = await runtimeClosure({
+      shapes, analyse, dirs: () => dirs, expand, all, edges, roots: [...roots, USER_FILES], keep: spec.keep, exclude: spec.exclude, index, architecture: spec.architecture,
+    });
+    keptNames = closure.kept.filter((n) => n !== USER_FILES);
     const left = closure.leftOut.filter((l) => l.name !== USER_FILES);
     if (left.length) {
       // The packages a kept one declared are worth a line each; what hangs only from those, one line.
       const direct = left.filter((l) => !l.reason.startsWith("only needed by"));
       const rest = left.filter((l) => l.reason.startsWith("only needed by"));
-      ctx.reporter.info(`cairn: kept ${kept.length} of ${packages.length} packages; left out ${left.length} that nothing in the image uses:`);
+      ctx.reporter.info(`cairn: kept ${keptNames.length} of ${packages.length} packages; left out ${left.length} that nothing in the image uses:`);
       for (const l of direct) ctx.reporter.info(`  - ${l.name}: ${l.reason}`);
       if (rest.length) ctx.reporter.info(`  - ${rest.length} more needed only by those: ${rest.map((l) => l.name).join(", ")}`);
     }
-  } else if (spec.exclude.length) {
+  } else {
+    await expand(all);
     const ex = new Set(spec.exclude);
-    kept = packages.filter((p) => !ex.has(p.locked.name));
+    keptNames = all.filter((n) => !ex.has(n)).sort();
   }
-  const warnings = checkReferences(kept, analyses, user, index, spec);
+  const kept = await mapLimit(keptNames, 2, unpack);
+  const keptAnalyses = await Promise.all(keptNames.map(analyse));
+  const warnings = checkReferences(keptNames, keptAnalyses, user, index, dirs, spec);
   for (const w of warnings.slice(0, 5)) ctx.reporter.info(`cairn: warning: ${w}`);
   if (warnings.length > 5) ctx.reporter.info(`cairn: warning: … and ${warnings.length - 5} more like these`);
   return { packages: kept, ...(closure ? { closure } : {}), warnings };
 }
 
-/** Every path of the candidate packages and the user's files, with the /usr-merge links. */
-function indexOf(packages: UnpackedPackage[], userEntries: FsEntry[]): PathIndex {
+/** An index holding the /usr-merge links and the user's files; packages are added as listed. */
+function indexOf(packages: ListedPackage[], userEntries: FsEntry[]): PathIndex {
   const index = new PathIndex();
   for (const d of MERGED_DIRS) index.add(d, { type: "symlink", linkname: `usr/${d}`, owner: "" });
-  for (const p of packages) {
-    for (const e of p.manifest.entries) {
-      const path = mergedUsrPath(e.path);
-      index.add(path, { type: e.type, ...(e.linkname ? { linkname: e.type === "hardlink" ? mergedUsrPath(e.linkname) : e.linkname } : {}), owner: p.locked.name });
-    }
-  }
+  for (const p of packages) addToIndex(index, p);
   for (const e of userEntries) index.add(e.path, { type: e.type, ...(e.linkname ? { linkname: e.linkname } : {}), owner: USER_FILES });
   return index;
+}
+
+function addToIndex(index: PathIndex, p: ListedPackage): void {
+  for (const e of p.manifest.entries) {
+    const path = mergedUsrPath(e.path);
+    index.add(path, { type: e.type, ...(e.linkname ? { linkname: e.type === "hardlink" ? mergedUsrPath(e.linkname) : e.linkname } : {}), owner: p.locked.name });
+  }
 }
 
 async function analyseUserFiles(entries: FsEntry[]): Promise<PackageAnalysis> {
@@ -106,12 +154,11 @@ async function analyseUserFiles(entries: FsEntry[]): Promise<PackageAnalysis> {
  * at all is Debian's own choice (an optional plugin) and only warned about — unless it is one of
  * the user's files that needs it.
  */
-function checkReferences(kept: UnpackedPackage[], analyses: Map<string, PackageAnalysis>, user: PackageAnalysis, index: PathIndex, spec: ImageSpec): string[] {
-  const keptNames = new Set([...kept.map((p) => p.locked.name), USER_FILES, ""]);
-  const dirs = libraryDirs([...kept.map((p) => analyses.get(p.locked.name)!)], spec.architecture);
+function checkReferences(kept: string[], analyses: PackageAnalysis[], user: PackageAnalysis, index: PathIndex, dirs: string[], spec: ImageSpec): string[] {
+  const keptNames = new Set([...kept, USER_FILES, ""]);
   const warnings: string[] = [];
   const failures: string[] = [];
-  const sources: [string, PackageAnalysis][] = [...kept.map((p) => [p.locked.name, analyses.get(p.locked.name)!] as [string, PackageAnalysis]), [USER_FILES, user]];
+  const sources: [string, PackageAnalysis][] = [...kept.map((n, i) => [n, analyses[i]!] as [string, PackageAnalysis]), [USER_FILES, user]];
   for (const [name, a] of sources) {
     for (const f of a.files) {
       for (const { ref, owners } of fileReferences(f, index, dirs, spec.architecture)) {
@@ -124,7 +171,7 @@ function checkReferences(kept: UnpackedPackage[], analyses: Map<string, PackageA
         } else if (name === USER_FILES) {
           failures.push(`/${f.path} needs ${what}, which no package in the image ships`);
         } else {
-          warnings.push(`/${f.path} (${name}) needs ${what}, which no package of its Depends closure ships`);
+          warnings.push(`/${f.path} (${name}) needs ${what}, which none of the packages it depends on ships`);
         }
       }
     }

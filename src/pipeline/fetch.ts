@@ -2,7 +2,7 @@
 // content hash. Downloads run a few at a time with one progress bar; nothing already stored is
 // fetched again, and --offline turns a missing package into a clear error.
 import { archiveForSuite, archivesOf } from "../debian/archive.js";
-import { loadUnpacked, unpackDeb } from "../debian/deb.js";
+import { listDeb, loadUnpacked, unpackDeb, type UnpackedManifest } from "../debian/deb.js";
 import type { LockedPackage } from "../debian/lockfile.js";
 import type { DebianSetSpec } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
@@ -52,18 +52,49 @@ async function* counted(body: AsyncIterable<Uint8Array>, onBytes: (n: number) =>
   }
 }
 
+/** A package whose file list is known; its contents may not be unpacked yet. */
+export interface ListedPackage {
+  locked: LockedPackage;
+  manifest: UnpackedManifest;
+}
+
+function treeKey(p: LockedPackage): string {
+  return `deb-${UNPACK_FORMAT}-${p.sha256}`;
+}
+
+/** File lists of every package: from the unpacked tree when there is one, else from a listing
+ *  (cached by the .deb's sha256), so packages the image will not keep are never written out. */
+export async function listPackages(packages: LockedPackage[], ctx: BuildContext): Promise<ListedPackage[]> {
+  return mapLimit(packages, 2, async (locked) => {
+    const tree = ctx.store.treePath(treeKey(locked));
+    if (await ctx.store.hasTree(treeKey(locked))) return { locked, manifest: await loadUnpacked(tree) };
+    const key = `${UNPACK_FORMAT}-${locked.sha256}`;
+    const cached = await ctx.store.getEntry<UnpackedManifest>("listing", key);
+    if (cached) return { locked, manifest: cached };
+    const manifest = await listDeb(ctx.store.blobPath(locked.sha256));
+    await ctx.store.putEntry("listing", key, manifest);
+    return { locked, manifest };
+  });
+}
+
+export async function unpackPackage(locked: LockedPackage, ctx: BuildContext): Promise<UnpackedPackage> {
+  const dir = await ctx.store.tree(treeKey(locked), async (d) => {
+    await unpackDeb(ctx.store.blobPath(locked.sha256), d);
+  });
+  return { locked, dir, manifest: await loadUnpacked(dir) };
+}
+
 export async function unpackPackages(packages: LockedPackage[], ctx: BuildContext): Promise<UnpackedPackage[]> {
-  const out: UnpackedPackage[] = [];
-  const queue = [...packages];
+  return mapLimit(packages, 2, (p) => unpackPackage(p, ctx));
+}
+
+/** `fn` over `items`, at most `limit` at a time; results in input order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
   const worker = async () => {
-    for (let p = queue.shift(); p; p = queue.shift()) {
-      const locked = p;
-      const dir = await ctx.store.tree(`deb-${UNPACK_FORMAT}-${locked.sha256}`, async (d) => {
-        await unpackDeb(ctx.store.blobPath(locked.sha256), d);
-      });
-      out.push({ locked, dir, manifest: await loadUnpacked(dir) });
-    }
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
   };
-  await Promise.all(Array.from({ length: Math.min(2, packages.length) }, worker));
-  return out.sort((a, b) => (a.locked.name < b.locked.name ? -1 : a.locked.name > b.locked.name ? 1 : 0));
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

@@ -1,0 +1,85 @@
+// Layer compression on worker threads: the same pinned fflate and the same fixed 1 MiB blocks as
+// gzip.ts (so the same bytes), but off the main thread, so tarring, hashing and compressing
+// overlap and two layers compress at once on a 2-core machine.
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import { GZIP_BLOCK } from "./gzip.js";
+import { Chunker } from "./tar.js";
+
+const require = createRequire(import.meta.url);
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { Gzip } = require(workerData.fflate);
+let gz, out = [];
+parentPort.on("message", (m) => {
+  if (m.start) { gz = new Gzip({ level: m.level, mtime: 0 }, (d) => { if (d.length) out.push(d); }); return; }
+  gz.push(new Uint8Array(m.block), m.final);
+  const chunks = out; out = [];
+  parentPort.postMessage({ seq: m.seq, chunks }, chunks.map((c) => c.buffer));
+});`;
+
+/** Blocks handed to a worker before waiting for its output: bounds memory to a few MiB. */
+const IN_FLIGHT = 4;
+
+class GzipWorker {
+  broken = false;
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: (chunks: Uint8Array[]) => void; reject: (e: Error) => void }>();
+  constructor() {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { fflate: require.resolve("fflate") } });
+    this.worker.on("message", (m: { seq: number; chunks: Uint8Array[] }) => {
+      const done = this.waiting.get(m.seq);
+      this.waiting.delete(m.seq);
+      done?.resolve(m.chunks);
+    });
+    this.worker.on("error", (e) => {
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+      this.broken = true;
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+
+  async *compress(input: AsyncIterable<Uint8Array>, level: number): AsyncGenerator<Uint8Array> {
+    this.worker.postMessage({ start: true, level });
+    const blocks = new Chunker(GZIP_BLOCK);
+    const pending: Promise<Uint8Array[]>[] = [];
+    let seq = 0;
+    const send = (block: Uint8Array, final: boolean) => {
+      const copy = block.slice(); // transferable, and the chunker may reuse its buffer
+      pending.push(new Promise((resolve, reject) => this.waiting.set(seq, { resolve, reject })));
+      this.worker.postMessage({ seq: seq++, block: copy.buffer, final }, [copy.buffer]);
+    };
+    for await (const chunk of input) {
+      for (const block of blocks.push(chunk)) {
+        send(block, false);
+        while (pending.length >= IN_FLIGHT) yield* await pending.shift()!;
+      }
+    }
+    let last: Uint8Array = new Uint8Array(0);
+    for (const block of blocks.flush()) last = block;
+    send(last, true);
+    while (pending.length) yield* await pending.shift()!;
+  }
+}
+
+const idle: GzipWorker[] = [];
+
+/** Gzip a byte stream on a worker thread; byte-identical to gzip() from gzip.ts. */
+export async function* gzipOffThread(input: AsyncIterable<Uint8Array>, level = 6): AsyncGenerator<Uint8Array> {
+  const worker = idle.pop() ?? new GzipWorker();
+  try {
+    yield* worker.compress(input, level);
+  } finally {
+    if (!worker.broken) idle.push(worker);
+  }
+}
+
+/** Stop the idle workers (a command calls this when it is done, so the process can end). */
+export async function closeGzipWorkers(): Promise<void> {
+  await Promise.all(idle.splice(0).map((w) => w.terminate()));
+}
