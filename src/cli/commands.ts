@@ -9,7 +9,8 @@ import { archiveSink, writeArchive } from "../output/archive.js";
 import { build, lockPathFor } from "../pipeline/build.js";
 import type { BuildContext } from "../pipeline/context.js";
 import { resolveImage } from "../pipeline/resolve.js";
-import { Store } from "../store/store.js";
+import { sha256Hex, Store } from "../store/store.js";
+import { stat } from "node:fs/promises";
 import { loadDefinition, pickImage } from "./definition.js";
 import type { GlobalOptions } from "./main.js";
 import { stderrReporter } from "./reporter.js";
@@ -55,7 +56,17 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
   if (o.stream) {
     await writeArchive(image, process.stdout, { mtime: ctx.epoch });
   } else {
-    await archiveSink(o.out, { mtime: ctx.epoch }).write(image);
+    // An output file cairn wrote for this very image, untouched since, is left as it is.
+    const outKey = sha256Hex(path.resolve(o.out));
+    const stampOf = async () => {
+      const st = await stat(o.out).catch(() => undefined);
+      return st ? `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}` : undefined;
+    };
+    const previous = await ctx.store.getEntry<{ digest: string; stamp: string }>("output", outKey);
+    if (!(previous?.digest === image.manifestDigest && previous.stamp === (await stampOf()))) {
+      await archiveSink(o.out, { mtime: ctx.epoch }).write(image);
+      await ctx.store.putEntry("output", outKey, { digest: image.manifestDigest, stamp: await stampOf() });
+    }
     ctx.reporter.info(`cairn: wrote ${o.out} (${image.layers.length} layers, ${(image.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)} MB compressed)`);
     process.stdout.write(`${image.manifestDigest}\n`);
   }

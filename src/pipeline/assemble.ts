@@ -9,6 +9,7 @@ import type { LockedPackage } from "../debian/lockfile.js";
 import { parseRelations } from "../debian/relations.js";
 import { parseParagraphs } from "../debian/control.js";
 import type { FilesSpec, ImageSpec, TextSpec } from "../define/spec.js";
+import type { Store } from "../store/store.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { directory, FileTree } from "../fs/tree.js";
 import type { FsEntry } from "../fs/types.js";
@@ -29,10 +30,10 @@ export interface UnpackedPackage {
 export const GENERATED = "generated";
 
 /** The user's `files()` and `text()` contents as entries, in definition order. */
-export async function userEntries(spec: ImageSpec, definitionDir: string): Promise<FsEntry[]> {
+export async function userEntries(spec: ImageSpec, definitionDir: string, store?: Store): Promise<FsEntry[]> {
   const out: FsEntry[] = [];
   for (const c of spec.contents) {
-    if (c.kind === "files") out.push(...(await userFiles(c, definitionDir)));
+    if (c.kind === "files") out.push(...(await userFiles(c, definitionDir, store)));
     if (c.kind === "text") out.push(textEntry(c));
   }
   return out;
@@ -92,7 +93,7 @@ function textEntry(c: TextSpec): FsEntry {
   };
 }
 
-async function userFiles(c: FilesSpec, definitionDir: string): Promise<FsEntry[]> {
+async function userFiles(c: FilesSpec, definitionDir: string, store: Store | undefined): Promise<FsEntry[]> {
   const source = path.resolve(definitionDir, c.source);
   const dest = mergedUsrPath(c.destination.replace(/^\/+|\/+$/g, ""));
   const origin = `files:${c.source}`;
@@ -115,17 +116,27 @@ async function userFiles(c: FilesSpec, definitionDir: string): Promise<FsEntry[]
       out.push({ path: p, type: "symlink", mode: 0o777, ...owner, size: 0, linkname: await fs.readlink(abs), origin });
     } else if (s.isFile()) {
       const mode = c.mode ?? (Number(s.mode) & 0o111 ? 0o755 : 0o644);
-      out.push({ path: p, type: "file", mode, ...owner, size: Number(s.size), sha256: await hashFile(abs), content: { kind: "path", path: abs }, origin });
+      out.push({ path: p, type: "file", mode, ...owner, size: Number(s.size), sha256: await hashFile(abs, s, store), content: { kind: "path", path: abs }, origin });
     }
   };
   await visit(source, "", st);
   return out;
 }
 
-async function hashFile(p: string): Promise<string> {
+/**
+ * A file's sha256, remembered by its path and stat (as git's index does), so an unchanged
+ * gigabyte of application data is not read again on every build.
+ */
+async function hashFile(p: string, st: { size: number | bigint; mtimeMs: number | bigint; ctimeMs: number | bigint; ino: number | bigint }, store: Store | undefined): Promise<string> {
+  const stamp = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+  const key = createHash("sha256").update(p).digest("hex");
+  const known = await store?.getEntry<{ stamp: string; sha256: string }>("file-hash", key);
+  if (known?.stamp === stamp) return known.sha256;
   const h = createHash("sha256");
   for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
-  return h.digest("hex");
+  const sha256 = h.digest("hex");
+  await store?.putEntry("file-hash", key, { stamp, sha256 });
+  return sha256;
 }
 
 function bytesEntry(p: string, text: string | Buffer, mode = 0o644, uid = 0, gid = 0): FsEntry {

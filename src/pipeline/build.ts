@@ -43,7 +43,7 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   const lock: LockFile = await readLock(lockPath);
   const resolved = await resolveImage(spec, options.exportName, lock, ctx, { frozen: options.frozen, lockPath });
 
-  const user = await userEntries(spec, path.dirname(path.resolve(options.definitionFile)));
+  const user = await userEntries(spec, path.dirname(path.resolve(options.definitionFile)), ctx.store);
   // Everything the layers depend on — not the config, which is cheap to redo.
   const layersKey = inputKey({
     format: IMAGE_FORMAT,

@@ -149,6 +149,19 @@ describe("hermetic builds", () => {
     assert.equal(repo.requests.filter((p) => p.includes("/dists/")).length, before);
   });
 
+  test("a no-op rebuild leaves its own output untouched, and replaces an output changed since", async () => {
+    const out = join(dir, "noop.tar");
+    assert.equal((await cairn(["build", "-A", "hello", "-o", out, "--cache-dir", cache], { cwd: dir })).code, 0);
+    const before = await stat(out);
+    const again = await cairn(["build", "-A", "hello", "-o", out, "--cache-dir", cache], { cwd: dir });
+    assert.equal(lastLine(again), digest);
+    assert.equal((await stat(out)).mtimeMs, before.mtimeMs, "not rewritten");
+    await writeFile(out, "clobbered");
+    const fixed = await cairn(["build", "-A", "hello", "-o", out, "--cache-dir", cache], { cwd: dir });
+    assert.equal(lastLine(fixed), digest);
+    assert.equal((await stat(out)).size, before.size, "rewritten in full");
+  });
+
   test("--offline builds from the cache alone; with an empty cache it says what is missing", async () => {
     const ok = await cairn(["build", "-A", "hello", "-o", "offline.tar", "--cache-dir", cache, "--offline"], { cwd: dir });
     assert.equal(ok.code, 0, ok.stderr);
