@@ -78,6 +78,21 @@ export function shapeOf(paths: Iterable<string>): { programs: boolean; modules: 
   return { programs, modules: [...modules].sort() };
 }
 
+/** What one file refers to: an ELF's interpreter and libraries, or an executable script's `#!`. */
+export async function analyseFile(diskPath: string, imagePath: string, mode: number): Promise<FileRefs | undefined> {
+  const head = await readHead(diskPath, 256);
+  if (head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) {
+    const info = await readElfInfo(diskPath);
+    if (!info) return undefined;
+    return { path: imagePath, elf: { ...(info.interpreter ? { interpreter: info.interpreter } : {}), needed: info.needed, rpath: info.rpath, runpath: info.runpath } };
+  }
+  if (head[0] === 0x23 && head[1] === 0x21 && mode & 0o111) {
+    const sb = parseShebang(head);
+    return sb ? { path: imagePath, shebang: sb } : undefined;
+  }
+  return undefined;
+}
+
 export async function analysePackage(pkg: UnpackedPackage, store: Store): Promise<PackageAnalysis> {
   const key = `${ANALYSIS_FORMAT}-${pkg.locked.sha256}`;
   const cached = await store.getEntry<PackageAnalysis>("analysis", key);
@@ -97,21 +112,18 @@ export async function analysePackage(pkg: UnpackedPackage, store: Store): Promis
     if (e.type !== "file") continue;
     if (BIN_DIR.test(p)) programs = true;
     const disk = path.join(pkg.dir, "files", e.path);
-    const head = await readHead(disk, 256);
-    if (head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) {
-      const info = await readElfInfo(disk);
-      if (!info) continue;
-      if (info.interpreter) programs = true;
+    const refs = await analyseFile(disk, p, e.mode);
+    if (refs?.elf) {
+      if (refs.elf.interpreter) programs = true;
       const family = interpreterFamily(p);
-      if (family && info.interpreter) uses.add(family);
-      for (const n of info.needed) for (const [re, fam] of EMBEDDED) if (re.test(n)) uses.add(fam);
-      files.push({ path: p, elf: { ...(info.interpreter ? { interpreter: info.interpreter } : {}), needed: info.needed, rpath: info.rpath, runpath: info.runpath } });
-    } else if (head[0] === 0x23 && head[1] === 0x21 && e.mode & 0o111) {
-      const sb = parseShebang(head);
-      if (!sb) continue;
+      if (family && refs.elf.interpreter) uses.add(family);
+      for (const n of refs.elf.needed) for (const [re, fam] of EMBEDDED) if (re.test(n)) uses.add(fam);
+      files.push(refs);
+    } else if (refs?.shebang) {
+      const sb = refs.shebang;
       const family = interpreterFamily(sb.interpreter) ?? (path.posix.basename(sb.interpreter) === "env" && sb.arg ? interpreterFamily(sb.arg.split(/\s+/).filter((a) => !a.startsWith("-"))[0] ?? "") : undefined);
       if (family) uses.add(family);
-      files.push({ path: p, shebang: sb });
+      files.push(refs);
     } else if (/^etc\/ld\.so\.conf\.d\/[^/]+\.conf$/.test(p)) {
       ldSoConf.push((await readHead(disk, 65536)).toString("utf8"));
     }

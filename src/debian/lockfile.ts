@@ -5,6 +5,7 @@
 import * as fs from "node:fs/promises";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { Distribution } from "../image/generated/os-release.js";
+import { sortKeys } from "../store/store.js";
 
 export const LOCKFILE_VERSION = 1;
 export const LOCKFILE_NAME = "cairn.lock";
@@ -90,7 +91,7 @@ export function withImage(lock: LockFile, name: string, image: LockedImage, pack
 }
 
 export function formatLock(lock: LockFile): string {
-  return JSON.stringify(sortDeep(lock), null, 2) + "\n";
+  return JSON.stringify(sortKeys(lock), null, 2) + "\n";
 }
 
 /** Write when the text changed (atomically); returns whether it did. */
@@ -105,14 +106,4 @@ export async function writeLock(path: string, lock: LockFile): Promise<boolean> 
   await fs.writeFile(tmp, text);
   await fs.rename(tmp, path);
   return true;
-}
-
-function sortDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortDeep);
-  if (v && typeof v === "object") {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortDeep((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
 }

@@ -1,13 +1,10 @@
 // Step 2½: from the Depends closure to what the image keeps. Trims each package (docs, manuals,
 // translations), then — for `closure: "runtime"` — keeps only what the image's files reference,
 // and checks that every program in the result finds its libraries and interpreter.
-import { open } from "node:fs/promises";
-import { analysePackage, shapeOf, type FileRefs, type PackageAnalysis } from "../closure/analysis.js";
-import { readElfInfo } from "../closure/elf.js";
+import { analyseFile, analysePackage, shapeOf, type FileRefs, type PackageAnalysis } from "../closure/analysis.js";
 import { PathIndex } from "../closure/pathindex.js";
 import { fileReferences, libraryDirs, runtimeClosure, type ClosureResult, type PackageShape } from "../closure/runtime.js";
 import type { UnpackedManifest } from "../debian/deb.js";
-import { parseShebang } from "../closure/shebang.js";
 import { trimEntries } from "../closure/trim.js";
 import type { ImageSpec } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
@@ -136,14 +133,8 @@ async function analyseUserFiles(entries: FsEntry[]): Promise<PackageAnalysis> {
   const files: FileRefs[] = [];
   for (const e of entries) {
     if (e.type !== "file" || e.content?.kind !== "path") continue;
-    const head = await readHead(e.content.path);
-    if (head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) {
-      const info = await readElfInfo(e.content.path);
-      if (info) files.push({ path: e.path, elf: { ...(info.interpreter ? { interpreter: info.interpreter } : {}), needed: info.needed, rpath: info.rpath, runpath: info.runpath } });
-    } else if (head[0] === 0x23 && head[1] === 0x21 && e.mode & 0o111) {
-      const sb = parseShebang(head);
-      if (sb) files.push({ path: e.path, shebang: sb });
-    }
+    const refs = await analyseFile(e.content.path, e.path, e.mode);
+    if (refs) files.push(refs);
   }
   return { files, programs: true, modules: [], uses: [], ldSoConf: [] };
 }
@@ -184,15 +175,4 @@ function checkReferences(kept: string[], analyses: PackageAnalysis[], user: Pack
     );
   }
   return [...new Set(warnings)].sort();
-}
-
-async function readHead(file: string): Promise<Buffer> {
-  const fh = await open(file, "r");
-  try {
-    const buf = Buffer.alloc(256);
-    const { bytesRead } = await fh.read(buf, 0, 256, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }
