@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, test } from "node:test";
 import { bundle, freshBundle } from "../../scripts/bundle.mjs";
@@ -43,7 +43,7 @@ async function loadError(files: Record<string, string>): Promise<{ code: string;
         (e: unknown) => e,
       );
       assert.ok(isCairnError(e), String(e));
-      errors.push({ code: e.code, message: e.message.replace(dir, "DIR"), hint: e.hint });
+      errors.push({ code: e.code, message: e.message.replace(dir, "DIR").replace(relative(process.cwd(), dir), "DIR"), hint: e.hint });
     } finally {
       process.setSourceMapsEnabled(mapsWere);
     }

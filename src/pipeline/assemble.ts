@@ -188,6 +188,10 @@ async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedP
     const certs = bundleSources(tree.paths()).map((p) => tree.get(p)!);
     const data = caBundle(await Promise.all(certs.map((e) => (e.content?.kind === "path" ? fs.readFile(e.content.path) : Promise.resolve(e.content?.kind === "bytes" ? e.content.data : Buffer.alloc(0))))));
     tree.set(bytesEntry("etc/ssl/certs/ca-certificates.crt", data));
+    // OpenSSL looks in its OPENSSLDIR (/usr/lib/ssl); the links there come with the `openssl`
+    // package, which the runtime closure leaves out when nothing runs its program.
+    setIfAbsent(link("usr/lib/ssl/cert.pem", "/etc/ssl/certs/ca-certificates.crt"));
+    setIfAbsent(link("usr/lib/ssl/certs", "/etc/ssl/certs"));
   }
 
   if (packages.length) {
