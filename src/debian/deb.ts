@@ -3,7 +3,7 @@
 // only recorded, never made on the host, and no file gets setuid/setgid on the host: the image's
 // real metadata lives in manifest.json, the disk only holds content.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { chmodSync, createReadStream, mkdirSync, writeFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { Readable } from "node:stream";
@@ -237,6 +237,8 @@ function entryType(debPath: string, p: string, t: tar.Header["type"] | undefined
   }
 }
 
+const SMALL_FILE = 1 << 20;
+
 async function writeContent(
   src: AsyncIterable<unknown>,
   target: string,
@@ -246,26 +248,41 @@ async function writeContent(
   await mkdirOnce(path.dirname(target), madeDirs);
   // Host mode is only "executable or not": special bits and ownership live in the manifest.
   const hostMode = mode & 0o111 ? 0o755 : 0o644;
-  const fh = await fs.open(target, "w", hostMode);
   const hash = createHash("sha256");
   let size = 0;
+  // Most package files are small: gather them and write in one synchronous call, which costs far
+  // less than a round of asynchronous open/write/chmod/close per file. Big files stream.
+  const held: Uint8Array[] = [];
+  let fh: fs.FileHandle | undefined;
   try {
     for await (const c of src) {
       const chunk = c as Uint8Array; // tar-stream entries yield Buffers
       hash.update(chunk);
       size += chunk.length;
+      if (!fh && size <= SMALL_FILE) {
+        held.push(chunk);
+        continue;
+      }
+      if (!fh) {
+        fh = await fs.open(target, "w", hostMode);
+        for (const h of held.splice(0)) await fh.write(h);
+      }
       await fh.write(chunk);
     }
-    await fh.chmod(hostMode); // open()'s mode is filtered by the umask
+    if (fh) await fh.chmod(hostMode); // open()'s mode is filtered by the umask
+    else {
+      writeFileSync(target, held.length === 1 ? held[0]! : Buffer.concat(held));
+      chmodSync(target, hostMode);
+    }
   } finally {
-    await fh.close();
+    await fh?.close();
   }
   return { size, sha256: hash.digest("hex") };
 }
 
 async function mkdirOnce(dir: string, made: Set<string>): Promise<void> {
   if (made.has(dir)) return;
-  await fs.mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   made.add(dir);
 }
 
