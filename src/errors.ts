@@ -34,6 +34,15 @@ export const ErrorCode = {
   MISSING_REFERENCE: "CAIRN_E403",
   // output
   OUTPUT_FAILED: "CAIRN_E501",
+  // registry
+  /** An image reference (`host:port/repo:tag`, `name@sha256:…`) that cannot be parsed. */
+  BAD_REFERENCE: "CAIRN_E601",
+  /** The registry refused the credentials, or needs some and none were given. */
+  REGISTRY_AUTH: "CAIRN_E602",
+  /** The registry cannot be reached: DNS, connection, TLS, or it kept failing with 5xx/429. */
+  REGISTRY_UNREACHABLE: "CAIRN_E603",
+  /** The registry answered but refused a step (blob, manifest) or reported a different digest. */
+  REGISTRY_REJECTED: "CAIRN_E604",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
