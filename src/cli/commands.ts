@@ -10,6 +10,8 @@ import { build, lockPathFor } from "../pipeline/build.js";
 import type { BuildContext } from "../pipeline/context.js";
 import { resolveImage } from "../pipeline/resolve.js";
 import { sha256Hex, Store } from "../store/store.js";
+import * as os from "node:os";
+import type { Image } from "../image/types.js";
 import { stat } from "node:fs/promises";
 import { loadDefinition, pickImage } from "./definition.js";
 import type { GlobalOptions } from "./main.js";
@@ -39,20 +41,34 @@ export interface BuildCommandOptions {
   out: string;
   stream: boolean;
   frozen: boolean;
+  /** Push the image here too (`--push REF`). */
+  push?: string;
+  registry?: RegistryOptions;
   global: GlobalOptions;
+}
+
+export interface RegistryOptions {
+  /** `user:password`; else CAIRN_REGISTRY_USER/CAIRN_REGISTRY_PASSWORD, else docker/podman login files. */
+  creds?: string;
+  insecure?: boolean;
+  caFile?: string;
+}
+
+async function buildFromDefinition(o: { file: string; attr?: string; frozen?: boolean; global: GlobalOptions }, ctx: BuildContext): Promise<Image> {
+  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck });
+  const { name, spec } = pickImage(def, o.attr);
+  ctx.reporter.info(`cairn: building ${name} (${spec.name}:${spec.tag}) from ${path.relative(process.cwd(), def.file) || def.file}`);
+  try {
+    return (await build(spec, { exportName: name, definitionFile: def.file, frozen: o.frozen }, ctx)).image;
+  } finally {
+    await closeGzipWorkers();
+  }
 }
 
 /** Build; returns the manifest digest (also printed as stdout's last line). */
 export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.global)): Promise<string> {
-  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck });
-  const { name, spec } = pickImage(def, o.attr);
-  ctx.reporter.info(`cairn: building ${name} (${spec.name}:${spec.tag}) from ${path.relative(process.cwd(), def.file) || def.file}`);
-  let image;
-  try {
-    ({ image } = await build(spec, { exportName: name, definitionFile: def.file, frozen: o.frozen }, ctx));
-  } finally {
-    await closeGzipWorkers();
-  }
+  const image = await buildFromDefinition(o, ctx);
+  if (o.stream && o.push) throw new CairnError(ErrorCode.DEFINITION_INVALID, "--stream and --push cannot be used together.", "Push with `cairn push`, or drop --stream.");
   if (o.stream) {
     await writeArchive(image, process.stdout, { mtime: ctx.epoch });
   } else {
@@ -68,9 +84,62 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
       await ctx.store.putEntry("output", outKey, { digest: image.manifestDigest, stamp: await stampOf() });
     }
     ctx.reporter.info(`cairn: wrote ${o.out} (${image.layers.length} layers, ${(image.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)} MB compressed)`);
+    if (o.push) return pushTo(image, o.push, o.registry ?? {}, ctx);
     process.stdout.write(`${image.manifestDigest}\n`);
   }
   return image.manifestDigest;
+}
+
+export interface PushCommandOptions {
+  file: string;
+  attr?: string;
+  ref: string;
+  frozen?: boolean;
+  registry?: RegistryOptions;
+  global: GlobalOptions;
+}
+
+/** Build (from the cache when nothing changed) and push; prints the digest the registry reports. */
+export async function pushCommand(o: PushCommandOptions, ctx = makeContext(o.global)): Promise<string> {
+  const image = await buildFromDefinition(o, ctx);
+  return pushTo(image, o.ref, o.registry ?? {}, ctx);
+}
+
+async function pushTo(image: Image, ref: string, r: RegistryOptions, ctx: BuildContext, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const { pushImage } = await import("../registry/push.js");
+  const { parseReference } = await import("../registry/reference.js");
+  const { credentialsFromConfigFiles } = await import("../registry/credentials.js");
+  const registry = parseReference(ref).registry;
+  let credentials;
+  if (r.creds) {
+    const colon = r.creds.indexOf(":");
+    if (colon <= 0) throw new CairnError(ErrorCode.DEFINITION_INVALID, "--creds must be USER:PASSWORD.", "Or set CAIRN_REGISTRY_USER and CAIRN_REGISTRY_PASSWORD, or log in with docker/podman.");
+    credentials = { username: r.creds.slice(0, colon), password: r.creds.slice(colon + 1) };
+  } else if (env["CAIRN_REGISTRY_USER"] && env["CAIRN_REGISTRY_PASSWORD"]) {
+    credentials = { username: env["CAIRN_REGISTRY_USER"], password: env["CAIRN_REGISTRY_PASSWORD"] };
+  } else {
+    const home = os.homedir();
+    credentials = await credentialsFromConfigFiles(registry, [
+      path.join(env["DOCKER_CONFIG"] ?? path.join(home, ".docker"), "config.json"),
+      ...(env["REGISTRY_AUTH_FILE"] ? [env["REGISTRY_AUTH_FILE"]] : []),
+      ...(env["XDG_RUNTIME_DIR"] ? [path.join(env["XDG_RUNTIME_DIR"], "containers", "auth.json")] : []),
+      path.join(home, ".config", "containers", "auth.json"),
+    ]);
+  }
+  ctx.reporter.info(`cairn: pushing ${image.repoTags[0]} to ${ref}`);
+  const result = await pushImage(image, ref, {
+    ...(credentials ? { credentials } : {}),
+    ...(r.insecure ? { insecure: true } : {}),
+    ...(r.caFile ? { caFile: r.caFile } : {}),
+    reporter: ctx.reporter,
+  });
+  ctx.reporter.info(
+    result.uploadedBytes === 0
+      ? `cairn: pushed ${result.reference}: the registry already had every blob; no layer bytes uploaded`
+      : `cairn: pushed ${result.reference}: uploaded ${(result.uploadedBytes / 1e6).toFixed(1)} MB, ${result.skippedBlobs} blob${result.skippedBlobs === 1 ? "" : "s"} already there`,
+  );
+  process.stdout.write(`${result.digest}\n`);
+  return result.digest;
 }
 
 export interface LockCommandOptions {

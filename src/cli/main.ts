@@ -37,10 +37,29 @@ export async function main(argv: string[]): Promise<number> {
     .option("-o, --out <path>", "where to write the image tar", "result")
     .option("--stream", "write the image tar to stdout instead of a file", false)
     .option("--frozen", "fail instead of changing cairn.lock", false)
+    .option("--push <ref>", "push the image to a registry too")
+    .option("--creds <user:password>", "registry credentials (default: CAIRN_REGISTRY_USER/PASSWORD, else docker/podman login)")
+    .option("--insecure", "allow plain HTTP and unverified TLS to the registry", false)
+    .option("--ca-file <file>", "trust this CA certificate for the registry")
     .action(async (file: string, opts) => {
       // Loaded by the command that runs: `--help` and usage errors start without the pipeline.
       const { buildCommand } = await import("./commands.js");
-      await buildCommand({ file, ...opts, global: globals(opts) });
+      await buildCommand({ file, ...opts, registry: registryOptions(opts), global: globals(opts) });
+    });
+
+  common(program.command("push"))
+    .description("build (from the cache when unchanged) and push an image to a registry")
+    .argument("<file-and-ref...>", "[FILE] REF: the definition (default image.ts) and where to push, e.g. 127.0.0.1:5000/redis:7")
+    .option("-A, --attr <name>", "the export to push")
+    .option("--frozen", "fail instead of changing cairn.lock", false)
+    .option("--creds <user:password>", "registry credentials (default: CAIRN_REGISTRY_USER/PASSWORD, else docker/podman login)")
+    .option("--insecure", "allow plain HTTP and unverified TLS to the registry", false)
+    .option("--ca-file <file>", "trust this CA certificate for the registry")
+    .action(async (args: string[], opts) => {
+      if (args.length > 2) throw new CommanderError(2, "cairn.push", "cairn push takes [FILE] REF");
+      const [file, ref] = args.length === 2 ? [args[0]!, args[1]!] : ["image.ts", args[0]!];
+      const { pushCommand } = await import("./commands.js");
+      await pushCommand({ file, ref, attr: opts.attr, frozen: opts.frozen, registry: registryOptions(opts), global: globals(opts) });
     });
 
   common(program.command("lock"))
@@ -64,6 +83,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`cairn: internal error (a bug in cairn, please report it):\n${e instanceof Error ? e.stack : String(e)}\n`);
     return 1;
   }
+}
+
+function registryOptions(opts: { creds?: string; insecure?: boolean; caFile?: string }) {
+  return { ...(opts.creds ? { creds: opts.creds } : {}), ...(opts.insecure ? { insecure: true } : {}), ...(opts.caFile ? { caFile: opts.caFile } : {}) };
 }
 
 function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean }): GlobalOptions {

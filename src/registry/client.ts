@@ -178,10 +178,14 @@ export class RegistryClient {
   }
 
   private send(spec: RequestSpec): Promise<RegistryResponse> {
+    const url = this.resolve(spec.url);
     const headers: Record<string, string> = {};
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    else if (this.basic && this.opts.credentials) headers.authorization = basicHeader(this.opts.credentials);
-    return this.sendTo(this.resolve(spec.url), spec, headers);
+    // Credentials go only to the registry itself, never to another host a Location points to.
+    if (url.origin === new URL(this.base).origin) {
+      if (this.token) headers.authorization = `Bearer ${this.token}`;
+      else if (this.basic && this.opts.credentials) headers.authorization = basicHeader(this.opts.credentials);
+    }
+    return this.sendTo(url, spec, headers);
   }
 
   private sendTo(url: URL, spec: RequestSpec, auth: Record<string, string>): Promise<RegistryResponse> {

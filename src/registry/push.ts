@@ -22,6 +22,8 @@ export interface PushOptions {
   reporter?: Reporter;
   /** Blobs uploaded at once; default 3. */
   concurrency?: number;
+  /** Blobs larger than this go up in PATCH chunks of this size (kept in memory for retries); default 64 MiB. */
+  chunkSize?: number;
   /** For tests: retry attempts and the first backoff delay. */
   attempts?: number;
   retryDelayMs?: number;
@@ -46,6 +48,9 @@ export interface PushResult {
   mountedBlobs: number;
 }
 
+// One request per blob is fastest; chunks keep a big layer under proxies' request size limits.
+const DEFAULT_CHUNK = 64 * 1024 * 1024;
+
 interface Blob {
   digest: string;
   size: number;
@@ -64,6 +69,7 @@ export async function pushImage(image: Image, ref: string, opts: PushOptions = {
     caFile: opts.caFile, action: `pushing to ${where}`, attempts: opts.attempts, retryDelayMs: opts.retryDelayMs,
   });
   const repo = `/v2/${parsed.repository}`;
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
 
   // The config is a blob like the layers; duplicates (two identical layers) go up once.
   const blobs = new Map<string, Blob>();
@@ -100,18 +106,23 @@ export async function pushImage(image: Image, ref: string, opts: PushOptions = {
       throw new CairnError(ErrorCode.REGISTRY_REJECTED, `pushing to ${where}: the registry started an upload of blob ${short} without saying where to send it (no Location header)`,
         `${parsed.registry} does not follow the OCI distribution spec`);
     }
-    const target = client.resolve(location);
-    target.searchParams.set("digest", b.digest);
     let sent = 0;
-    await client.request({
-      method: "PUT", url: target.href, step: `uploading blob ${short}`, ok: [201, 204],
-      headers: { "content-type": "application/octet-stream" }, body: b.open, contentLength: b.size,
-      onSent: (n) => {
-        sent += n;
-        bar?.advance(n);
-        opts.onProgress?.({ digest: b.digest, size: b.size, state: "uploading", sent });
-      },
-    });
+    const onSent = (n: number) => {
+      sent += n;
+      bar?.advance(n);
+      opts.onProgress?.({ digest: b.digest, size: b.size, state: "uploading", sent });
+    };
+    const step = `uploading blob ${short}`;
+    if (b.size > chunkSize) {
+      await uploadChunked(client, location, b, chunkSize, step, onSent);
+    } else {
+      const target = client.resolve(location);
+      target.searchParams.set("digest", b.digest);
+      await client.request({
+        method: "PUT", url: target.href, step, ok: [201, 204],
+        headers: { "content-type": "application/octet-stream" }, body: b.open, contentLength: b.size, onSent,
+      });
+    }
     uploadedBytes += b.size;
     opts.onProgress?.({ digest: b.digest, size: b.size, state: "uploaded", sent: b.size });
   };
@@ -136,6 +147,41 @@ export async function pushImage(image: Image, ref: string, opts: PushOptions = {
   const reference = formatReference({ ...parsed, digest: undefined });
   opts.reporter?.info(`pushed ${reference}@${digest} (${uploadedBytes} bytes uploaded, ${skippedBlobs} blobs already there)`);
   return { digest, reference, uploadedBytes, skippedBlobs, mountedBlobs };
+}
+
+/** The spec's chunked upload: PATCH each piece with its Content-Range, following Location, then PUT ?digest=. */
+async function uploadChunked(client: RegistryClient, location: string, b: Blob, size: number, step: string, onSent: (n: number) => void): Promise<void> {
+  let url = location;
+  let offset = 0;
+  for await (const chunk of rechunk(b.open(), size)) {
+    const r = await client.request({
+      method: "PATCH", url, step, ok: [202], body: chunk,
+      headers: { "content-type": "application/octet-stream", "content-range": `${offset}-${offset + chunk.length - 1}` },
+    });
+    offset += chunk.length;
+    onSent(chunk.length);
+    if (typeof r.headers.location === "string" && r.headers.location) url = r.headers.location;
+  }
+  const target = client.resolve(url);
+  target.searchParams.set("digest", b.digest);
+  await client.request({ method: "PUT", url: target.href, step, ok: [201, 204] });
+}
+
+/** Re-cuts a stream into pieces of exactly `size` bytes (the last one shorter). */
+async function* rechunk(stream: Readable, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let held = 0;
+  for await (const c of stream as AsyncIterable<Buffer>) {
+    parts.push(c);
+    held += c.length;
+    while (held >= size) {
+      const all = Buffer.concat(parts);
+      yield all.subarray(0, size);
+      parts = [all.subarray(size)];
+      held -= size;
+    }
+  }
+  if (held > 0) yield Buffer.concat(parts);
 }
 
 function mediaTypeOf(manifest: Buffer): string {
