@@ -43,6 +43,8 @@ export interface BuildCommandOptions {
   frozen: boolean;
   /** Push the image here too (`--push REF`). */
   push?: string;
+  /** Load the image into docker or podman too. */
+  load?: boolean;
   registry?: RegistryOptions;
   global: GlobalOptions;
 }
@@ -69,6 +71,11 @@ async function buildFromDefinition(o: { file: string; attr?: string; frozen?: bo
 export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.global)): Promise<string> {
   const image = await buildFromDefinition(o, ctx);
   if (o.stream && o.push) throw new CairnError(ErrorCode.DEFINITION_INVALID, "--stream and --push cannot be used together.", "Push with `cairn push`, or drop --stream.");
+  if (o.load) {
+    const { engineSink, pickEngine } = await import("../output/engine.js");
+    const engine = pickEngine(process.env);
+    await engineSink(engine, process.env, ctx.epoch, (m) => ctx.reporter.info(`cairn: ${engine}: ${m}`)).write(image);
+  }
   if (o.stream) {
     await writeArchive(image, process.stdout, { mtime: ctx.epoch });
   } else {
