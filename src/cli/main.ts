@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--stream", "write the image tar to stdout instead of a file", false)
     .option("--frozen", "fail instead of changing cairn.lock", false)
     .option("--push <ref>", "push the image to a registry too")
-    .option("--load", "load the image into docker or podman too (piped, no temporary file)", false)
+    .option("--load [engine]", "load the image into docker or podman too (piped, no temporary file); default: the one that is set up")
     .option("--creds <user:password>", "registry credentials (default: CAIRN_REGISTRY_USER/PASSWORD, else docker/podman login)")
     .option("--insecure", "allow plain HTTP and unverified TLS to the registry", false)
     .option("--ca-file <file>", "trust this CA certificate for the registry")
