@@ -43,8 +43,10 @@ export interface BuildCommandOptions {
   frozen: boolean;
   /** Push the image here too (`--push REF`). */
   push?: string;
-  /** Load the image into docker or podman too (true: whichever is set up). */
-  load?: boolean | string;
+  /** Load the image into docker or podman too. */
+  load?: boolean;
+  /** The engine for --load; default: whichever is set up. */
+  engine?: "docker" | "podman";
   registry?: RegistryOptions;
   global: GlobalOptions;
 }
@@ -73,10 +75,7 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
   if (o.stream && o.push) throw new CairnError(ErrorCode.DEFINITION_INVALID, "--stream and --push cannot be used together.", "Push with `cairn push`, or drop --stream.");
   if (o.load) {
     const { engineSink, pickEngine } = await import("../output/engine.js");
-    if (typeof o.load === "string" && o.load !== "docker" && o.load !== "podman") {
-      throw new CairnError(ErrorCode.DEFINITION_INVALID, `--load ${o.load}: cairn loads into docker or podman.`, "Use --load docker, --load podman, or --load alone.");
-    }
-    const engine = pickEngine(process.env, typeof o.load === "string" ? o.load : undefined);
+    const engine = pickEngine(process.env, o.engine);
     await engineSink(engine, process.env, ctx.epoch, (m) => ctx.reporter.info(`cairn: ${engine}: ${m}`)).write(image);
   }
   if (o.stream) {

@@ -11,14 +11,14 @@ import { available } from "../support/engines.js";
 
 const dummy = fileURLToPath(new URL("../../examples/dummy/image.ts", import.meta.url));
 
-test("cairn build --load podman puts the image into podman, which runs it", { skip: !available().podman && "podman missing" }, async () => {
+test("cairn build --load --engine podman puts the image into podman, which runs it", { skip: !available().podman && "podman missing" }, async () => {
   const dir = await mkdtemp(join(tmpdir(), "cairn-load-"));
   try {
     // podman's storage for this test only, through the configuration podman itself reads.
     await writeFile(join(dir, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/runroot"\n`);
     await writeFile(join(dir, "containers.conf"), "[containers]\ndefault_ulimits = []\n");
     const env = { CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"), CONTAINERS_CONF: join(dir, "containers.conf"), DOCKER_HOST: "", PATH: `/usr/bin:/bin:/usr/sbin:/sbin` };
-    const r = await cairn(["build", dummy, "--load", "podman", "-o", join(dir, "dummy.tar"), "--cache-dir", join(dir, "cache")], { env });
+    const r = await cairn(["build", dummy, "--load", "--engine", "podman", "-o", join(dir, "dummy.tar"), "--cache-dir", join(dir, "cache")], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /cairn: podman: Loaded image.*dummy:latest/);
     const run = await command("podman", ["--runtime", "runc", "run", "--rm", "dummy:latest", "sh", "-c", "echo loaded"], { env: { ...process.env, ...env } });
