@@ -115,8 +115,8 @@ test("credentials in the URL go out as Basic auth and never into messages", asyn
   assert.equal((await fetcher.get(`${withCreds}/ok`, "x")).toString(), "hello");
   assert.equal(lastAuth, `Basic ${Buffer.from("alice:s3cret").toString("base64")}`);
   await assert.rejects(fetcher.get(`${withCreds}/missing`, "x"), (e: any) => !e.message.includes("s3cret") && !e.message.includes("alice") && e.message.includes("/missing"));
-  assert.equal(redactUrl("https://u:p@host.example/debian"), "https://host.example/debian");
-  assert.equal(redactUrl("https://host.example/debian"), "https://host.example/debian");
+  assert.equal(redactUrl("https://u:p@host.example/pkgs"), "https://host.example/pkgs");
+  assert.equal(redactUrl("https://host.example/pkgs"), "https://host.example/pkgs");
 });
 
 test("file: URLs read from disk; a missing file is NotFound", async () => {

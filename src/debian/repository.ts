@@ -10,7 +10,7 @@ import { checkValidUntil, parseRelease, verifyDetached, verifyInRelease, type Ke
 import type { Paragraph, RepositoryId } from "./types.js";
 
 export interface LoadRepositoryArgs {
-  /** The archive root, as in the apt source (`http://host/debian`). */
+  /** The archive root, as in the apt source (`http://host/path`). */
   uri: string;
   suite: string;
   components: string[];

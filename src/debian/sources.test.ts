@@ -12,28 +12,28 @@ import { defaultKeyringPaths, keysForSource, parseListFile, parseSourcesFile, re
 test("one-line format: options, comments, deb-src and flat repositories", () => {
   const text = [
     "# the main archive",
-    "deb [signed-by=/usr/share/keyrings/k.gpg arch=amd64,arm64] http://archive.example/debian bookworm main contrib # trailing",
-    "deb-src http://archive.example/debian bookworm main",
+    "deb [signed-by=/usr/share/keyrings/k.gpg arch=amd64,arm64] http://mirror.example/pkgs bookworm main contrib # trailing",
+    "deb-src http://mirror.example/pkgs bookworm main",
     "",
-    "deb http://archive.example/debian-security bookworm-security main",
+    "deb http://mirror.example/pkgs-security bookworm-security main",
     "deb [ trusted=yes ] http://flat.example/repo ./",
   ].join("\n");
   const got = parseListFile(text, "sources.list");
   assert.deepEqual(got, [
     {
-      uris: ["http://archive.example/debian"],
+      uris: ["http://mirror.example/pkgs"],
       suites: ["bookworm"],
       components: ["main", "contrib"],
       signedBy: "/usr/share/keyrings/k.gpg",
       architectures: ["amd64", "arm64"],
       origin: "sources.list:2",
     },
-    { uris: ["http://archive.example/debian-security"], suites: ["bookworm-security"], components: ["main"], origin: "sources.list:5" },
+    { uris: ["http://mirror.example/pkgs-security"], suites: ["bookworm-security"], components: ["main"], origin: "sources.list:5" },
   ]);
 });
 
 test("one-line format: a line without components is a BAD_SOURCES error naming file and line", () => {
-  assert.throws(() => parseListFile("\ndeb http://archive.example/debian bookworm\n", "x.list"), (e: any) => {
+  assert.throws(() => parseListFile("\ndeb http://mirror.example/pkgs bookworm\n", "x.list"), (e: any) => {
     assert.equal(e.code, ErrorCode.BAD_SOURCES);
     assert.match(e.message, /x\.list:2/);
     return true;
@@ -44,13 +44,13 @@ test("deb822 format: paragraphs, comments inside paragraphs, Enabled: no, deb-sr
   const text = [
     "Types: deb",
     "# a comment does not end the paragraph",
-    "URIs: http://archive.example/debian",
+    "URIs: http://mirror.example/pkgs",
     "Suites: bookworm bookworm-updates",
     "Components: main",
     "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg",
     "",
     "Types: deb deb-src",
-    "URIs: http://archive.example/debian-security",
+    "URIs: http://mirror.example/pkgs-security",
     "Suites: bookworm-security",
     "Components: main non-free-firmware",
     "Architectures: amd64",
@@ -62,21 +62,21 @@ test("deb822 format: paragraphs, comments inside paragraphs, Enabled: no, deb-sr
     "Components: main",
     "",
     "Types: deb-src",
-    "URIs: http://archive.example/debian",
+    "URIs: http://mirror.example/pkgs",
     "Suites: bookworm",
     "Components: main",
     "",
   ].join("\n");
   assert.deepEqual(parseSourcesFile(text, "debian.sources"), [
     {
-      uris: ["http://archive.example/debian"],
+      uris: ["http://mirror.example/pkgs"],
       suites: ["bookworm", "bookworm-updates"],
       components: ["main"],
       signedBy: "/usr/share/keyrings/debian-archive-keyring.gpg",
       origin: "debian.sources:1",
     },
     {
-      uris: ["http://archive.example/debian-security"],
+      uris: ["http://mirror.example/pkgs-security"],
       suites: ["bookworm-security"],
       components: ["main", "non-free-firmware"],
       architectures: ["amd64"],
@@ -110,13 +110,13 @@ test("readAptSources reads sources.list, *.list and *.sources in order and ignor
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "cairn-apt-"));
   try {
     await fs.mkdir(path.join(dir, "sources.list.d"));
-    await fs.writeFile(path.join(dir, "sources.list"), "deb http://a.example/debian bookworm main\n");
+    await fs.writeFile(path.join(dir, "sources.list"), "deb http://a.example/pkgs bookworm main\n");
     await fs.writeFile(path.join(dir, "sources.list.d", "b.sources"), "Types: deb\nURIs: http://b.example/\nSuites: bookworm-updates\nComponents: main\n");
     await fs.writeFile(path.join(dir, "sources.list.d", "c.list"), "deb http://c.example/ bookworm-security main\n");
     await fs.writeFile(path.join(dir, "sources.list.d", "d.list.disabled-by-farm"), "deb http://d.example/ cloud main\n");
     await fs.writeFile(path.join(dir, "sources.list.d", "e.sources.save"), "this would not parse\n");
     const got = await readAptSources(dir);
-    assert.deepEqual(got.map((s) => s.uris[0]), ["http://a.example/debian", "http://b.example/", "http://c.example/"]);
+    assert.deepEqual(got.map((s) => s.uris[0]), ["http://a.example/pkgs", "http://b.example/", "http://c.example/"]);
     assert.equal(got[1].origin, path.join(dir, "sources.list.d", "b.sources") + ":1");
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
@@ -135,8 +135,8 @@ test("readAptSources of a directory without sources gives none, and selectSource
 });
 
 const hostLike: AptSource[] = [
-  { uris: ["http://a.example/debian"], suites: ["bookworm", "bookworm-updates", "bookwormish"], components: ["main"], origin: "a:1" },
-  { uris: ["http://a.example/debian-security"], suites: ["bookworm-security"], components: ["main"], origin: "a:8" },
+  { uris: ["http://a.example/pkgs"], suites: ["bookworm", "bookworm-updates", "bookwormish"], components: ["main"], origin: "a:1" },
+  { uris: ["http://a.example/pkgs-security"], suites: ["bookworm-security"], components: ["main"], origin: "a:8" },
   { uris: ["http://c.example/"], suites: ["nodistro"], components: ["main"], origin: "c:1" },
 ];
 
