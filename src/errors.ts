@@ -43,6 +43,10 @@ export const ErrorCode = {
   REGISTRY_UNREACHABLE: "CAIRN_E603",
   /** The registry answered but refused a step (blob, manifest) or reported a different digest. */
   REGISTRY_REJECTED: "CAIRN_E604",
+  /** The registry has no manifest under that tag or digest. */
+  IMAGE_NOT_FOUND: "CAIRN_E605",
+  /** A multi-platform image (or a single-platform one) has no manifest for the platform asked for. */
+  PLATFORM_MISSING: "CAIRN_E606",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
