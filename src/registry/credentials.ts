@@ -1,18 +1,28 @@
-// Credentials for a registry from the files docker and podman log in to (`auths` entries with a
-// base64 "user:password"), so `docker login` / `podman login` once is enough for cairn too.
-// credHelpers/credsStore programs are not consulted yet.
+// Credentials for a registry from the files docker and podman log in to, so `docker login` /
+// `podman login` once is enough for cairn too: `credHelpers[registry]` or `credsStore` name a
+// `docker-credential-<name>` program to ask; else an `auths` entry holds base64 "user:password".
+import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { CairnError, ErrorCode } from "../errors.js";
 import type { Credentials } from "./client.js";
 
-/** The first file that has an `auths` entry for `registry` wins. */
-export async function credentialsFromConfigFiles(registry: string, files: string[]): Promise<Credentials | undefined> {
+interface ConfigFile {
+  auths?: Record<string, { auth?: string; username?: string; password?: string }>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+}
+
+/** The first file that knows `registry` wins. `env` is passed to credential helpers (PATH). */
+export async function credentialsFromConfigFiles(registry: string, files: string[], env: NodeJS.ProcessEnv = process.env): Promise<Credentials | undefined> {
   for (const file of files) {
-    let config: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
+    let config: ConfigFile;
     try {
       config = JSON.parse(await readFile(file, "utf8"));
     } catch {
       continue; // absent or unreadable: not where this user logged in
     }
+    const helper = Object.entries(config.credHelpers ?? {}).find(([k]) => hostOf(k) === registry)?.[1];
+    if (helper) return askHelper(helper, registry, env);
     for (const [key, entry] of Object.entries(config.auths ?? {})) {
       if (hostOf(key) !== registry) continue;
       if (entry.username && entry.password) return { username: entry.username, password: entry.password };
@@ -21,9 +31,37 @@ export async function credentialsFromConfigFiles(registry: string, files: string
         const colon = text.indexOf(":");
         if (colon > 0) return { username: text.slice(0, colon), password: text.slice(colon + 1) };
       }
+      // An auths entry without a secret: the secret lives in the credsStore.
+      if (config.credsStore) return askHelper(config.credsStore, registry, env);
     }
   }
   return undefined;
+}
+
+/** `docker-credential-<name> get`, the registry on stdin, JSON {Username, Secret} on stdout. */
+function askHelper(name: string, registry: string, env: NodeJS.ProcessEnv): Promise<Credentials | undefined> {
+  const program = `docker-credential-${name}`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, ["get"], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    child.stderr.resume();
+    child.on("error", () =>
+      reject(new CairnError(ErrorCode.REGISTRY_AUTH, `The docker config names the credential helper ${program} for ${registry}, but it cannot be run.`, `Install ${program}, or give credentials with --creds or CAIRN_REGISTRY_USER/CAIRN_REGISTRY_PASSWORD.`)),
+    );
+    child.on("close", (code) => {
+      // Helpers say "credentials not found" with a non-zero exit: then there are none to use.
+      if (code !== 0) return resolve(undefined);
+      try {
+        const { Username, Secret } = JSON.parse(out) as { Username?: string; Secret?: string };
+        resolve(Username && Secret ? { username: Username, password: Secret } : undefined);
+      } catch {
+        reject(new CairnError(ErrorCode.REGISTRY_AUTH, `The credential helper ${program} answered something other than JSON for ${registry}.`, `Check \`echo ${registry} | ${program} get\`.`));
+      }
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(registry);
+  });
 }
 
 /** `https://index.docker.io/v1/` and `127.0.0.1:5000` both name a host. */
