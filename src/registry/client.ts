@@ -46,6 +46,9 @@ export interface RequestSpec {
   contentLength?: number;
   /** Called with each chunk's size as an uploaded stream body is sent. */
   onSent?(bytes: number): void;
+  /** false: a dropped connection is not retried here, because resending would be wrong (an upload
+   *  session whose state the registry may have advanced); the caller recovers. Default true. */
+  retryDropped?: boolean;
 }
 
 export interface RegistryResponse {
@@ -109,7 +112,7 @@ export class RegistryClient {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? "";
         if (isTlsError(e)) throw this.tlsError(e);
-        if (RETRY_CODES.has(code) && attempt < attempts) {
+        if (RETRY_CODES.has(code) && attempt < attempts && spec.retryDropped !== false) {
           await sleep(this.backoff(attempt));
           continue;
         }
@@ -221,7 +224,8 @@ export class RegistryClient {
       this.opts.credentials ? `check the credentials for ${this.registry}` : `give credentials for ${this.registry}`);
   }
 
-  private statusError(r: RegistryResponse, step: string): CairnError {
+  /** The error for a status the caller could not accept. */
+  statusError(r: RegistryResponse, step: string): CairnError {
     if (r.status === 401 || r.status === 403) {
       if (r.status === 403) {
         return new CairnError(ErrorCode.REGISTRY_AUTH, `${this.opts.action}: access denied (HTTP 403) while ${step}`,

@@ -2,10 +2,10 @@
 // reference's tag. Blobs are skipped by a HEAD check, or mounted from a sibling repository when
 // asked, so a re-push of an unchanged image sends only the manifest.
 import { Readable } from "node:stream";
-import { CairnError, ErrorCode } from "../errors.js";
+import { CairnError, ErrorCode, isCairnError } from "../errors.js";
 import { MediaType, type Image } from "../image/types.js";
 import type { Reporter } from "../pipeline/context.js";
-import { RegistryClient, type Credentials } from "./client.js";
+import { RegistryClient, type Credentials, type RegistryResponse, type RequestSpec } from "./client.js";
 import { formatReference, parseReference } from "./reference.js";
 
 export interface PushOptions {
@@ -93,36 +93,53 @@ export async function pushImage(image: Image, ref: string, opts: PushOptions = {
     }
     const mount = opts.mountFrom && opts.mountFrom !== parsed.repository
       ? `?mount=${encodeURIComponent(b.digest)}&from=${encodeURIComponent(opts.mountFrom)}` : "";
-    const start = await client.request({ method: "POST", url: `${repo}/blobs/uploads/${mount}`, step: `starting the upload of blob ${short}`, ok: [201, 202] });
-    if (start.status === 201) {
-      skippedBlobs++;
-      mountedBlobs++;
-      bar?.advance(b.size);
-      opts.onProgress?.({ digest: b.digest, size: b.size, state: "mounted", sent: 0 });
-      return;
-    }
-    const location = start.headers.location;
-    if (!location) {
-      throw new CairnError(ErrorCode.REGISTRY_REJECTED, `pushing to ${where}: the registry started an upload of blob ${short} without saying where to send it (no Location header)`,
-        `${parsed.registry} does not follow the OCI distribution spec`);
-    }
+    // High-water mark of bytes sent: a restarted upload re-sends bytes the bar already counted.
     let sent = 0;
-    const onSent = (n: number) => {
-      sent += n;
-      bar?.advance(n);
+    const reached = (at: number) => {
+      if (at <= sent) return;
+      bar?.advance(at - sent);
+      sent = at;
       opts.onProgress?.({ digest: b.digest, size: b.size, state: "uploading", sent });
     };
     const step = `uploading blob ${short}`;
-    if (b.size > chunkSize) {
-      await uploadChunked(client, location, b, chunkSize, step, onSent);
-    } else {
-      const target = client.resolve(location);
-      target.searchParams.set("digest", b.digest);
-      await client.request({
-        method: "PUT", url: target.href, step, ok: [201, 204],
-        headers: { "content-type": "application/octet-stream" }, body: b.open, contentLength: b.size, onSent,
-      });
+    const rounds = opts.attempts ?? 4;
+    for (let round = 1; ; round++) {
+      const start = await client.request({ method: "POST", url: `${repo}/blobs/uploads/${mount}`, step: `starting the upload of blob ${short}`, ok: [201, 202] });
+      if (start.status === 201) {
+        skippedBlobs++;
+        mountedBlobs++;
+        bar?.advance(b.size - sent);
+        opts.onProgress?.({ digest: b.digest, size: b.size, state: "mounted", sent: 0 });
+        return;
+      }
+      const location = start.headers.location;
+      if (!location) {
+        throw new CairnError(ErrorCode.REGISTRY_REJECTED, `pushing to ${where}: the registry started an upload of blob ${short} without saying where to send it (no Location header)`,
+          `${parsed.registry} does not follow the OCI distribution spec`);
+      }
+      try {
+        if (b.size > chunkSize) {
+          await uploadChunked(client, location, b, chunkSize, step, reached);
+        } else {
+          const target = client.resolve(location);
+          target.searchParams.set("digest", b.digest);
+          let at = 0;
+          await sessionRequest(client, {
+            method: "PUT", url: target.href, step, ok: [201, 204],
+            headers: { "content-type": "application/octet-stream" }, body: b.open, contentLength: b.size, onSent: (n) => reached(at += n),
+          });
+        }
+        break;
+      } catch (e) {
+        const failure = e instanceof SessionLost ? e.failure : e;
+        if (!(e instanceof SessionLost || (isCairnError(e) && e.code === ErrorCode.REGISTRY_UNREACHABLE)) || round >= rounds) throw failure;
+        // The session broke (a dropped connection, a stale upload URL): the blob may have landed
+        // all the same (only the answer was lost); if not, start a fresh upload from byte 0.
+        const again = await client.request({ method: "HEAD", url: `${repo}/blobs/${b.digest}`, step: `checking blob ${short}`, ok: [200, 404] });
+        if (again.status === 200) break;
+      }
     }
+    reached(b.size);
     uploadedBytes += b.size;
     opts.onProgress?.({ digest: b.digest, size: b.size, state: "uploaded", sent: b.size });
   };
@@ -149,22 +166,67 @@ export async function pushImage(image: Image, ref: string, opts: PushOptions = {
   return { digest, reference, uploadedBytes, skippedBlobs, mountedBlobs };
 }
 
-/** The spec's chunked upload: PATCH each piece with its Content-Range, following Location, then PUT ?digest=. */
-async function uploadChunked(client: RegistryClient, location: string, b: Blob, size: number, step: string, onSent: (n: number) => void): Promise<void> {
+/** The upload session is gone or confused (the registry refused its URL or offset); `failure` says how. */
+class SessionLost extends Error {
+  constructor(readonly failure: CairnError) {
+    super(failure.message);
+  }
+}
+
+/** A request inside an upload session: a dropped connection is the caller's to recover (a blind
+ *  resend could repeat bytes the registry already took), and 400/404/416 mean the session is lost. */
+async function sessionRequest(client: RegistryClient, spec: RequestSpec): Promise<RegistryResponse> {
+  const r = await client.request({ ...spec, ok: [...spec.ok, 400, 404, 416], retryDropped: false });
+  if (spec.ok.includes(r.status)) return r;
+  throw new SessionLost(client.statusError(r, spec.step));
+}
+
+/** The spec's chunked upload: PATCH each piece with its Content-Range, following Location, then PUT ?digest=.
+ *  When a PATCH fails, the registry is asked how far it got (GET on the upload URL: 204 with Range)
+ *  and the upload goes on from there; if it cannot say, SessionLost tells the caller to start over. */
+async function uploadChunked(client: RegistryClient, location: string, b: Blob, size: number, step: string, reached: (at: number) => void): Promise<void> {
   let url = location;
   let offset = 0;
   for await (const chunk of rechunk(b.open(), size)) {
-    const r = await client.request({
-      method: "PATCH", url, step, ok: [202], body: chunk,
-      headers: { "content-type": "application/octet-stream", "content-range": `${offset}-${offset + chunk.length - 1}` },
-    });
-    offset += chunk.length;
-    onSent(chunk.length);
-    if (typeof r.headers.location === "string" && r.headers.location) url = r.headers.location;
+    const end = offset + chunk.length;
+    let resumes = 0;
+    while (offset < end) {
+      const piece = chunk.subarray(chunk.length - (end - offset));
+      try {
+        const r = await sessionRequest(client, {
+          method: "PATCH", url, step, ok: [202], body: piece,
+          headers: { "content-type": "application/octet-stream", "content-range": `${offset}-${end - 1}` },
+        });
+        offset = end;
+        if (typeof r.headers.location === "string" && r.headers.location) url = r.headers.location;
+      } catch (e) {
+        if (!(e instanceof SessionLost || (isCairnError(e) && e.code === ErrorCode.REGISTRY_UNREACHABLE))) throw e;
+        const status = await uploadStatus(client, url, step);
+        // Only an offset inside the piece still held in memory can be resumed from.
+        if (!status || status.received < end - chunk.length || status.received > end || ++resumes > 3) throw e;
+        url = status.location;
+        offset = status.received;
+      }
+      reached(offset);
+    }
   }
   const target = client.resolve(url);
   target.searchParams.set("digest", b.digest);
-  await client.request({ method: "PUT", url: target.href, step, ok: [201, 204] });
+  await sessionRequest(client, { method: "PUT", url: target.href, step, ok: [201, 204] });
+}
+
+/** How many bytes the registry holds of an upload, and its URL now; undefined if it cannot tell. */
+async function uploadStatus(client: RegistryClient, url: string, step: string): Promise<{ received: number; location: string } | undefined> {
+  try {
+    const r = await client.request({ method: "GET", url, step: `${step} (asking how much arrived)`, ok: [204, 400, 404, 416] });
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(String(r.headers.range ?? ""));
+    const location = r.headers.location;
+    // "0-0" is ambiguous (nothing, or one byte, as distribution writes it): start over instead.
+    if (r.status !== 204 || !range || range[1] === "0" || typeof location !== "string" || !location) return undefined;
+    return { received: Number(range[1]) + 1, location };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Re-cuts a stream into pieces of exactly `size` bytes (the last one shorter). */
