@@ -88,22 +88,12 @@ export async function readDebControl(debPath: string): Promise<DebControl> {
  * destDir/manifest.json holding the control files and every entry's real metadata.
  */
 export async function unpackDeb(debPath: string, destDir: string): Promise<UnpackedManifest> {
-  return readData(debPath, destDir);
-}
-
-/** The control files and every entry's metadata, without writing contents (sizes from the tar,
- *  no sha256): what a package would put where, at the cost of decompressing it once. */
-export async function listDeb(debPath: string): Promise<UnpackedManifest> {
-  return readData(debPath, undefined);
-}
-
-async function readData(debPath: string, destDir: string | undefined): Promise<UnpackedManifest> {
   const control = await readDebControl(debPath);
   const { data } = await debMembers(debPath);
   const kind = memberCompression(debPath, data, "data");
   if (data.size === 0) throw bad(debPath, `${data.name} is empty`);
-  const filesDir = destDir === undefined ? undefined : path.join(destDir, FILES_DIR);
-  if (filesDir) await fs.mkdir(filesDir, { recursive: true });
+  const filesDir = path.join(destDir, FILES_DIR);
+  await fs.mkdir(filesDir, { recursive: true });
 
   const raw = createReadStream(debPath, { start: data.offset, end: data.offset + data.size - 1 });
   const extract = (await tarStream()).extract();
@@ -132,16 +122,13 @@ async function readData(debPath: string, destDir: string | undefined): Promise<U
         gname: h.gname ?? "",
         size: 0,
       };
-      if (entry.type === "file" && filesDir) {
+      if (entry.type === "file") {
         const { size, sha256 } = await writeContent(item, path.join(filesDir, p), entry.mode, madeDirs);
         entry.size = size;
         entry.sha256 = sha256;
-      } else if (entry.type === "file") {
-        item.resume();
-        entry.size = h.size ?? 0;
       } else {
         item.resume();
-        if (entry.type === "dir" && filesDir) await mkdirOnce(path.join(filesDir, p), madeDirs);
+        if (entry.type === "dir") await mkdirOnce(path.join(filesDir, p), madeDirs);
         if (entry.type === "symlink") {
           if (!h.linkname) throw bad(debPath, `symlink "${p}" has no target`);
           entry.linkname = h.linkname;
@@ -163,7 +150,7 @@ async function readData(debPath: string, destDir: string | undefined): Promise<U
     throw asBadDeb(debPath, data.name, e);
   }
   const manifest: UnpackedManifest = { ...control, entries };
-  if (destDir !== undefined) await fs.writeFile(path.join(destDir, MANIFEST_FILE), JSON.stringify(manifest) + "\n");
+  await fs.writeFile(path.join(destDir, MANIFEST_FILE), JSON.stringify(manifest) + "\n");
   return manifest;
 }
 

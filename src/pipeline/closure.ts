@@ -12,7 +12,7 @@ import type { FsEntry } from "../fs/types.js";
 import { MERGED_DIRS, mergedUsrPath } from "../fs/usrmerge.js";
 import type { UnpackedPackage } from "./assemble.js";
 import type { BuildContext } from "./context.js";
-import { listPackages, mapLimit, unpackPackage, type ListedPackage } from "./fetch.js";
+import { mapLimit, unpackPackage } from "./fetch.js";
 import type { LockedPackage } from "../debian/lockfile.js";
 
 /** The pseudo-package the user's own files count as. */
@@ -40,15 +40,17 @@ export async function selectPackages(spec: ImageSpec, packages: LockedPackage[],
   const lockedByName = new Map(packages.map((p) => [p.name, p]));
   const user = await analyseUserFiles(userEntries);
 
-  // File lists are read as the closure needs them (all of them for closure: "depends").
+  // Packages are unpacked as the closure reaches them (all of them for closure: "depends").
   const index = indexOf([], userEntries);
   const shapes = new Map<string, PackageShape>([[USER_FILES, { programs: true, modules: [] }]]);
-  const listed = new Map<string, ListedPackage>();
+  const listed = new Map<string, UnpackedPackage>();
   const confPackages: string[] = [];
   const expand = async (names: string[]) => {
     const todo = [...new Set(names)].filter((n) => !listed.has(n) && lockedByName.has(n));
     if (!todo.length) return;
-    for (const p of trimPackages(await listPackages(todo.map((n) => lockedByName.get(n)!), ctx), spec)) {
+    // Unpacked at once rather than listed: most packages the closure looks at, it keeps, and
+    // listing first would decompress them twice.
+    for (const p of await mapLimit(todo, 2, unpack)) {
       listed.set(p.locked.name, p);
       addToIndex(index, p);
       shapes.set(p.locked.name, shapeOf(p.manifest.entries.map((e) => mergedUsrPath(e.path))));
@@ -114,7 +116,7 @@ export async function selectPackages(spec: ImageSpec, packages: LockedPackage[],
 }
 
 /** An index holding the /usr-merge links and the user's files; packages are added as listed. */
-function indexOf(packages: ListedPackage[], userEntries: FsEntry[]): PathIndex {
+function indexOf(packages: UnpackedPackage[], userEntries: FsEntry[]): PathIndex {
   const index = new PathIndex();
   for (const d of MERGED_DIRS) index.add(d, { type: "symlink", linkname: `usr/${d}`, owner: "" });
   for (const p of packages) addToIndex(index, p);
@@ -122,7 +124,7 @@ function indexOf(packages: ListedPackage[], userEntries: FsEntry[]): PathIndex {
   return index;
 }
 
-function addToIndex(index: PathIndex, p: ListedPackage): void {
+function addToIndex(index: PathIndex, p: UnpackedPackage): void {
   for (const e of p.manifest.entries) {
     const path = mergedUsrPath(e.path);
     index.add(path, { type: e.type, ...(e.linkname ? { linkname: e.type === "hardlink" ? mergedUsrPath(e.linkname) : e.linkname } : {}), owner: p.locked.name });

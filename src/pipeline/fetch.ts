@@ -2,7 +2,7 @@
 // content hash. Downloads run a few at a time with one progress bar; nothing already stored is
 // fetched again, and --offline turns a missing package into a clear error.
 import { archiveForSuite, archivesOf } from "../debian/archive.js";
-import { listDeb, loadUnpacked, unpackDeb, type UnpackedManifest } from "../debian/deb.js";
+import { loadUnpacked, unpackDeb } from "../debian/deb.js";
 import type { LockedPackage } from "../debian/lockfile.js";
 import type { DebianSetSpec } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
@@ -52,29 +52,8 @@ async function* counted(body: AsyncIterable<Uint8Array>, onBytes: (n: number) =>
   }
 }
 
-/** A package whose file list is known; its contents may not be unpacked yet. */
-export interface ListedPackage {
-  locked: LockedPackage;
-  manifest: UnpackedManifest;
-}
-
 function treeKey(p: LockedPackage): string {
   return `deb-${UNPACK_FORMAT}-${p.sha256}`;
-}
-
-/** File lists of every package: from the unpacked tree when there is one, else from a listing
- *  (cached by the .deb's sha256), so packages the image will not keep are never written out. */
-export async function listPackages(packages: LockedPackage[], ctx: BuildContext): Promise<ListedPackage[]> {
-  return mapLimit(packages, 2, async (locked) => {
-    const tree = ctx.store.treePath(treeKey(locked));
-    if (await ctx.store.hasTree(treeKey(locked))) return { locked, manifest: await loadUnpacked(tree) };
-    const key = `${UNPACK_FORMAT}-${locked.sha256}`;
-    const cached = await ctx.store.getEntry<UnpackedManifest>("listing", key);
-    if (cached) return { locked, manifest: cached };
-    const manifest = await listDeb(ctx.store.blobPath(locked.sha256));
-    await ctx.store.putEntry("listing", key, manifest);
-    return { locked, manifest };
-  });
 }
 
 export async function unpackPackage(locked: LockedPackage, ctx: BuildContext): Promise<UnpackedPackage> {

@@ -107,6 +107,8 @@ export class RegistryClient {
     let authRounds = 0;
     for (let attempt = 1; ; attempt++) {
       let r: RegistryResponse;
+      // Which token this request carried: concurrent requests may replace this.token meanwhile.
+      const sent = this.token;
       try {
         r = await this.send(spec);
       } catch (e) {
@@ -122,7 +124,7 @@ export class RegistryClient {
       }
       if (r.status === 401 && authRounds < 2) {
         authRounds++;
-        await this.answerChallenge(r, spec.step);
+        await this.answerChallenge(r, spec.step, sent);
         continue;
       }
       if (RETRY_STATUS.has(r.status) && attempt < attempts) {
@@ -139,13 +141,13 @@ export class RegistryClient {
   }
 
   /** Picks up Basic or fetches a Bearer token for the challenge's scope; throws if that cannot help. */
-  private async answerChallenge(r: RegistryResponse, step: string): Promise<void> {
+  private async answerChallenge(r: RegistryResponse, step: string, sent: string | undefined): Promise<void> {
     const challenges = parseChallenges(header(r, "www-authenticate") ?? "");
     const bearer = challenges.find((c) => c.scheme === "bearer" && c.params.realm);
     if (bearer) {
       const scope = bearer.params.scope ?? `repository:${this.repository}:pull,push`;
       const cached = this.tokens.get(scope);
-      if (cached && cached !== this.token) { this.token = cached; return; }
+      if (cached && cached !== sent) { this.token = cached; return; }
       if (cached) throw this.authError(401, step); // the token we had was refused
       this.token = await this.fetchToken(bearer, scope);
       this.tokens.set(scope, this.token);
@@ -161,7 +163,9 @@ export class RegistryClient {
   private async fetchToken(c: Challenge, scope: string): Promise<string> {
     const url = new URL(c.params.realm);
     if (c.params.service) url.searchParams.set("service", c.params.service);
-    url.searchParams.set("scope", scope);
+    // A challenge may name several scopes, space-separated (a mount: target and source); the token
+    // protocol wants each as its own parameter.
+    for (const one of scope.split(/\s+/).filter(Boolean)) url.searchParams.append("scope", one);
     const headers: Record<string, string> = {};
     if (this.opts.credentials) headers.authorization = basicHeader(this.opts.credentials);
     let r: RegistryResponse;

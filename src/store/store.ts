@@ -126,10 +126,6 @@ export class Store {
     return final;
   }
 
-  async hasTree(key: string): Promise<boolean> {
-    return exists(path.join(this.root, "trees", key));
-  }
-
   treePath(key: string): string {
     return path.join(this.root, "trees", key);
   }
