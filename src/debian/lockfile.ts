@@ -29,6 +29,8 @@ export interface PackageRequest {
   sources: unknown;
   /** `name` or `name=version`, sorted. */
   roots: string[];
+  /** The base image as the definition names it (`fromImage`). */
+  base?: { imageName: string; tag?: string; imageDigest?: string };
 }
 
 export interface LockedImage {
@@ -38,6 +40,8 @@ export interface LockedImage {
   /** Dependency edges: "from -> to" by package name, sorted. */
   edges: string[];
   distribution: Distribution;
+  /** The base image pinned: where it was found and the manifest digest it had. */
+  base?: { reference: string; digest: string };
 }
 
 export interface LockFile {

@@ -1,13 +1,34 @@
 // The public API: what `import { ... } from "cairn"` gives a definition. These functions only
 // describe — they return plain spec objects and never touch the disk or the network.
 import { fileURLToPath } from "node:url";
-import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
+import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, PulledImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
 import { DEFAULT_TRIM } from "../closure/trim.js";
 import {
   arrayOf, checkObject, invalid, isAbsolutePath, isBoolean, isEmptyObjectRecord, isId, isMode, isNonEmptyString, isString, isStringArray, isStringRecord,
 } from "./validate.js";
 
-export type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec };
+export type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, PulledImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec };
+
+export interface PullImageOptions {
+  /** `registry/repository`, e.g. "127.0.0.1:5000/team/redis". Required. */
+  imageName: string;
+  /** Tag to resolve when no digest is given; `cairn lock` pins it in cairn.lock. Default "latest". */
+  tag?: string;
+  /** `sha256:…` of the manifest: the image, exactly. */
+  imageDigest?: string;
+}
+
+/** A base image from a registry, for `fromImage`. Its digest is pinned in cairn.lock. */
+export function pullImage(options: PullImageOptions): PulledImageSpec {
+  checkObject(options, "pullImage()", {
+    imageName: isNonEmptyString,
+    tag: isNonEmptyString,
+    imageDigest: (v: unknown, at: string) => {
+      if (typeof v !== "string" || !/^sha256:[0-9a-f]{64}$/.test(v)) invalid(at, 'must be "sha256:" and 64 hex digits');
+    },
+  }, ["imageName"]);
+  return { kind: "pulled-image", imageName: options.imageName, ...(options.tag ? { tag: options.tag } : {}), ...(options.imageDigest ? { imageDigest: options.imageDigest } : {}) };
+}
 
 export interface DebianOptions {
   /** Suite to take from the host's apt sources, with its -updates and -security companions (e.g. "bookworm"). */
@@ -108,6 +129,8 @@ export interface ImageOptions {
   exclude?: string[];
   /** What to leave out of packages; default: docs (not copyright), man and info pages, translations, lintian/bug files. */
   trim?: TrimSpec;
+  /** Start from this image's layers and config (`pullImage({...})`). */
+  fromImage?: PulledImageSpec;
 }
 
 export interface LayeredImageOptions extends ImageOptions {
@@ -142,6 +165,9 @@ const imageShape = {
   },
   keep: isStringArray,
   exclude: isStringArray,
+  fromImage: (v: unknown, at: string) => {
+    if ((v as { kind?: string } | null)?.kind !== "pulled-image") invalid(at, "must be pullImage({ imageName, ... })");
+  },
   trim: (v: unknown, at: string) =>
     checkObject(v, at, {
       docs: isBoolean, man: isBoolean, info: isBoolean, packaging: isBoolean, charsets: isBoolean,
@@ -171,6 +197,7 @@ function makeImage(options: LayeredImageOptions, layered: boolean, fn: string): 
     keep: [...(options.keep ?? [])].sort(),
     exclude: [...(options.exclude ?? [])].sort(),
     trim: { ...DEFAULT_TRIM, ...options.trim },
+    ...(options.fromImage ? { fromImage: options.fromImage } : {}),
     ...(options.created ? { created: options.created } : {}),
     architecture: [...archs][0] ?? "amd64",
   };

@@ -95,6 +95,17 @@ export interface TrimSpec {
   charsets?: boolean;
 }
 
+/** A base image from a registry (`pullImage`). */
+export interface PulledImageSpec {
+  kind: "pulled-image";
+  /** `registry/repository`, e.g. "127.0.0.1:5000/team/redis" or "debian". */
+  imageName: string;
+  /** Tag to resolve when no digest is given; `cairn lock` pins it. Default "latest". */
+  tag?: string;
+  /** `sha256:…`: the exact manifest. */
+  imageDigest?: string;
+}
+
 export interface ImageSpec {
   kind: "image";
   /** true: one layer per popular package (buildLayeredImage); false: one layer (buildImage). */
@@ -114,6 +125,8 @@ export interface ImageSpec {
   /** Packages to leave out even when something references them (the build checks what breaks). */
   exclude: string[];
   trim: Required<TrimSpec>;
+  /** Layers and config to start from. */
+  fromImage?: PulledImageSpec;
   /** RFC 3339 time for the config's `created`, or "now" (not reproducible); default the epoch. */
   created?: string;
   architecture: string;

@@ -7,7 +7,8 @@ import * as path from "node:path";
 import type { DebEntry, UnpackedManifest } from "../debian/deb.js";
 import type { LockedPackage } from "../debian/lockfile.js";
 import { parseRelations } from "../debian/relations.js";
-import { parseParagraphs } from "../debian/control.js";
+import { formatParagraph, parseParagraphs } from "../debian/control.js";
+import type { BaseImage } from "./base.js";
 import type { FilesSpec, ImageSpec, TextSpec } from "../define/spec.js";
 import type { Store } from "../store/store.js";
 import { CairnError, ErrorCode } from "../errors.js";
@@ -39,7 +40,7 @@ export async function userEntries(spec: ImageSpec, definitionDir: string, store?
   return out;
 }
 
-export async function assemble(spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, user: FsEntry[]): Promise<FileTree> {
+export async function assemble(spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, user: FsEntry[], base?: BaseImage): Promise<FileTree> {
   const tree = new FileTree();
   const sorted = [...packages].sort((a, b) => (a.locked.name < b.locked.name ? -1 : a.locked.name > b.locked.name ? 1 : 0));
   const fileGroups = new Map<number, string>();
@@ -58,7 +59,7 @@ export async function assemble(spec: ImageSpec, packages: UnpackedPackage[], dis
   const userWins = (origin: string) => origin !== GENERATED && !origin.startsWith("files:");
   for (const e of user) tree.add(e, userWins);
 
-  await addGenerated(tree, spec, sorted, distribution, fileGroups);
+  await addGenerated(tree, spec, sorted, distribution, fileGroups, base);
   return tree;
 }
 
@@ -148,16 +149,18 @@ function link(p: string, target: string): FsEntry {
   return { path: p, type: "symlink", mode: 0o777, uid: 0, gid: 0, size: 0, linkname: target, origin: GENERATED };
 }
 
-async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, fileGroups: Map<number, string>): Promise<void> {
+async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, fileGroups: Map<number, string>, base?: BaseImage): Promise<void> {
   const setIfAbsent = (e: FsEntry) => {
     if (!tree.has(e.path)) tree.set(e);
   };
   for (const l of mergedUsrLinks(tree.paths())) {
+    // A base with a real /bin directory keeps it: a link on top would hide its contents.
+    if (base?.paths.get(l.path)?.type === "dir") continue;
     tree.set(link(l.path, l.target));
     if (!tree.has(l.target)) tree.set(directory(l.target, GENERATED));
   }
 
-  const accounts = makeAccounts(spec.users, spec.groups, fileGroups);
+  const accounts = makeAccounts(spec.users, spec.groups, fileGroups, base && { passwd: base.files.get("etc/passwd"), group: base.files.get("etc/group") });
   tree.set(bytesEntry("etc/passwd", accounts.passwd));
   tree.set(bytesEntry("etc/group", accounts.group));
   tree.set(bytesEntry("etc/shadow", accounts.shadow, 0o640));
@@ -197,7 +200,13 @@ async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedP
   if (packages.length) {
     const installed = await Promise.all(packages.map(async (p) => ({ control: p.manifest.control, md5sums: p.manifest.md5sums ?? (await md5sumsOf(p)), paths: p.manifest.entries.map((e) => e.path) })));
     const db = dpkgDatabase(installed);
-    tree.set(bytesEntry("var/lib/dpkg/status", db.status));
+    // The base's packages stay listed, unless this image installs another version of one.
+    const ours = new Set(installed.map((p) => parseParagraphs(p.control)[0]?.["Package"]));
+    const baseStatus = parseParagraphs(base?.files.get("var/lib/dpkg/status") ?? "").filter((p) => !ours.has(p["Package"]));
+    const status = baseStatus.length
+      ? [...baseStatus, ...parseParagraphs(db.status)].sort((a, b) => (a["Package"]! < b["Package"]! ? -1 : 1)).map(formatParagraph).join("\n")
+      : db.status;
+    tree.set(bytesEntry("var/lib/dpkg/status", status));
     for (const [name, text] of db.info) tree.set(bytesEntry(`var/lib/dpkg/info/${name}`, text));
   }
 }

@@ -2,7 +2,7 @@
 // the previous one's result; the lock is written only once the image is complete.
 import * as path from "node:path";
 import { readLock, withImage, writeLock, type LockFile } from "../debian/lockfile.js";
-import type { ImageSpec } from "../define/spec.js";
+import type { ContainerConfig, ImageSpec } from "../define/spec.js";
 import { buildConfig, defaultEnv } from "../image/config.js";
 import { buildLayer, storedLayer, type LayerRecord } from "../image/layer.js";
 import { inputKey } from "../store/store.js";
@@ -11,6 +11,7 @@ import { buildManifest, describe, digestOf } from "../image/manifest.js";
 import { MediaType, type Image, type Layer } from "../image/types.js";
 import { assemble, userEntries } from "./assemble.js";
 import { selectPackages } from "./closure.js";
+import { loadBase, type BaseImage } from "./base.js";
 import type { BuildContext } from "./context.js";
 import { fetchPackages, mapLimit } from "./fetch.js";
 import { planImageLayers } from "./layers.js";
@@ -44,6 +45,8 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   const resolved = await resolveImage(spec, options.exportName, lock, ctx, { frozen: options.frozen, lockPath });
 
   const user = await userEntries(spec, path.dirname(path.resolve(options.definitionFile)), ctx.store);
+  const pin = resolved.image.base;
+  const base = pin ? await loadBase(pin.reference, pin.digest, ociArchitecture(spec.architecture), ctx) : undefined;
   // Everything the layers depend on — not the config, which is cheap to redo.
   const layersKey = inputKey({
     format: IMAGE_FORMAT,
@@ -52,21 +55,22 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
     packages: resolved.packages.map((p) => p.sha256),
     edges: resolved.image.edges,
     distribution: resolved.image.distribution,
+    base: pin?.digest ?? null,
     user: user.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.sha256 ?? e.linkname ?? ""]),
     spec: { ...spec, name: undefined, tag: undefined, config: undefined, created: undefined },
   });
   const cached = await ctx.store.getEntry<{ layers: LayerRecord[]; descriptions: string[] }>("image-layers", layersKey);
   if (cached && (await allBlobsPresent(cached.layers, ctx))) {
     ctx.reporter.info(`cairn: nothing changed in the layers; reusing ${cached.layers.length} cached layer${cached.layers.length > 1 ? "s" : ""}`);
-    const image = assembleImage(spec, cached.layers.map((l) => storedLayer(l, ctx.store)), cached.descriptions, ctx);
+    const image = assembleImage(spec, cached.layers.map((l) => storedLayer(l, ctx.store)), cached.descriptions, ctx, base);
     return { image, resolved, lockWritten: await saveLock(resolved, lock, lockPath, options.exportName, ctx) };
   }
 
   await fetchPackages(resolved.packages, resolved.sets, ctx);
   const edges = resolved.image.edges.map((e) => e.split(" -> ") as [string, string]);
   const roots = resolved.image.request.roots.map((r) => r.split("=")[0]!);
-  const selection = await selectPackages(spec, resolved.packages, user, edges, roots, ctx);
-  const tree = await assemble(spec, selection.packages, resolved.packages.length ? resolved.image.distribution : undefined, user);
+  const selection = await selectPackages(spec, resolved.packages, user, edges, roots, ctx, base);
+  const tree = await assemble(spec, selection.packages, resolved.packages.length ? resolved.image.distribution : undefined, user, base);
 
   const keptNames = new Set(selection.packages.map((p) => p.locked.name));
   const graph = {
@@ -80,7 +84,7 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   const layers: Layer[] = await mapLimit(plan.layers, 2, (entries) => buildLayer(entries, ctx.epoch, ctx.store));
 
   await ctx.store.putEntry("image-layers", layersKey, { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions });
-  const image = assembleImage(spec, layers, plan.descriptions, ctx);
+  const image = assembleImage(spec, layers, plan.descriptions, ctx, base);
   return { image, resolved, lockWritten: await saveLock(resolved, lock, lockPath, options.exportName, ctx) };
 }
 
@@ -95,15 +99,17 @@ async function allBlobsPresent(layers: LayerRecord[], ctx: BuildContext): Promis
   return true;
 }
 
-export function assembleImage(spec: ImageSpec, layers: Layer[], descriptions: string[], ctx: BuildContext): Image {
+export function assembleImage(spec: ImageSpec, ownLayers: Layer[], descriptions: string[], ctx: BuildContext, base?: BaseImage): Image {
+  // The base's layers come first, unchanged; its config is the starting point, as Docker's FROM.
+  const layers = [...(base?.layers ?? []), ...ownLayers];
   const created = spec.created === "now" ? ctx.now.toISOString().replace(/\.\d+Z$/, "Z") : (spec.created ?? new Date(ctx.epoch * 1000).toISOString().replace(/\.\d+Z$/, "Z"));
   const config = buildConfig({
-    config: { ...spec.config, Env: defaultEnv(spec.config.Env) },
+    config: mergeConfig(base?.config.config ?? {}, spec.config),
     diffIds: layers.map((l) => l.diffId),
     created,
     architecture: ociArchitecture(spec.architecture),
     os: "linux",
-    history: descriptions.map((d) => ({ created_by: d })),
+    history: [...baseHistory(base), ...descriptions.map((d) => ({ created_by: d }))],
   });
   const configDesc = describe(MediaType.ociConfig, config);
   const manifest = buildManifest(configDesc, layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })));
@@ -121,4 +127,33 @@ export function assembleImage(spec: ImageSpec, layers: Layer[], descriptions: st
 export function ociArchitecture(debianArch: string): string {
   const map: Record<string, string> = { i386: "386", armhf: "arm", armel: "arm", ppc64el: "ppc64le", mips64el: "mips64le", mipsel: "mipsle" };
   return map[debianArch] ?? debianArch;
+}
+
+/** Docker's FROM rule: the image's keys replace the base's; Env by variable, maps by key. */
+export function mergeConfig(base: Record<string, unknown>, own: ContainerConfig): ContainerConfig {
+  const b = base as ContainerConfig;
+  const envName = (e: string) => e.split("=")[0];
+  const ownNames = new Set((own.Env ?? []).map(envName));
+  const env = [...(b.Env ?? []).filter((e) => !ownNames.has(envName(e))), ...(own.Env ?? [])];
+  const merged: ContainerConfig = { ...pick(b), ...own, Env: defaultEnv(env) };
+  for (const k of ["ExposedPorts", "Volumes", "Labels"] as const) {
+    if (b[k] || own[k]) (merged as Record<string, unknown>)[k] = { ...(b[k] ?? {}), ...(own[k] ?? {}) };
+  }
+  return merged;
+}
+
+function pick(c: ContainerConfig): ContainerConfig {
+  const keys = ["User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir", "Labels", "StopSignal"] as const;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (c[k] !== undefined && c[k] !== null) out[k] = c[k];
+  return out as ContainerConfig;
+}
+
+function baseHistory(base: BaseImage | undefined): { created_by?: string; comment?: string; empty_layer?: boolean }[] {
+  if (!base) return [];
+  const h = (base.config.history ?? []) as { created_by?: string; comment?: string; empty_layer?: boolean }[];
+  const layered = h.filter((x) => !x.empty_layer).length;
+  // A history that does not match the layers would make the config invalid: one entry per layer then.
+  if (layered !== base.layers.length) return base.layers.map(() => ({ created_by: `base image ${base.reference}` }));
+  return h.map((x) => ({ ...(x.created_by ? { created_by: x.created_by } : {}), ...(x.comment ? { comment: x.comment } : {}), ...(x.empty_layer ? { empty_layer: true } : {}) }));
 }

@@ -12,11 +12,15 @@ import type { FsEntry } from "../fs/types.js";
 import { MERGED_DIRS, mergedUsrPath } from "../fs/usrmerge.js";
 import type { UnpackedPackage } from "./assemble.js";
 import type { BuildContext } from "./context.js";
+import type { BaseImage } from "./base.js";
+import { parseParagraphs } from "../debian/control.js";
 import { mapLimit, unpackPackage } from "./fetch.js";
 import type { LockedPackage } from "../debian/lockfile.js";
 
 /** The pseudo-package the user's own files count as. */
 export const USER_FILES = "(your files)";
+/** The pseudo-package the base image's files count as: always there. */
+export const BASE_IMAGE = "(base image)";
 
 export interface Selection {
   packages: UnpackedPackage[];
@@ -36,12 +40,18 @@ export function trimPackages<P extends { manifest: UnpackedManifest }>(packages:
  * The packages the image keeps, unpacked and trimmed. Only packages the closure visits are
  * unpacked; the others are known by their file lists alone.
  */
-export async function selectPackages(spec: ImageSpec, packages: LockedPackage[], userEntries: FsEntry[], edges: [string, string][], roots: string[], ctx: BuildContext): Promise<Selection> {
+export async function selectPackages(spec: ImageSpec, allPackages: LockedPackage[], userEntries: FsEntry[], edges: [string, string][], roots: string[], ctx: BuildContext, base?: BaseImage): Promise<Selection> {
+  // A package the base image already has, at the same version, is the base's to provide.
+  const inBase = new Set(parseParagraphs(base?.files.get("var/lib/dpkg/status") ?? "").map((p) => `${p["Package"]} ${p["Version"]}`));
+  const provided = allPackages.filter((p) => inBase.has(`${p.name} ${p.version}`));
+  if (provided.length) ctx.reporter.info(`cairn: ${provided.length} packages come with the base image: ${provided.map((p) => p.name).join(", ")}`);
+  const packages = allPackages.filter((p) => !inBase.has(`${p.name} ${p.version}`));
   const lockedByName = new Map(packages.map((p) => [p.name, p]));
   const user = await analyseUserFiles(userEntries);
 
   // Packages are unpacked as the closure reaches them (all of them for closure: "depends").
   const index = indexOf([], userEntries);
+  for (const [p, e] of base?.paths ?? []) index.add(p, { type: e.type, ...(e.linkname ? { linkname: e.linkname } : {}), owner: BASE_IMAGE });
   const shapes = new Map<string, PackageShape>([[USER_FILES, { programs: true, modules: [] }]]);
   const listed = new Map<string, UnpackedPackage>();
   const confPackages: string[] = [];
@@ -148,7 +158,7 @@ async function analyseUserFiles(entries: FsEntry[]): Promise<PackageAnalysis> {
  * the user's files that needs it.
  */
 function checkReferences(kept: string[], analyses: PackageAnalysis[], user: PackageAnalysis, index: PathIndex, dirs: string[], spec: ImageSpec): string[] {
-  const keptNames = new Set([...kept, USER_FILES, ""]);
+  const keptNames = new Set([...kept, USER_FILES, BASE_IMAGE, ""]);
   const warnings: string[] = [];
   const failures: string[] = [];
   const sources: [string, PackageAnalysis][] = [...kept.map((n, i) => [n, analyses[i]!] as [string, PackageAnalysis]), [USER_FILES, user]];

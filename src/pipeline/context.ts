@@ -27,6 +27,8 @@ export interface BuildContext {
   /** The host's apt configuration folder (normally /etc/apt). */
   aptDir: string;
   reporter: Reporter;
+  /** Credentials for a registry (base images), looked up at the edge; none when absent. */
+  credentialsFor?: (registry: string) => Promise<{ username: string; password: string } | undefined>;
 }
 
 export const silentReporter: Reporter = {

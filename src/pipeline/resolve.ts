@@ -24,6 +24,7 @@ export function packageRequest(spec: ImageSpec): { request: PackageRequest; sets
     architecture: spec.architecture,
     sources: sets.map((s) => (s.sources ? { sources: s.sources } : { host: true, suite: s.suite ?? null })),
     roots: [...new Set(debs.map((d) => (d.version ? `${d.name}=${d.version}` : d.name)))].sort(),
+    ...(spec.fromImage ? { base: { imageName: spec.fromImage.imageName, ...(spec.fromImage.tag ? { tag: spec.fromImage.tag } : {}), ...(spec.fromImage.imageDigest ? { imageDigest: spec.fromImage.imageDigest } : {}) } } : {}),
   };
   return { request, sets };
 }
@@ -50,9 +51,10 @@ export async function resolveImage(
       "Run `cairn lock` (or build without --frozen) and commit the updated cairn.lock.",
     );
   }
+  const base = await pinBase(request, existing, options.update === true, ctx);
   if (request.roots.length === 0) {
-    const image: LockedImage = { request, packages: [], edges: [], distribution: { origin: "Debian", codename: "unknown" } };
-    return { image, packages: [], sets, changed: !same };
+    const image: LockedImage = { request, packages: [], edges: [], distribution: { origin: "Debian", codename: "unknown" }, ...(base ? { base } : {}) };
+    return { image, packages: [], sets, changed: !existing || canonicalJson(existing) !== canonicalJson(image) };
   }
 
   const { universe, distribution } = await loadUniverse(sets, ctx);
@@ -75,10 +77,26 @@ export async function resolveImage(
     packages: packages.map(packageKey).sort(),
     edges: [...new Set(resolution.edges.filter((e) => e.from !== e.to).map((e) => `${e.from} -> ${e.to}`))].sort(),
     distribution,
+    ...(base ? { base } : {}),
   };
   ctx.reporter.info(`cairn: resolved ${packages.length} packages for ${name}`);
   const changed = !existing || canonicalJson(existing) !== canonicalJson(image);
   return { image, packages, sets, changed };
+}
+
+/** The base image's manifest digest: as the definition pins it, as the lock has it, or the tag's now. */
+async function pinBase(request: PackageRequest, existing: LockedImage | undefined, update: boolean, ctx: BuildContext): Promise<LockedImage["base"]> {
+  const b = request.base;
+  if (!b) return undefined;
+  const reference = `${b.imageName}${b.tag ? `:${b.tag}` : b.imageDigest ? "" : ":latest"}`;
+  if (b.imageDigest) return { reference, digest: b.imageDigest };
+  if (!update && existing?.base && canonicalJson(existing.request.base) === canonicalJson(b)) return existing.base;
+  const { resolveDigest } = await import("../registry/pull.js");
+  const { parseReference } = await import("../registry/reference.js");
+  const credentials = await ctx.credentialsFor?.(parseReference(reference).registry);
+  const digest = await resolveDigest(reference, credentials ? { credentials } : {});
+  ctx.reporter.info(`cairn: base image ${reference} is ${digest}`);
+  return { reference, digest };
 }
 
 function uniqueBy<T>(xs: T[], key: (x: T) => string): T[] {
