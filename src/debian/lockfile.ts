@@ -30,7 +30,7 @@ export interface PackageRequest {
   /** `name` or `name=version`, sorted. */
   roots: string[];
   /** The base image as the definition names it (`fromImage`). */
-  base?: { imageName: string; tag?: string; imageDigest?: string };
+  base?: { imageName: string; tag?: string; imageDigest?: string } | { file: string };
 }
 
 export interface LockedImage {

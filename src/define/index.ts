@@ -1,13 +1,13 @@
 // The public API: what `import { ... } from "cairn"` gives a definition. These functions only
 // describe — they return plain spec objects and never touch the disk or the network.
 import { fileURLToPath } from "node:url";
-import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, PulledImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
+import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
 import { DEFAULT_TRIM } from "../closure/trim.js";
 import {
   arrayOf, checkObject, invalid, isAbsolutePath, isBoolean, isEmptyObjectRecord, isId, isMode, isNonEmptyString, isString, isStringArray, isStringRecord,
 } from "./validate.js";
 
-export type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, PulledImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec };
+export type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec };
 
 export interface PullImageOptions {
   /** `registry/repository`, e.g. "127.0.0.1:5000/team/redis". Required. */
@@ -16,6 +16,13 @@ export interface PullImageOptions {
   tag?: string;
   /** `sha256:…` of the manifest: the image, exactly. */
   imageDigest?: string;
+}
+
+/** A base image from an image tar on this machine, for `fromImage` (its manifest digest is pinned in cairn.lock). */
+export function imageFile(path: string | URL): LocalImageSpec {
+  const p = path instanceof URL ? fileURLToPath(path) : path;
+  isNonEmptyString(p, "imageFile() path");
+  return { kind: "local-image", path: p };
 }
 
 /** A base image from a registry, for `fromImage`. Its digest is pinned in cairn.lock. */
@@ -129,8 +136,8 @@ export interface ImageOptions {
   exclude?: string[];
   /** What to leave out of packages; default: docs (not copyright), man and info pages, translations, lintian/bug files. */
   trim?: TrimSpec;
-  /** Start from this image's layers and config (`pullImage({...})`). */
-  fromImage?: PulledImageSpec;
+  /** Start from this image's layers and config (`pullImage({...})` or `imageFile("base.tar")`). */
+  fromImage?: PulledImageSpec | LocalImageSpec;
 }
 
 export interface LayeredImageOptions extends ImageOptions {
@@ -166,7 +173,8 @@ const imageShape = {
   keep: isStringArray,
   exclude: isStringArray,
   fromImage: (v: unknown, at: string) => {
-    if ((v as { kind?: string } | null)?.kind !== "pulled-image") invalid(at, "must be pullImage({ imageName, ... })");
+    const k = (v as { kind?: string } | null)?.kind;
+    if (k !== "pulled-image" && k !== "local-image") invalid(at, 'must be pullImage({ imageName, ... }) or imageFile("base.tar")');
   },
   trim: (v: unknown, at: string) =>
     checkObject(v, at, {

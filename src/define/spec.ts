@@ -106,6 +106,13 @@ export interface PulledImageSpec {
   imageDigest?: string;
 }
 
+/** A base image from an image tar (OCI layout, as cairn, docker save 25+ and skopeo oci-archive write). */
+export interface LocalImageSpec {
+  kind: "local-image";
+  /** The tar file; a relative path is taken from the definition's folder. */
+  path: string;
+}
+
 export interface ImageSpec {
   kind: "image";
   /** true: one layer per popular package (buildLayeredImage); false: one layer (buildImage). */
@@ -126,7 +133,7 @@ export interface ImageSpec {
   exclude: string[];
   trim: Required<TrimSpec>;
   /** Layers and config to start from. */
-  fromImage?: PulledImageSpec;
+  fromImage?: PulledImageSpec | LocalImageSpec;
   /** RFC 3339 time for the config's `created`, or "now" (not reproducible); default the epoch. */
   created?: string;
   architecture: string;

@@ -16,6 +16,8 @@ export interface LayerRecord {
   diffId: DiffId;
   digest: Digest;
   size: number;
+  /** Default: gzip, as cairn writes; base images may bring plain tar layers. */
+  mediaType?: string;
 }
 
 export async function buildLayer(entries: FsEntry[], mtime: number, store: Store): Promise<Layer> {
@@ -45,7 +47,7 @@ export function storedLayer(r: LayerRecord, store: Store): Layer {
     digest: r.digest,
     diffId: r.diffId,
     size: r.size,
-    mediaType: MediaType.ociLayerGzip,
+    mediaType: r.mediaType ?? MediaType.ociLayerGzip,
     compressed: () => store.openBlob(r.digest.slice(7)),
   };
 }

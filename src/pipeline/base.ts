@@ -3,6 +3,7 @@
 // already provides) and the account and package databases that cairn's own would otherwise hide.
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+import { createReadStream } from "node:fs";
 import { CairnError, ErrorCode } from "../errors.js";
 import { storedLayer, type LayerRecord } from "../image/layer.js";
 import type { Layer } from "../image/types.js";
@@ -28,11 +29,45 @@ interface LayerScan {
   files: Record<string, string>;
 }
 
+/** The manifest digest an image tar's index.json points to (the first image in it). */
+export async function localManifestDigest(file: string): Promise<string> {
+  const index = await readArchiveJson(file, "index.json");
+  const digest = (index as { manifests?: { digest?: string }[] } | undefined)?.manifests?.[0]?.digest;
+  if (!digest) {
+    throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not an OCI image archive (no index.json naming a manifest).`, "Use a tar written by cairn build, docker save (25 or later), or skopeo copy ... oci-archive:FILE.");
+  }
+  return digest;
+}
+
+async function readArchiveJson(file: string, name: string): Promise<unknown> {
+  const tar = await import("tar-stream");
+  const extract = tar.extract();
+  const feeding = pipeline(createReadStream(file), extract);
+  feeding.catch(() => {});
+  let found: unknown;
+  try {
+    for await (const item of extract) {
+      if (item.header.name.replace(/^\.\//, "") === name) {
+        const chunks: Buffer[] = [];
+        for await (const c of item as unknown as AsyncIterable<Buffer>) chunks.push(c);
+        found = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } else item.resume();
+    }
+    await feeding;
+  } catch (e) {
+    throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} could not be read as an image tar: ${(e as Error).message}.`, "Check the path given to imageFile().");
+  }
+  return found;
+}
+
 export async function loadBase(reference: string, digest: string, architecture: string, ctx: BuildContext): Promise<BaseImage> {
   const key = `${BASE_FORMAT}-${digest}-${architecture}`;
   let record = await ctx.store.getEntry<{ reference: string; config: BaseImage["config"]; layers: LayerRecord[] }>("base", key);
   const present = record && (await Promise.all(record.layers.map((l) => ctx.store.hasBlob(l.digest.slice(7))))).every(Boolean);
-  if (!record || !present) {
+  if ((!record || !present) && reference.startsWith("/")) {
+    record = await loadArchive(reference, digest, ctx);
+    await ctx.store.putEntry("base", key, record);
+  } else if (!record || !present) {
     if (ctx.offline) throw new CairnError(ErrorCode.OFFLINE_MISSING, `--offline, but the cache lacks the base image ${reference}@${digest}.`, "Build once without --offline to fill the cache.");
     const { pullImage } = await import("../registry/pull.js");
     const registry = parseReference(reference).registry;
@@ -40,7 +75,7 @@ export async function loadBase(reference: string, digest: string, architecture: 
     const pulled = await pullImage(`${reference.replace(/[:@][^/]*$/, "")}@${digest}`, {
       store: ctx.store, platform: { os: "linux", architecture }, reporter: ctx.reporter, ...(credentials ? { credentials } : {}),
     });
-    record = { reference: pulled.reference, config: pulled.configJson, layers: pulled.layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })) };
+    record = { reference: pulled.reference, config: pulled.configJson, layers: pulled.layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size, mediaType: l.mediaType })) };
     await ctx.store.putEntry("base", key, record);
   }
   const layers = record.layers.map((l) => storedLayer(l, ctx.store));
@@ -68,6 +103,31 @@ export async function loadBase(reference: string, digest: string, architecture: 
   return { reference: record.reference, layers, config: record.config, paths, files };
 }
 
+/** Every blob of an image tar into the store, each verified against its name; then the image. */
+async function loadArchive(file: string, digest: string, ctx: BuildContext): Promise<{ reference: string; config: BaseImage["config"]; layers: LayerRecord[] }> {
+  const tar = await import("tar-stream");
+  const extract = tar.extract();
+  const feeding = pipeline(createReadStream(file), extract);
+  feeding.catch(() => {});
+  for await (const item of extract) {
+    const m = /^(?:\.\/)?blobs\/sha256\/([0-9a-f]{64})$/.exec(item.header.name);
+    if (m && item.header.type === "file") await ctx.store.writeBlobStream(item as unknown as AsyncIterable<Uint8Array>, m[1], `blob ${m[1].slice(0, 12)} of ${file}`);
+    else item.resume();
+  }
+  await feeding;
+  const json = async (d: string) => JSON.parse((await ctx.store.readBlob(d.slice(7))).toString("utf8"));
+  const manifest = await json(digest);
+  if (!Array.isArray(manifest.layers) || !manifest.config?.digest) {
+    throw new CairnError(ErrorCode.BAD_REFERENCE, `${file}: ${digest} is not a single-image manifest.`, "Give an archive of one image (cairn build, skopeo copy --override-arch ..., docker save of one tag).");
+  }
+  const config = await json(manifest.config.digest);
+  const diffIds: string[] = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) throw new CairnError(ErrorCode.BAD_REFERENCE, `${file}: the config lists ${diffIds.length} layers, the manifest ${manifest.layers.length}.`, "The archive is inconsistent; write it again.");
+  const layers = (manifest.layers as { digest: string; size: number; mediaType: string }[]).map((l, i) => ({ digest: l.digest, diffId: diffIds[i]!, size: l.size, mediaType: l.mediaType }));
+  for (const l of layers) if (!/tar(\+gzip)?$|tar\.gzip$/.test(l.mediaType)) throw new CairnError(ErrorCode.BAD_REFERENCE, `${file}: layer ${l.digest} is ${l.mediaType}; cairn reads tar and tar+gzip layers.`, "Convert it with skopeo copy to oci-archive: first.");
+  return { reference: `file:${file}`, config, layers: layers as unknown as LayerRecord[] };
+}
+
 /** A layer's entries and the few files cairn merges with, cached by the layer's digest. */
 async function scanLayer(layer: Layer, ctx: BuildContext): Promise<LayerScan> {
   const key = `${BASE_FORMAT}-${layer.digest.slice(7)}`;
@@ -76,7 +136,8 @@ async function scanLayer(layer: Layer, ctx: BuildContext): Promise<LayerScan> {
   const tar = await import("tar-stream");
   const extract = tar.extract();
   const scan: LayerScan = { entries: [], files: {} };
-  const feeding = pipeline(layer.compressed(), createGunzip(), extract);
+  const plain = !/gzip$/.test(layer.mediaType);
+  const feeding = plain ? pipeline(layer.compressed(), extract) : pipeline(layer.compressed(), createGunzip(), extract);
   feeding.catch(() => {});
   for await (const item of extract) {
     const h = item.header;

@@ -46,7 +46,9 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
 
   const user = await userEntries(spec, path.dirname(path.resolve(options.definitionFile)), ctx.store);
   const pin = resolved.image.base;
-  const base = pin ? await loadBase(pin.reference, pin.digest, ociArchitecture(spec.architecture), ctx) : undefined;
+  // A file base is named relative to the definition; loadBase takes it by absolute path.
+  const baseRef = pin?.reference.startsWith("file:") ? path.resolve(path.dirname(path.resolve(options.definitionFile)), pin.reference.slice(5)) : pin?.reference;
+  const base = pin ? await loadBase(baseRef!, pin.digest, ociArchitecture(spec.architecture), ctx) : undefined;
   // Everything the layers depend on — not the config, which is cheap to redo.
   const layersKey = inputKey({
     format: IMAGE_FORMAT,

@@ -1,6 +1,7 @@
 // Step 1 of a build: from the image's package names to exact packages. A lock entry whose request
 // is unchanged is used as is (no index is fetched); otherwise the archives are read and resolved,
 // preferring versions the lock already has — and with --frozen, any change is refused.
+import * as path from "node:path";
 import { loadUniverse } from "../debian/archive.js";
 import { packageKey, type LockedImage, type LockedPackage, type LockFile, type PackageRequest } from "../debian/lockfile.js";
 import { resolve } from "../debian/resolver.js";
@@ -24,7 +25,7 @@ export function packageRequest(spec: ImageSpec): { request: PackageRequest; sets
     architecture: spec.architecture,
     sources: sets.map((s) => (s.sources ? { sources: s.sources } : { host: true, suite: s.suite ?? null })),
     roots: [...new Set(debs.map((d) => (d.version ? `${d.name}=${d.version}` : d.name)))].sort(),
-    ...(spec.fromImage ? { base: { imageName: spec.fromImage.imageName, ...(spec.fromImage.tag ? { tag: spec.fromImage.tag } : {}), ...(spec.fromImage.imageDigest ? { imageDigest: spec.fromImage.imageDigest } : {}) } } : {}),
+    ...(spec.fromImage ? { base: baseRequest(spec.fromImage) } : {}),
   };
   return { request, sets };
 }
@@ -38,7 +39,9 @@ export async function resolveImage(
 ): Promise<ResolvedImage> {
   const { request, sets } = packageRequest(spec);
   const existing = lock.images[name];
-  const same = existing && canonicalJson(existing.request) === canonicalJson(request);
+  // A base image file counts as unchanged only while its manifest digest is the one pinned.
+  const fileBase = request.base && "file" in request.base ? await pinBase(request, existing, false, ctx, path.dirname(options.lockPath)) : undefined;
+  const same = existing && canonicalJson(existing.request) === canonicalJson(request) && (!fileBase || fileBase.digest === existing.base?.digest);
   if (same && !options.update && existing.packages.every((k) => lock.packages[k])) {
     return { image: existing, packages: existing.packages.map((k) => lock.packages[k]!), sets, changed: false };
   }
@@ -51,7 +54,7 @@ export async function resolveImage(
       "Run `cairn lock` (or build without --frozen) and commit the updated cairn.lock.",
     );
   }
-  const base = await pinBase(request, existing, options.update === true, ctx);
+  const base = await pinBase(request, existing, options.update === true, ctx, path.dirname(options.lockPath));
   if (request.roots.length === 0) {
     const image: LockedImage = { request, packages: [], edges: [], distribution: { origin: "Debian", codename: "unknown" }, ...(base ? { base } : {}) };
     return { image, packages: [], sets, changed: !existing || canonicalJson(existing) !== canonicalJson(image) };
@@ -85,9 +88,20 @@ export async function resolveImage(
 }
 
 /** The base image's manifest digest: as the definition pins it, as the lock has it, or the tag's now. */
-async function pinBase(request: PackageRequest, existing: LockedImage | undefined, update: boolean, ctx: BuildContext): Promise<LockedImage["base"]> {
+function baseRequest(f: NonNullable<ImageSpec["fromImage"]>): NonNullable<PackageRequest["base"]> {
+  if (f.kind === "local-image") return { file: f.path };
+  return { imageName: f.imageName, ...(f.tag ? { tag: f.tag } : {}), ...(f.imageDigest ? { imageDigest: f.imageDigest } : {}) };
+}
+
+async function pinBase(request: PackageRequest, existing: LockedImage | undefined, update: boolean, ctx: BuildContext, definitionDir: string): Promise<LockedImage["base"]> {
   const b = request.base;
   if (!b) return undefined;
+  if ("file" in b) {
+    // A file's content is what it is: its manifest digest is read each time and recorded.
+    const { localManifestDigest } = await import("./base.js");
+    const file = path.resolve(definitionDir, b.file);
+    return { reference: `file:${b.file}`, digest: await localManifestDigest(file) };
+  }
   const reference = `${b.imageName}${b.tag ? `:${b.tag}` : b.imageDigest ? "" : ":latest"}`;
   if (b.imageDigest) return { reference, digest: b.imageDigest };
   if (!update && existing?.base && canonicalJson(existing.request.base) === canonicalJson(b)) return existing.base;

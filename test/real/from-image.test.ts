@@ -73,3 +73,23 @@ export const app = buildLayeredImage({
     await engine.cleanup();
   }
 });
+
+test("fromImage: imageFile() takes a base from an image tar, pinned by its manifest digest", async () => {
+  const baseTar = join(cache, "file-base.tar");
+  const built = await cairn(["build", redisDef, "-A", "redis", "-o", baseTar, "--cache-dir", cache]);
+  assert.equal(built.code, 0, built.stderr);
+  const dir = await project({ "image.ts": `import { buildImage, imageFile, text } from "cairn";
+export const app = buildImage({
+  name: "app-file", fromImage: imageFile(${JSON.stringify(baseTar)}),
+  contents: [text("/etc/app.conf", "from a file\\n")],
+});` });
+  const r = await cairn(["build", "--cache-dir", await mkdtemp(join(tmpdir(), "cairn-from-file-"))], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const lock = JSON.parse(await readFile(join(dir, "cairn.lock"), "utf8"));
+  assert.equal(lock.images.app.base.digest, lastLine(built));
+  const base = await extractImage(baseTar);
+  const app = await extractImage(join(dir, "result"));
+  assert.deepEqual(app.manifest.Layers.slice(0, base.manifest.Layers.length), base.manifest.Layers);
+  assert.equal(await readFile(join(app.root, "etc/app.conf"), "utf8"), "from a file\n");
+  assert.match(await readFile(join(app.root, "etc/passwd"), "utf8"), /^redis:x:999:/m);
+});
