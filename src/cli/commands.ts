@@ -136,7 +136,14 @@ async function pushTo(image: Image, ref: string, r: RegistryOptions, ctx: BuildC
     ]);
   }
   ctx.reporter.info(`cairn: pushing ${image.repoTags[0]} to ${ref}`);
+  // Blobs this cache pushed to another repository of the same registry are mounted from there
+  // rather than uploaded (the registry uploads as usual when it cannot mount).
+  const { repository } = parseReference(ref);
+  const seenKey = sha256Hex(`pushed-repositories ${registry}`);
+  const seen = (await ctx.store.getEntry<string[]>("registry", seenKey)) ?? [];
+  const mountFrom = seen.find((r) => r !== repository);
   const result = await pushImage(image, ref, {
+    ...(mountFrom ? { mountFrom } : {}),
     ...(credentials ? { credentials } : {}),
     ...(r.insecure ? { insecure: true } : {}),
     ...(r.caFile ? { caFile: r.caFile } : {}),
@@ -144,9 +151,10 @@ async function pushTo(image: Image, ref: string, r: RegistryOptions, ctx: BuildC
   });
   ctx.reporter.info(
     result.uploadedBytes === 0
-      ? `cairn: pushed ${result.reference}: the registry already had every blob; no layer bytes uploaded`
+      ? `cairn: pushed ${result.reference}: no layer bytes uploaded (${result.mountedBlobs ? `${result.mountedBlobs} blobs mounted from ${mountFrom}, ` : ""}the registry had the rest)`
       : `cairn: pushed ${result.reference}: uploaded ${(result.uploadedBytes / 1e6).toFixed(1)} MB, ${result.skippedBlobs} blob${result.skippedBlobs === 1 ? "" : "s"} already there`,
   );
+  await ctx.store.putEntry("registry", seenKey, [repository, ...seen.filter((r) => r !== repository)].slice(0, 8));
   process.stdout.write(`${result.digest}\n`);
   return result.digest;
 }

@@ -34,6 +34,11 @@ describe("cairn push (plain registry on loopback)", () => {
     assert.equal(lastLine(again), digest);
     assert.match(again.stderr, /no layer bytes uploaded/);
 
+    // Another repository of the same registry: blobs are mounted, not uploaded.
+    const other = await cairn(["push", redisDef, "-A", "redis", `${reg.host}/other/redis:7`, "--cache-dir", cache]);
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(other.stderr, /no layer bytes uploaded \(\d+ blobs mounted from cairn\/redis/);
+
     if (!available().podman) return;
     const engine = await podman();
     try {
