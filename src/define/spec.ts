@@ -106,10 +106,10 @@ export interface PulledImageSpec {
   imageDigest?: string;
 }
 
-/** A base image from an image tar (OCI layout, as cairn, docker save 25+ and skopeo oci-archive write). */
+/** A base image from an image tar or OCI layout directory (as cairn, docker save 25+ and skopeo write). */
 export interface LocalImageSpec {
   kind: "local-image";
-  /** The tar file; a relative path is taken from the definition's folder. */
+  /** The tar file or OCI directory; a relative path is taken from the definition's folder. */
   path: string;
 }
 

@@ -4,6 +4,8 @@
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { createReadStream } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import * as path from "node:path";
 import { CairnError, ErrorCode } from "../errors.js";
 import { storedLayer, type LayerRecord } from "../image/layer.js";
 import type { Layer } from "../image/types.js";
@@ -31,7 +33,7 @@ interface LayerScan {
 
 /** The manifest digest an image tar's index.json points to (the first image in it). */
 export async function localManifestDigest(file: string): Promise<string> {
-  const index = await readArchiveJson(file, "index.json");
+  const index = (await isDirectory(file)) ? JSON.parse(await readFile(path.join(file, "index.json"), "utf8").catch(() => "{}")) : await readArchiveJson(file, "index.json");
   const digest = (index as { manifests?: { digest?: string }[] } | undefined)?.manifests?.[0]?.digest;
   if (!digest) {
     throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not an OCI image archive (no index.json naming a manifest).`, "Use a tar written by cairn build, docker save (25 or later), or skopeo copy ... oci-archive:FILE.");
@@ -105,16 +107,24 @@ export async function loadBase(reference: string, digest: string, architecture: 
 
 /** Every blob of an image tar into the store, each verified against its name; then the image. */
 async function loadArchive(file: string, digest: string, ctx: BuildContext): Promise<{ reference: string; config: BaseImage["config"]; layers: LayerRecord[] }> {
-  const tar = await import("tar-stream");
-  const extract = tar.extract();
-  const feeding = pipeline(createReadStream(file), extract);
-  feeding.catch(() => {});
-  for await (const item of extract) {
-    const m = /^(?:\.\/)?blobs\/sha256\/([0-9a-f]{64})$/.exec(item.header.name);
-    if (m && item.header.type === "file") await ctx.store.writeBlobStream(item as unknown as AsyncIterable<Uint8Array>, m[1], `blob ${m[1].slice(0, 12)} of ${file}`);
-    else item.resume();
+  if (await isDirectory(file)) {
+    // An OCI layout directory: its blobs are files already.
+    const dir = path.join(file, "blobs", "sha256");
+    for (const hex of (await readdir(dir)).sort()) {
+      if (/^[0-9a-f]{64}$/.test(hex) && !(await ctx.store.hasBlob(hex))) await ctx.store.writeBlobStream(createReadStream(path.join(dir, hex)), hex, `blob ${hex.slice(0, 12)} of ${file}`);
+    }
+  } else {
+    const tar = await import("tar-stream");
+    const extract = tar.extract();
+    const feeding = pipeline(createReadStream(file), extract);
+    feeding.catch(() => {});
+    for await (const item of extract) {
+      const m = /^(?:\.\/)?blobs\/sha256\/([0-9a-f]{64})$/.exec(item.header.name);
+      if (m && item.header.type === "file") await ctx.store.writeBlobStream(item as unknown as AsyncIterable<Uint8Array>, m[1], `blob ${m[1].slice(0, 12)} of ${file}`);
+      else item.resume();
+    }
+    await feeding;
   }
-  await feeding;
   const json = async (d: string) => JSON.parse((await ctx.store.readBlob(d.slice(7))).toString("utf8"));
   const manifest = await json(digest);
   if (!Array.isArray(manifest.layers) || !manifest.config?.digest) {
@@ -153,4 +163,8 @@ async function scanLayer(layer: Layer, ctx: BuildContext): Promise<LayerScan> {
   await feeding;
   await ctx.store.putEntry("base-layer", key, scan);
   return scan;
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { cairn, extractImage, lastLine, project } from "../support/cairn.js";
+import { command } from "../support/command.js";
 import { available, eventually, freePort, podman, redisPing } from "../support/engines.js";
 import { registry, type Registry } from "../support/registry.js";
 
@@ -92,4 +93,12 @@ export const app = buildImage({
   assert.deepEqual(app.manifest.Layers.slice(0, base.manifest.Layers.length), base.manifest.Layers);
   assert.equal(await readFile(join(app.root, "etc/app.conf"), "utf8"), "from a file\n");
   assert.match(await readFile(join(app.root, "etc/passwd"), "utf8"), /^redis:x:999:/m);
+
+  // The same base as an OCI layout directory (skopeo's oci: transport) gives the same image.
+  const ociDir = join(await mkdtemp(join(tmpdir(), "cairn-oci-dir-")), "base");
+  await command("skopeo", ["copy", `oci-archive:${baseTar}`, `oci:${ociDir}`]);
+  const dir2 = await project({ "image.ts": (await readFile(join(dir, "image.ts"), "utf8")).replace(JSON.stringify(baseTar), JSON.stringify(ociDir)) });
+  const r2 = await cairn(["build", "--cache-dir", await mkdtemp(join(tmpdir(), "cairn-from-dir-"))], { cwd: dir2 });
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.equal(lastLine(r2), lastLine(r), "same layers and config, same digest");
 });
