@@ -195,6 +195,28 @@ describe("hermetic builds", () => {
     assert.equal(manifest.Layers.length, 1, "buildImage makes one layer");
   });
 
+  test("fromImage with packages on top: what the base has is not added again, the rest is", async () => {
+    const base = join(dir, "result");
+    const d = await project({ "image.ts": definition(repo, `export const top = buildLayeredImage({
+  name: "top", fromImage: imageFile(${JSON.stringify(base)}),
+  contents: [pkgs("hello"), pkgs("clash-a")],
+  users: [{ name: "app", uid: 1000, home: "/home/app" }, { name: "second", uid: 1001 }],
+});`).replace("files, text }", "files, text, imageFile }") });
+    const r = await cairn(["build", "--cache-dir", cache], { cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3 packages come with the base image: greeting-words, hello, tiny-base/);
+    const { root, manifest, config } = await extractImage(join(d, "result"));
+    const baseImage = await extractImage(base);
+    assert.deepEqual(manifest.Layers.slice(0, baseImage.manifest.Layers.length), baseImage.manifest.Layers);
+    assert.deepEqual(config.history.slice(baseImage.manifest.Layers.length).map((h: { created_by: string }) => h.created_by), ["cairn: clash-a", "cairn: generated files"]);
+    const q = await command("dpkg-query", [`--admindir=${join(root, "var/lib/dpkg")}`, "-W", "-f", "${Package} ${Version}\n"]);
+    assert.equal(q.stdout, "clash-a 1\ngreeting-words 3\nhello 2.0-1\ntiny-base 1.0-1\n");
+    const passwd = await readFile(join(root, "etc/passwd"), "utf8");
+    assert.match(passwd, /^app:x:1000:1000::\/home\/app:/m);
+    assert.match(passwd, /^second:x:1001:1001:/m);
+    assert.equal(passwd.match(/^app:/gm)?.length, 1, "the base's user is not added twice");
+  });
+
   test("the image runs in podman: script, interpreter, user, busybox applets", { skip: !available().podman && "podman is not installed (.ci/run installs it)" }, async () => {
     const engine = await podman();
     try {
