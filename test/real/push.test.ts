@@ -2,49 +2,14 @@
 // and podman: the digest the registry serves is the one cairn computed, a re-push uploads nothing,
 // auth + TLS works with the right password and fails clearly (without echoing it) with a wrong one.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { ErrorCode, isCairnError } from "../../src/errors.js";
-import { buildConfig } from "../../src/image/config.js";
-import { gzip } from "../../src/image/gzip.js";
-import { buildManifest, describe as describeBlob, digestOf } from "../../src/image/manifest.js";
-import { writeTar, type TarEntry } from "../../src/image/tar.js";
-import { MediaType, type DiffId, type Digest, type Image, type Layer } from "../../src/image/types.js";
+import type { Image } from "../../src/image/types.js";
 import { pushImage, type BlobProgress } from "../../src/registry/push.js";
 import { command } from "../support/command.js";
 import { available, podman } from "../support/engines.js";
 import { registry, type Registry } from "../support/registry.js";
-import { staticBinary } from "../support/signed-repo.js";
-
-async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for await (const c of it) parts.push(c);
-  return Buffer.concat(parts);
-}
-
-/** busybox as /bin/busybox, /bin/sh and /bin/echo → busybox, in one gzip layer; a marker file makes each image distinct. */
-async function busyboxImage(marker: string): Promise<Image> {
-  const bin = await readFile(staticBinary());
-  const entry = { uid: 0, gid: 0, mtime: 0 };
-  const entries: TarEntry[] = [
-    { path: "bin", type: "dir", mode: 0o755, ...entry },
-    { path: "bin/busybox", type: "file", mode: 0o755, size: bin.length, content: async function* () { yield bin; }, ...entry },
-    { path: "bin/echo", type: "symlink", mode: 0o777, linkname: "busybox", ...entry },
-    { path: "bin/sh", type: "symlink", mode: 0o777, linkname: "busybox", ...entry },
-    { path: "marker", type: "file", mode: 0o644, size: Buffer.byteLength(marker), content: async function* () { yield Buffer.from(marker); }, ...entry },
-  ];
-  const tar = await collect(writeTar(entries));
-  const gz = await collect(gzip((async function* () { yield tar; })()));
-  const layer: Layer = {
-    digest: digestOf(gz), diffId: digestOf(tar) as string as DiffId, size: gz.length, mediaType: MediaType.ociLayerGzip,
-    compressed: () => Readable.from([gz]),
-  };
-  const config = buildConfig({ config: { Cmd: ["/bin/sh"] }, diffIds: [layer.diffId], created: "1970-01-01T00:00:00Z", architecture: "amd64", os: "linux" });
-  const configDesc = describeBlob(MediaType.ociConfig, config);
-  const manifest = buildManifest(configDesc, [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }]);
-  return { repoTags: [], config, configDigest: configDesc.digest, manifest, manifestDigest: digestOf(manifest) as Digest, layers: [layer] };
-}
+import { busyboxImage } from "../support/busybox-image.js";
 
 const skopeoInspect = async (ref: string, extra: string[]) =>
   JSON.parse((await command("skopeo", ["inspect", ...extra, `docker://${ref}`], { timeoutMs: 60_000 })).stdout) as { Digest: string; Layers: string[] };

@@ -55,8 +55,24 @@ export async function registry(opts: RegistryOptions = {}): Promise<Registry> {
     await writeFile(join(dir, "htpasswd"), entry.stdout.trim() + "\n");
     lines.push(`auth:\n  htpasswd:\n    realm: cairn-test\n    path: ${join(dir, "htpasswd")}`);
   }
-  await writeFile(join(dir, "config.yml"), lines.join("\n") + "\n");
+  const close = await serveRegistry(dir, lines, port);
+  return {
+    host,
+    url: `${opts.tls ? "https" : "http"}://${host}`,
+    user: creds?.user,
+    password: creds?.password,
+    caFile: certDir && join(certDir, "ca.crt"),
+    certDir,
+    close,
+  };
+}
 
+/**
+ * Run Debian's docker-registry with these config lines (written to dir/config.yml) until it
+ * listens on `port`; the returned close() stops it (and `alsoClose`) and removes `dir`.
+ */
+export async function serveRegistry(dir: string, config: string[], port: number, alsoClose?: () => Promise<void>): Promise<() => Promise<void>> {
+  await writeFile(join(dir, "config.yml"), config.join("\n") + "\n");
   const log = join(dir, "registry.log");
   const fd = openSync(log, "a");
   const child = spawn("docker-registry", ["serve", join(dir, "config.yml")], { stdio: ["ignore", fd, fd] });
@@ -70,6 +86,7 @@ export async function registry(opts: RegistryOptions = {}): Promise<Registry> {
     await exited;
     clearTimeout(forceKill);
     process.removeListener("exit", killOnExit);
+    await alsoClose?.();
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -81,13 +98,5 @@ export async function registry(opts: RegistryOptions = {}): Promise<Registry> {
     await close();
     throw e;
   }
-  return {
-    host,
-    url: `${opts.tls ? "https" : "http"}://${host}`,
-    user: creds?.user,
-    password: creds?.password,
-    caFile: certDir && join(certDir, "ca.crt"),
-    certDir,
-    close,
-  };
+  return close;
 }

@@ -2,16 +2,15 @@
 // flow, with a small token issuer beside it: node:http on loopback, HTTP Basic login, RS256 JWTs
 // signed by a throwaway key whose self-signed certificate is the registry's rootcertbundle. It
 // counts the scopes it was asked for, so tests can check that clients reuse their tokens.
-import { spawn } from "node:child_process";
 import { createHash, createPrivateKey, createPublicKey, randomUUID, sign } from "node:crypto";
-import { closeSync, openSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { command } from "./command.js";
-import { freePort, waitForPort } from "./engines.js";
+import { freePort } from "./engines.js";
+import { serveRegistry } from "./registry.js";
 
 export interface TokenRegistry {
   /** "127.0.0.1:PORT", as it appears in image references. */
@@ -110,33 +109,9 @@ export async function tokenRegistry(): Promise<TokenRegistry> {
     `http:\n  addr: ${host}\n  secret: cairn-test-secret`,
     `auth:\n  token:\n    realm: ${realm}\n    service: ${SERVICE}\n    issuer: ${ISSUER}\n    rootcertbundle: ${certFile}`,
   ];
-  await writeFile(join(dir, "config.yml"), config.join("\n") + "\n");
-
-  const log = join(dir, "registry.log");
-  const fd = openSync(log, "a");
-  const child = spawn("docker-registry", ["serve", join(dir, "config.yml")], { stdio: ["ignore", fd, fd] });
-  closeSync(fd);
-  const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
-  const killOnExit = () => { try { child.kill("SIGKILL"); } catch { /* gone */ } };
-  process.once("exit", killOnExit);
-  const close = async () => {
-    child.kill("SIGTERM");
-    const forceKill = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(forceKill);
-    process.removeListener("exit", killOnExit);
+  const close = await serveRegistry(dir, config, port, async () => {
     issuer.closeAllConnections();
     await new Promise<void>((ok) => issuer.close(() => ok()));
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await Promise.race([
-      waitForPort(port, 30_000),
-      exited.then(() => { throw new Error(`docker-registry exited at start; its log:\n${readFileSync(log, "utf8")}`); }),
-    ]);
-  } catch (e) {
-    await close();
-    throw e;
-  }
+  });
   return { host, url: `http://${host}`, realm, user: USER, password: PASSWORD, tokenRequests, close };
 }
