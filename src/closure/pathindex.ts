@@ -1,7 +1,6 @@
 // Path lookups over the files of many packages, the way the kernel and ld.so would see them in
 // the finished image: symlinks followed (the /usr-merge links too), and for every lookup, which
 // packages own the links and the file it went through — that is what "referencing" a package means.
-import * as path from "node:path";
 
 export interface IndexedEntry {
   type: "file" | "dir" | "symlink" | "hardlink";
@@ -100,8 +99,4 @@ export class PathIndex {
     }
     return this.linksByOwner.get(owner) ?? [];
   }
-}
-
-export function dirnameOf(p: string): string {
-  return path.posix.dirname(p);
 }

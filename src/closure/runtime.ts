@@ -144,7 +144,7 @@ export async function runtimeClosure(input: ClosureInput): Promise<ClosureResult
     const a = await input.analyse(name);
     const resolveAll = () => [
       ...a.files.flatMap((f) => fileReferences(f, index, input.dirs(), input.architecture)),
-      ...symlinksOf(name, index).map((link) => ({
+      ...index.symlinksOwnedBy(name).map((link) => ({
         ref: { file: link, kind: "symlink" as const, target: index.get(link)?.linkname ?? "" },
         owners: index.lookup("/" + link)?.owners ?? [],
       })),
@@ -190,8 +190,4 @@ export async function runtimeClosure(input: ClosureInput): Promise<ClosureResult
     });
   }
   return { kept, leftOut, keptBecause, references };
-}
-
-function symlinksOf(owner: string, index: PathIndex): string[] {
-  return index.symlinksOwnedBy(owner);
 }

@@ -63,10 +63,6 @@ export async function unpackPackage(locked: LockedPackage, ctx: BuildContext): P
   return { locked, dir, manifest: await loadUnpacked(dir) };
 }
 
-export async function unpackPackages(packages: LockedPackage[], ctx: BuildContext): Promise<UnpackedPackage[]> {
-  return mapLimit(packages, 2, (p) => unpackPackage(p, ctx));
-}
-
 /** `fn` over `items`, at most `limit` at a time; results in input order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);

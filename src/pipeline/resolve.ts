@@ -54,7 +54,7 @@ export async function resolveImage(
       "Run `cairn lock` (or build without --frozen) and commit the updated cairn.lock.",
     );
   }
-  const base = await pinBase(request, existing, options.update === true, ctx, path.dirname(options.lockPath));
+  const base = fileBase ?? (await pinBase(request, existing, options.update === true, ctx, path.dirname(options.lockPath)));
   if (request.roots.length === 0) {
     const image: LockedImage = { request, packages: [], edges: [], distribution: { origin: "Debian", codename: "unknown" }, ...(base ? { base } : {}) };
     return { image, packages: [], sets, changed: !existing || canonicalJson(existing) !== canonicalJson(image) };
