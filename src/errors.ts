@@ -34,6 +34,8 @@ export const ErrorCode = {
   MISSING_REFERENCE: "CAIRN_E403",
   // output
   OUTPUT_FAILED: "CAIRN_E501",
+  /** `cairn run` would publish on a host port something else already listens on. */
+  PORT_IN_USE: "CAIRN_E502",
   // registry
   /** An image reference (`host:port/repo:tag`, `name@sha256:…`) that cannot be parsed. */
   BAD_REFERENCE: "CAIRN_E601",
@@ -47,6 +49,13 @@ export const ErrorCode = {
   IMAGE_NOT_FOUND: "CAIRN_E605",
   /** A multi-platform image (or a single-platform one) has no manifest for the platform asked for. */
   PLATFORM_MISSING: "CAIRN_E606",
+  // build steps (runAsRoot, extraCommands, derivations, cairn shell)
+  /** bubblewrap is missing, or the host forbids the user namespaces it needs. */
+  SANDBOX_UNAVAILABLE: "CAIRN_E701",
+  /** A step's script exited non-zero or was killed. */
+  STEP_FAILED: "CAIRN_E702",
+  /** A step left something cairn cannot put in an image (a device node, a socket). */
+  STEP_OUTPUT_INVALID: "CAIRN_E703",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

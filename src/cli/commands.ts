@@ -9,6 +9,8 @@ import { archiveSink, writeArchive } from "../output/archive.js";
 import { build, lockPathFor } from "../pipeline/build.js";
 import type { BuildContext } from "../pipeline/context.js";
 import { resolveImage } from "../pipeline/resolve.js";
+import { environmentsOf, resolveEnvironments } from "../pipeline/environment.js";
+import { derivationsOf } from "../pipeline/derivation.js";
 import { sha256Hex, Store } from "../store/store.js";
 import * as os from "node:os";
 import type { Image } from "../image/types.js";
@@ -58,7 +60,8 @@ export interface RegistryOptions {
   caFile?: string;
 }
 
-async function buildFromDefinition(o: { file: string; attr?: string; frozen?: boolean; global: GlobalOptions }, ctx: BuildContext): Promise<Image> {
+/** Loads the definition, picks the export and builds it (from the cache when nothing changed). */
+export async function buildFromDefinition(o: { file: string; attr?: string; frozen?: boolean; global: GlobalOptions }, ctx: BuildContext): Promise<Image> {
   const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck });
   const { name, spec } = pickImage(def, o.attr);
   ctx.reporter.info(`cairn: building ${name} (${spec.name}:${spec.tag}) from ${path.relative(process.cwd(), def.file) || def.file}`);
@@ -171,8 +174,12 @@ export async function lockCommand(o: LockCommandOptions, ctx = makeContext(o.glo
   const lockPath = lockPathFor(def.file);
   let lock = await readLock(lockPath);
   for (const name of names) {
-    const resolved = await resolveImage(def.images.get(name)!, name, lock, ctx, { update: true, lockPath });
+    const spec = def.images.get(name)!;
+    const resolved = await resolveImage(spec, name, lock, ctx, { update: true, lockPath });
     lock = withImage(lock, name, resolved.image, resolved.packages);
+    // The packages its build steps and derivations run with are locked beside it.
+    const envs = await resolveEnvironments(spec, name, derivationsOf(spec.contents), lock, ctx, { update: true, lockPath });
+    for (const e of environmentsOf(envs)) lock = withImage(lock, e.lockName, e.resolved.image, e.resolved.packages);
   }
   const written = await writeLock(lockPath, lock);
   ctx.reporter.info(written ? `cairn: wrote ${lockPath}` : `cairn: ${lockPath} is up to date`);

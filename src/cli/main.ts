@@ -64,6 +64,24 @@ export async function main(argv: string[]): Promise<number> {
       await pushCommand({ file, ref, attr: opts.attr, frozen: opts.frozen, registry: registryOptions(opts), global: globals(opts) });
     });
 
+  let exitCode = 0; // `cairn run` exits with its container's status
+  common(program.command("run"))
+    .description("build (from the cache when unchanged), load into podman or docker, and run in the foreground")
+    .argument("[file-and-args...]", "[FILE] [-- ARGS]: the definition (default image.ts); ARGS after -- replace the image's Cmd")
+    .option("-A, --attr <name>", "the export to run")
+    .option("--frozen", "fail instead of changing cairn.lock", false)
+    .option("-p, --publish <host:container>", "publish an image port on another host port (repeatable), e.g. -p 16379:6379", (v: string, all: string[] | undefined) => [...(all ?? []), v])
+    .addOption(new Option("--engine <name>", "the engine (default: docker when its daemon is set up, else podman)").choices(["docker", "podman"]))
+    .action(async (operands: string[], opts, cmd: Command) => {
+      // Commander does not say which operands came after `--`; the raw argv does.
+      const dashes = argv.indexOf("--");
+      const args = dashes < 0 ? [] : argv.slice(dashes + 1);
+      const before = operands.slice(0, operands.length - args.length);
+      if (before.length > 1) cmd.error(`error: cairn run takes [FILE] -A NAME [-- ARGS]; put the container's command after --, e.g. cairn run ${before[0]} -- ${before.slice(1).join(" ")}`);
+      const { runCommand } = await import("./run.js");
+      exitCode = await runCommand({ file: before[0] ?? "image.ts", attr: opts.attr, frozen: opts.frozen, publish: opts.publish, engine: opts.engine, args, global: globals(opts) });
+    });
+
   common(program.command("lock"))
     .description("resolve every image in the definition and write cairn.lock beside it")
     .argument("[file]", "the definition", "image.ts")
@@ -75,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
 
   try {
     await program.parseAsync(argv, { from: "user" });
-    return 0;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (isCairnError(e)) {

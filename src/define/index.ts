@@ -1,13 +1,14 @@
 // The public API: what `import { ... } from "cairn"` gives a definition. These functions only
 // describe — they return plain spec objects and never touch the disk or the network.
 import { fileURLToPath } from "node:url";
-import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
+import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, DerivationSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, StepSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
 import { DEFAULT_TRIM } from "../closure/trim.js";
 import {
   arrayOf, checkObject, invalid, isAbsolutePath, isBoolean, isEmptyObjectRecord, isId, isMode, isNonEmptyString, isString, isStringArray, isStringRecord,
 } from "./validate.js";
 
-export type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, TextSpec, TrimSpec, UserSpec };
+export type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, DerivationSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, StepSpec, TextSpec, TrimSpec, UserSpec };
+export { makeWrapper, type WrapperOptions } from "./wrapper.js";
 
 export interface PullImageOptions {
   /** `registry/repository`, e.g. "127.0.0.1:5000/team/redis". Required. */
@@ -112,6 +113,53 @@ export function text(destination: string, content: string, options: FilesOptions
   return { kind: "text", destination, text: content, ...options };
 }
 
+export interface StepOptions {
+  /** Shell script, run with `sh -e`. */
+  script: string;
+  /** Packages available while the script runs, left out of the image: `[pkgs("passwd")]`. */
+  tools?: DebianPackageSpec[];
+  /** Let the script reach the network; default false (steps run offline, so they repeat). */
+  network?: boolean;
+}
+
+export interface DerivationOptions {
+  /** Names the derivation in messages, the lock and the layer. Required. */
+  name: string;
+  /** What the build sees: packages (`pkgs("gcc")`), files, text and other derivations. */
+  inputs?: ContentSpec[];
+  /** Shell script (`sh -e`) that writes its result under `$out`; the working directory is a scratch /build. */
+  build: string;
+  /** Let the build reach the network (`npm ci`); default false. */
+  network?: boolean;
+}
+
+const packageCheck = (v: unknown, at: string) => {
+  if ((v as { kind?: string } | null)?.kind !== "debian-package") invalid(at, 'must be a package: pkgs("name")');
+};
+
+function makeStep(v: string | StepOptions, at: string): StepSpec {
+  if (typeof v === "string") v = { script: v };
+  checkObject(v, at, { script: isNonEmptyString, tools: arrayOf(packageCheck), network: isBoolean }, ["script"]);
+  return { kind: "step", script: v.script, tools: v.tools ?? [], network: v.network ?? false };
+}
+
+/**
+ * A sandboxed build step whose `$out` is kept in the store and reused while its inputs are
+ * unchanged. Put it in an image's `contents` (its output is merged at the root) or in another
+ * derivation's `inputs`.
+ */
+export function derivation(options: DerivationOptions): DerivationSpec {
+  checkObject(options, "derivation()", {
+    name: (v: unknown, at: string) => {
+      if (typeof v !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(v)) invalid(at, "must be a name of letters, digits and . _ + -");
+    },
+    inputs: arrayOf(contentCheck),
+    build: isNonEmptyString,
+    network: isBoolean,
+  }, ["name", "build"]);
+  return { kind: "derivation", name: options.name, inputs: options.inputs ?? [], build: options.build, network: options.network ?? false };
+}
+
 export interface ImageOptions {
   /** Image name (repository), e.g. "redis". Required. */
   name: string;
@@ -138,6 +186,12 @@ export interface ImageOptions {
   trim?: TrimSpec;
   /** Start from this image's layers and config (`pullImage({...})` or `imageFile("base.tar")`). */
   fromImage?: PulledImageSpec | LocalImageSpec;
+  /** A script run as root inside the image's filesystem (sandboxed, no VM): create users, chown,
+   *  compile. What it adds, changes or removes becomes the top layer. */
+  runAsRoot?: string | StepOptions;
+  /** A script run as the building user with the image's tree as its working directory and the
+   *  tools as its root (so the image needs no shell): `mkdir -p tmp data`. */
+  extraCommands?: string | StepOptions;
 }
 
 export interface LayeredImageOptions extends ImageOptions {
@@ -153,7 +207,7 @@ const configShape = {
 };
 const contentCheck = (v: unknown, at: string) => {
   const k = (v as { kind?: string } | null)?.kind;
-  if (k !== "debian-package" && k !== "files" && k !== "text") invalid(at, "must be a package (pkgs(\"name\")), files(...) or text(...)");
+  if (k !== "debian-package" && k !== "files" && k !== "text" && k !== "derivation") invalid(at, "must be a package (pkgs(\"name\")), files(...), text(...) or derivation(...)");
 };
 const imageShape = {
   name: (v: unknown, at: string) => {
@@ -181,6 +235,8 @@ const imageShape = {
       docs: isBoolean, man: isBoolean, info: isBoolean, packaging: isBoolean, charsets: isBoolean,
       locales: (x: unknown, a: string) => (x === "all" ? undefined : isStringArray(x, a)),
     }),
+  runAsRoot: (v: unknown, at: string) => void makeStep(v as StepOptions, at),
+  extraCommands: (v: unknown, at: string) => void makeStep(v as StepOptions, at),
   maxLayers: (v: unknown, at: string) => {
     if (!Number.isInteger(v) || (v as number) < 2 || (v as number) > 125) invalid(at, "must be an integer from 2 to 125");
   },
@@ -208,6 +264,8 @@ function makeImage(options: LayeredImageOptions, layered: boolean, fn: string): 
     ...(options.fromImage ? { fromImage: options.fromImage } : {}),
     ...(options.created ? { created: options.created } : {}),
     architecture: [...archs][0] ?? "amd64",
+    ...(options.extraCommands ? { extraCommands: makeStep(options.extraCommands, `${fn}().extraCommands`) } : {}),
+    ...(options.runAsRoot ? { runAsRoot: makeStep(options.runAsRoot, `${fn}().runAsRoot`) } : {}),
   };
 }
 

@@ -57,7 +57,35 @@ export interface TextSpec {
   gid?: number;
 }
 
-export type ContentSpec = DebianPackageSpec | FilesSpec | TextSpec;
+/**
+ * A sandboxed build whose output directory (`$out`) is kept in the store, keyed by everything that
+ * goes in, and reused while that stays the same (Nix's derivation). In an image's contents, the
+ * output is merged at the root: `$out/usr/bin/hello` becomes `/usr/bin/hello`.
+ */
+export interface DerivationSpec {
+  kind: "derivation";
+  /** Names the derivation in the lock, the layer and messages; unique in a definition. */
+  name: string;
+  /** Packages, files, text and other derivations the build sees, at their places in its root. */
+  inputs: ContentSpec[];
+  /** Shell script (run with `sh -e`); writes its result under `$out`. */
+  build: string;
+  /** Let the build reach the network (for `npm ci`, `go mod download`); default false. */
+  network: boolean;
+}
+
+export type ContentSpec = DebianPackageSpec | FilesSpec | TextSpec | DerivationSpec;
+
+/** A script run while the image is built (runAsRoot, extraCommands). */
+export interface StepSpec {
+  kind: "step";
+  script: string;
+  /** Packages present while the script runs and left out of the image (a shell, coreutils, sed,
+   *  grep and findutils always are). */
+  tools: DebianPackageSpec[];
+  /** Let the script reach the network; default false. */
+  network: boolean;
+}
 
 export interface UserSpec {
   name: string;
@@ -137,4 +165,9 @@ export interface ImageSpec {
   /** RFC 3339 time for the config's `created`, or "now" (not reproducible); default the epoch. */
   created?: string;
   architecture: string;
+  /** Run in the image's tree after contents are in place, as the building user, tools as the root
+   *  and the image's tree as the working directory (dockerTools' extraCommands). */
+  extraCommands?: StepSpec;
+  /** Run as root inside the image's filesystem (dockerTools' runAsRoot), after extraCommands. */
+  runAsRoot?: StepSpec;
 }

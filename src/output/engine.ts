@@ -10,14 +10,19 @@ import { writeArchive } from "./archive.js";
 
 export type EngineName = "docker" | "podman";
 
-export function pickEngine(env: NodeJS.ProcessEnv, asked?: EngineName): EngineName {
+/** Whether `bin` is on env's PATH. */
+export function onPath(env: NodeJS.ProcessEnv, bin: string): boolean {
+  return (env["PATH"] ?? "").split(delimiter).some((d) => d && existsSync(join(d, bin)));
+}
+
+/** `needs` names what asked for an engine, for the message when there is none ("--load", "cairn run"). */
+export function pickEngine(env: NodeJS.ProcessEnv, asked?: EngineName, needs = "--load"): EngineName {
   if (asked) return asked;
-  const onPath = (bin: string) => (env["PATH"] ?? "").split(delimiter).some((d) => d && existsSync(join(d, bin)));
   const dockerDaemon = !!env["DOCKER_HOST"] || existsSync("/var/run/docker.sock");
-  if (onPath("docker") && dockerDaemon) return "docker";
-  if (onPath("podman")) return "podman";
-  if (onPath("docker")) return "docker";
-  throw new CairnError(ErrorCode.OUTPUT_FAILED, "--load needs docker or podman, and neither is on PATH.", "Install one of them, or write the tar with -o and load it elsewhere.");
+  if (onPath(env, "docker") && dockerDaemon) return "docker";
+  if (onPath(env, "podman")) return "podman";
+  if (onPath(env, "docker")) return "docker";
+  throw new CairnError(ErrorCode.OUTPUT_FAILED, `${needs} needs docker or podman, and neither is on PATH.`, needs === "--load" ? "Install one of them, or write the tar with -o and load it elsewhere." : "Install one of them (e.g. `apt-get install podman`).");
 }
 
 /** A sink that loads the image into `engine`; resolves with what the engine printed. */

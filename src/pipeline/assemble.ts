@@ -56,7 +56,7 @@ export async function assemble(spec: ImageSpec, packages: UnpackedPackage[], dis
   }
 
   // User files win over package files at the same path: that is how a config file is replaced.
-  const userWins = (origin: string) => origin !== GENERATED && !origin.startsWith("files:");
+  const userWins = (origin: string) => origin !== GENERATED && !origin.startsWith("files:") && !origin.startsWith("derivation:");
   for (const e of user) tree.add(e, userWins);
 
   await addGenerated(tree, spec, sorted, distribution, fileGroups, base);

@@ -16,6 +16,11 @@ import type { BuildContext } from "./context.js";
 import { fetchPackages, mapLimit } from "./fetch.js";
 import { planImageLayers } from "./layers.js";
 import { resolveImage, type ResolvedImage } from "./resolve.js";
+import { environmentsOf, resolveEnvironments, type ImageEnvironments } from "./environment.js";
+import { buildDerivation, derivationsOf } from "./derivation.js";
+import { runImageStep } from "./steps.js";
+import type { FsEntry } from "../fs/types.js";
+import { CairnError, ErrorCode } from "../errors.js";
 
 /** Bumped when how layers are made from the same inputs changes. */
 const IMAGE_FORMAT = 1;
@@ -43,8 +48,19 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   const lockPath = lockPathFor(options.definitionFile);
   const lock: LockFile = await readLock(lockPath);
   const resolved = await resolveImage(spec, options.exportName, lock, ctx, { frozen: options.frozen, lockPath });
+  const derivations = derivationsOf(spec.contents);
+  const envs = await resolveEnvironments(spec, options.exportName, derivations, lock, ctx, { frozen: options.frozen, lockPath });
+  const save = () => saveLock(resolved, envs, lock, lockPath, options.exportName, ctx);
+  if (spec.fromImage && (spec.runAsRoot || spec.extraCommands)) {
+    throw new CairnError(ErrorCode.DEFINITION_INVALID, `${options.exportName}: runAsRoot and extraCommands on top of fromImage are not supported yet.`, "Build the base's changes into your own layers with contents, users and groups, or drop fromImage.");
+  }
 
-  const user = await userEntries(spec, path.dirname(path.resolve(options.definitionFile)), ctx.store);
+  const definitionDir = path.dirname(path.resolve(options.definitionFile));
+  const user = await userEntries(spec, definitionDir, ctx.store);
+  // Derivation outputs count as the user's own files (a layer each), their references checked alike.
+  const outputs = new Map<string, FsEntry[]>();
+  for (const d of derivations) outputs.set(d.name, await buildDerivation(d, envs.derivations.get(d.name)!, outputs, definitionDir, ctx));
+  for (const c of spec.contents) if (c.kind === "derivation") user.push(...outputs.get(c.name)!);
   const pin = resolved.image.base;
   // A file base is named relative to the definition; loadBase takes it by absolute path.
   const baseRef = pin?.reference.startsWith("file:") ? path.resolve(path.dirname(path.resolve(options.definitionFile)), pin.reference.slice(5)) : pin?.reference;
@@ -58,14 +74,15 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
     edges: resolved.image.edges,
     distribution: resolved.image.distribution,
     base: pin?.digest ?? null,
-    user: user.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.sha256 ?? e.linkname ?? ""]),
+    user: user.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.sha256 ?? e.linkname ?? "", e.origin]),
+    steps: environmentsOf(envs).map((e) => [e.lockName, e.resolved.packages.map((p) => p.sha256)]),
     spec: { ...spec, name: undefined, tag: undefined, config: undefined, created: undefined },
   });
   const cached = await ctx.store.getEntry<{ layers: LayerRecord[]; descriptions: string[] }>("image-layers", layersKey);
   if (cached && (await allBlobsPresent(cached.layers, ctx))) {
     ctx.reporter.info(`cairn: nothing changed in the layers; reusing ${cached.layers.length} cached layer${cached.layers.length > 1 ? "s" : ""}`);
     const image = assembleImage(spec, cached.layers.map((l) => storedLayer(l, ctx.store)), cached.descriptions, ctx, base);
-    return { image, resolved, lockWritten: await saveLock(resolved, lock, lockPath, options.exportName, ctx) };
+    return { image, resolved, lockWritten: await save() };
   }
 
   await fetchPackages(resolved.packages, resolved.sets, ctx);
@@ -73,6 +90,15 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   const roots = resolved.image.request.roots.map((r) => r.split("=")[0]!);
   const selection = await selectPackages(spec, resolved.packages, user, edges, roots, ctx, base);
   const tree = await assemble(spec, selection.packages, resolved.packages.length ? resolved.image.distribution : undefined, user, base);
+  // The steps see the image as it stands; what they change replaces it, what they delete leaves
+  // every layer (the layers below are cairn's own, rewritten rather than whited out).
+  for (const kind of ["extraCommands", "runAsRoot"] as const) {
+    const step = spec[kind];
+    if (!step) continue;
+    const changes = await runImageStep({ kind, step, env: envs.steps.get(kind)!, image: tree.entries(), ctx });
+    for (const p of changes.deleted) tree.delete(p);
+    for (const e of changes.changed) tree.set(e);
+  }
 
   const keptNames = new Set(selection.packages.map((p) => p.locked.name));
   const graph = {
@@ -87,11 +113,14 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
 
   await ctx.store.putEntry("image-layers", layersKey, { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions });
   const image = assembleImage(spec, layers, plan.descriptions, ctx, base);
-  return { image, resolved, lockWritten: await saveLock(resolved, lock, lockPath, options.exportName, ctx) };
+  return { image, resolved, lockWritten: await save() };
 }
 
-async function saveLock(resolved: ResolvedImage, lock: LockFile, lockPath: string, exportName: string, ctx: BuildContext): Promise<boolean> {
-  const written = resolved.changed ? await writeLock(lockPath, withImage(lock, exportName, resolved.image, resolved.packages)) : false;
+async function saveLock(resolved: ResolvedImage, envs: ImageEnvironments, lock: LockFile, lockPath: string, exportName: string, ctx: BuildContext): Promise<boolean> {
+  const all = [{ name: exportName, r: resolved }, ...environmentsOf(envs).map((e) => ({ name: e.lockName, r: e.resolved }))];
+  if (!all.some((x) => x.r.changed)) return false;
+  const next = all.reduce((l, x) => withImage(l, x.name, x.r.image, x.r.packages), lock);
+  const written = await writeLock(lockPath, next);
   if (written) ctx.reporter.info(`cairn: wrote ${path.relative(process.cwd(), lockPath) || lockPath}`);
   return written;
 }

@@ -19,21 +19,39 @@ export function planImageLayers(tree: FileTree, layered: boolean, maxLayers: num
   if (!layered || graph.nodes.length === 0) {
     return { layers: [shareIdenticalFiles(fixHardlinkOrder(all))], descriptions: [graph.nodes.length ? `cairn: ${graph.nodes.length} packages and generated files` : "cairn: files"] };
   }
-  // Two layers on top: what cairn generates (changes when packages or users do), then the
-  // user's own files (changes with every application edit), so an edit re-ships only the last.
-  const hasUserFiles = all.some((e) => e.origin.startsWith("files:"));
-  const groups = planLayers(graph, maxLayers, hasUserFiles ? 2 : 1);
+  // Layers on top of the packages: what cairn generates (changes when packages or users do), each
+  // derivation's output, the user's own files (changes with every application edit), then what
+  // the build steps changed — so an application edit re-ships only the layers above it.
+  const tops = topGroups(all);
+  const groups = planLayers(graph, maxLayers, 1 + tops.length);
   const groupOf = new Map<string, number>();
   groups.forEach((g, i) => g.forEach((name) => groupOf.set(name, i)));
   const generated = groups.length;
-  const members: FsEntry[][] = Array.from({ length: generated + (hasUserFiles ? 2 : 1) }, () => []);
+  const members: FsEntry[][] = Array.from({ length: generated + 1 + tops.length }, () => []);
   for (const e of all) {
-    const g = e.origin.startsWith("files:") ? generated + 1 : (groupOf.get(e.origin) ?? generated);
-    members[g]!.push(e);
+    const top = tops.indexOf(topGroupOf(e.origin) ?? "");
+    members[top >= 0 ? generated + 1 + top : (groupOf.get(e.origin) ?? generated)]!.push(e);
   }
   const layers = members.map((entries) => shareIdenticalFiles(fixHardlinkOrder(withParents(entries, tree))));
-  const descriptions = [...groups.map((g) => `cairn: ${g.join(" ")}`), "cairn: generated files", ...(hasUserFiles ? ["cairn: your files"] : [])];
+  const descriptions = [...groups.map((g) => `cairn: ${g.join(" ")}`), "cairn: generated files", ...tops.map(describeTop)];
   return { layers, descriptions };
+}
+
+/** The layer a non-package origin goes to: "derivation:NAME", "files", or "step:KIND". */
+function topGroupOf(origin: string): string | undefined {
+  if (origin.startsWith("files:")) return "files";
+  if (origin.startsWith("derivation:") || origin.startsWith("step:")) return origin;
+  return undefined;
+}
+
+function topGroups(entries: FsEntry[]): string[] {
+  const present = new Set(entries.map((e) => topGroupOf(e.origin)).filter((g): g is string => !!g));
+  const rank = (g: string) => (g.startsWith("derivation:") ? 0 : g === "files" ? 1 : g === "step:extraCommands" ? 2 : 3);
+  return [...present].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function describeTop(g: string): string {
+  return g === "files" ? "cairn: your files" : g.startsWith("derivation:") ? `cairn: derivation ${g.slice(11)}` : `cairn: ${g.slice(5)}`;
 }
 
 /** The entries plus every ancestor directory (as the tree has it), sorted. */
