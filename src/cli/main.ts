@@ -82,6 +82,17 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await runCommand({ file: before[0] ?? "image.ts", attr: opts.attr, frozen: opts.frozen, publish: opts.publish, engine: opts.engine, args, global: globals(opts) });
     });
 
+  common(program.command("shell"))
+    .description("a throwaway environment of Debian packages with the current directory mounted (like nix-shell -p)")
+    .requiredOption("-p, --packages <names...>", "the packages (name or name=version)")
+    .option("--run <command>", "run this with bash -c instead of an interactive shell")
+    .option("--suite <suite>", "take packages from this suite of the host's apt sources")
+    .option("--no-network", "no network inside the shell")
+    .action(async (opts) => {
+      const { shellCommand } = await import("./shell.js");
+      exitCode = await shellCommand({ packages: opts.packages, run: opts.run, suite: opts.suite, network: opts.network, global: globals(opts) });
+    });
+
   common(program.command("lock"))
     .description("resolve every image in the definition and write cairn.lock beside it")
     .argument("[file]", "the definition", "image.ts")
