@@ -20,7 +20,8 @@ import { environmentsOf, resolveEnvironments, type ImageEnvironments } from "./e
 import { buildDerivation, derivationsOf } from "./derivation.js";
 import { runImageStep } from "./steps.js";
 import type { FsEntry } from "../fs/types.js";
-import { CairnError, ErrorCode } from "../errors.js";
+import { applyStep, stepView } from "./step-apply.js";
+import { baseEntries } from "./base-files.js";
 
 /** Bumped when how layers are made from the same inputs changes. */
 const IMAGE_FORMAT = 1;
@@ -51,9 +52,6 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   const derivations = derivationsOf(spec.contents);
   const envs = await resolveEnvironments(spec, options.exportName, derivations, lock, ctx, { frozen: options.frozen, lockPath });
   const save = () => saveLock(resolved, envs, lock, lockPath, options.exportName, ctx);
-  if (spec.fromImage && (spec.runAsRoot || spec.extraCommands)) {
-    throw new CairnError(ErrorCode.DEFINITION_INVALID, `${options.exportName}: runAsRoot and extraCommands on top of fromImage are not supported yet.`, "Build the base's changes into your own layers with contents, users and groups, or drop fromImage.");
-  }
 
   const definitionDir = path.dirname(path.resolve(options.definitionFile));
   const user = await userEntries(spec, definitionDir, ctx.store);
@@ -90,14 +88,14 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   const roots = resolved.image.request.roots.map((r) => r.split("=")[0]!);
   const selection = await selectPackages(spec, resolved.packages, user, edges, roots, ctx, base);
   const tree = await assemble(spec, selection.packages, resolved.packages.length ? resolved.image.distribution : undefined, user, base);
-  // The steps see the image as it stands; what they change replaces it, what they delete leaves
-  // every layer (the layers below are cairn's own, rewritten rather than whited out).
+  // The steps see the image as it stands, base image included; what they change replaces it,
+  // what they delete leaves cairn's own layers and is whited out of the base's.
+  const below = base && (spec.runAsRoot || spec.extraCommands) ? await baseEntries(base, ctx) : [];
   for (const kind of ["extraCommands", "runAsRoot"] as const) {
     const step = spec[kind];
     if (!step) continue;
-    const changes = await runImageStep({ kind, step, env: envs.steps.get(kind)!, image: tree.entries(), ctx });
-    for (const p of changes.deleted) tree.delete(p);
-    for (const e of changes.changed) tree.set(e);
+    const view = stepView(tree, below);
+    applyStep(tree, await runImageStep({ kind, step, env: envs.steps.get(kind)!, image: view, ctx }), view, below, `step:${kind}`);
   }
 
   const keptNames = new Set(selection.packages.map((p) => p.locked.name));
