@@ -88,9 +88,10 @@ export async function main(argv: string[]): Promise<number> {
     .option("--run <command>", "run this with bash -c instead of an interactive shell")
     .option("--suite <suite>", "take packages from this suite of the host's apt sources")
     .option("--no-network", "no network inside the shell")
+    .option("--refresh", "resolve anew (the same packages otherwise reuse the day's resolution)", false)
     .action(async (opts) => {
       const { shellCommand } = await import("./shell.js");
-      exitCode = await shellCommand({ packages: opts.packages, run: opts.run, suite: opts.suite, network: opts.network, global: globals(opts) });
+      exitCode = await shellCommand({ packages: opts.packages, run: opts.run, suite: opts.suite, network: opts.network, refresh: opts.refresh, global: globals(opts) });
     });
 
   common(program.command("lock"))

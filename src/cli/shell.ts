@@ -4,13 +4,15 @@
 // directory mounted read-write at the same path and the host's network.
 import { debian } from "../define/index.js";
 import type { DebianPackageSpec } from "../define/spec.js";
-import { emptyLock } from "../debian/lockfile.js";
+import { emptyLock, withImage, type LockFile } from "../debian/lockfile.js";
 import { environmentEntries, resolveEnvironment, STEP_TOOLS } from "../pipeline/environment.js";
 import { readOnlyRoot } from "../pipeline/sandbox-io.js";
 import { runInSandbox } from "../sandbox/bwrap.js";
 import { inputKey } from "../store/store.js";
 import { makeContext } from "./commands.js";
 import type { GlobalOptions } from "./main.js";
+
+const REUSE_MS = 24 * 3600 * 1000;
 
 export interface ShellCommandOptions {
   packages: string[];
@@ -19,6 +21,8 @@ export interface ShellCommandOptions {
   /** Take packages from this suite of the host's apt sources. */
   suite?: string;
   architecture?: string;
+  /** Resolve anew even if these packages were resolved in the last day. */
+  refresh?: boolean;
   /** Share the host's network (default true: a development server must be reachable). */
   network?: boolean;
   global: GlobalOptions;
@@ -30,7 +34,12 @@ export async function shellCommand(o: ShellCommandOptions, ctx = makeContext(o.g
   const asked = o.packages.map((p) => pkgs(p));
   const named = new Set(asked.map((p) => p.name));
   const packages: DebianPackageSpec[] = [...asked, ...STEP_TOOLS.filter((n) => !named.has(n)).map((n) => pkgs(n))];
-  const env = await resolveEnvironment("shell", packages, pkgs.spec.architecture, emptyLock(), ctx, { lockPath: "cairn shell" });
+  // The same packages again within a day (or --offline) reuse the last resolution: no index is read.
+  const lockKey = inputKey({ packages: packages.map((p) => [p.name, p.version ?? ""]), set: pkgs.spec });
+  const saved = await ctx.store.getEntry<{ at: number; lock: LockFile }>("shell-lock", lockKey);
+  const fresh = !!saved && !o.refresh && (ctx.offline || ctx.now.getTime() - saved.at < REUSE_MS);
+  const env = await resolveEnvironment("shell", packages, pkgs.spec.architecture, fresh ? saved.lock : emptyLock(), ctx, { lockPath: "cairn shell" });
+  if (!fresh) await ctx.store.putEntry("shell-lock", lockKey, { at: ctx.now.getTime(), lock: withImage(emptyLock(), "shell", env.resolved.image, env.resolved.packages) });
   const root = await readOnlyRoot(ctx.store, `shell-${inputKey(env.resolved.packages.map((p) => p.sha256))}`, await environmentEntries(env, ctx), 0);
   ctx.reporter.info(`cairn: shell with ${o.packages.join(", ")} (${env.resolved.packages.length} packages)${o.run ? `: ${o.run}` : ""}`);
 
