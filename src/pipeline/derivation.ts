@@ -14,7 +14,7 @@ import { userEntries } from "./assemble.js";
 import type { BuildContext } from "./context.js";
 import { environmentEntries, type Environment } from "./environment.js";
 import { cairnFingerprint } from "./fingerprint.js";
-import { persistOutput, removeTree, shellArgv, stepEnv, withFilesForLinks } from "./sandbox-io.js";
+import { persistOutput, removeTree, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
 import { runInSandboxOrFail } from "./sandbox-run.js";
 
 const DERIVATION_FORMAT = 1;
@@ -70,8 +70,8 @@ export async function buildDerivation(d: DerivationSpec, env: Environment, built
     const byPath = new Map<string, FsEntry>();
     for (const e of [...tools, ...deps, ...files]) byPath.set(e.path, e);
     materialize(withFilesForLinks([...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))), root, { writable: true, mtime: ctx.epoch });
-    for (const dir of ["out", "build", ".cairn"]) fs.mkdirSync(path.join(root, dir), { recursive: true });
-    fs.writeFileSync(path.join(root, ".cairn", "script"), d.build);
+    for (const dir of ["out", "build"]) fs.mkdirSync(path.join(root, dir), { recursive: true });
+    writeStepFiles(path.join(root, ".cairn"), d.build);
 
     await runInSandboxOrFail(`derivation ${d.name}`, {
       root: { dir: root, writable: true }, cwd: "/build", uid: 1000, gid: 1000, argv: shellArgv("/.cairn/script"), network: d.network,

@@ -4,13 +4,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { FsEntry } from "../fs/types.js";
+import { MAKE_WRAPPER, WRAP_PROGRAM } from "../sandbox/make-wrapper.js";
 import { materialize } from "../sandbox/materialize.js";
 import type { Store } from "../store/store.js";
 
 /** The whole environment of a script: nothing from the host, everything that makes output vary pinned. */
 export function stepEnv(epoch: number, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    // /.cairn/bin: makeWrapper and wrapProgram, last so the image's own commands come first.
+    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/.cairn/bin",
     LANG: "C.UTF-8",
     TZ: "UTC",
     TMPDIR: "/tmp",
@@ -20,6 +22,14 @@ export function stepEnv(epoch: number, extra: Record<string, string> = {}): Reco
     PYTHONDONTWRITEBYTECODE: "1",
     ...extra,
   };
+}
+
+/** The step's own directory (mounted at /.cairn): the script and the helper commands. */
+export function writeStepFiles(dir: string, script: string): void {
+  fs.mkdirSync(path.join(dir, "bin"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "script"), script);
+  fs.writeFileSync(path.join(dir, "bin", "makeWrapper"), MAKE_WRAPPER, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, "bin", "wrapProgram"), WRAP_PROGRAM, { mode: 0o755 });
 }
 
 /** argv that runs `script` (a path in the sandbox) with `sh -e` under a fixed umask. */

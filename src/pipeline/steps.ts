@@ -20,7 +20,7 @@ import type { BuildContext } from "./context.js";
 import { environmentEntries, type Environment } from "./environment.js";
 import { cairnFingerprint } from "./fingerprint.js";
 import { runInSandboxOrFail } from "./sandbox-run.js";
-import { persistOutput, readOnlyRoot, removeTree, shellArgv, stepEnv, withFilesForLinks } from "./sandbox-io.js";
+import { persistOutput, readOnlyRoot, removeTree, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
 
 const STEP_FORMAT = 1;
 export type StepKind = "runAsRoot" | "extraCommands";
@@ -84,8 +84,7 @@ async function runAsRoot(r: StepRun, tools: FsEntry[], work: string, origin: str
   const preload = tools.find((e) => e.path.endsWith("/libfakeroot/libfakeroot-sysv.so"));
   if (!preload || !before.has("usr/bin/faked-sysv")) throw new Error("cairn bug: the runAsRoot tools lack fakeroot");
   const meta = path.join(root, ".cairn");
-  fs.mkdirSync(meta);
-  fs.writeFileSync(path.join(meta, "script"), r.step.script);
+  writeStepFiles(meta, r.step.script);
   fs.writeFileSync(path.join(meta, "run"), fakerootDriver(`/${preload.path}`));
   // Owners other than root are fakeroot's to remember: the files themselves belong to the builder.
   const owned = merged.filter((e) => (e.uid !== 0 || e.gid !== 0) && m.stamps.has(e.path));
@@ -107,8 +106,7 @@ async function extraCommands(r: StepRun, tools: FsEntry[], work: string, origin:
   const entries = withFilesForLinks(r.image);
   const m = materialize(entries, image, { writable: true, mtime: r.ctx.epoch });
   const meta = path.join(work, "meta");
-  fs.mkdirSync(meta);
-  fs.writeFileSync(path.join(meta, "script"), r.step.script);
+  writeStepFiles(meta, r.step.script);
   await sandboxed(r, {
     root: { dir: toolsRoot, writable: false }, cwd: "/image", uid: 1000, gid: 1000, argv: shellArgv("/.cairn/script"),
     binds: [{ source: image, target: "/image", writable: true }, { source: meta, target: "/.cairn", writable: false }],

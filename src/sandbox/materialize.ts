@@ -63,7 +63,26 @@ export function materialize(entries: FsEntry[], root: string, opts: { writable: 
     fs.utimesSync(p, opts.mtime, opts.mtime);
   }
   fs.utimesSync(root, opts.mtime, opts.mtime);
-  return { dev: fs.statSync(root, { bigint: true }).dev, stamps: stampsOf(root, entries) };
+  const stamps = stampsOf(root, entries);
+  waitPastStamps(root, stamps, opts.mtime);
+  return { dev: fs.statSync(root, { bigint: true }).dev, stamps };
+}
+
+/**
+ * Returns once a write would get a later change time than every stamp. Kernels before 6.13 keep
+ * file times per clock tick (up to 10 ms): an in-place edit of the same size within the tick
+ * that stamped the file would otherwise pass as untouched.
+ */
+function waitPastStamps(root: string, stamps: Map<string, Stamp>, mtime: number): void {
+  let newest = 0n;
+  for (const s of stamps.values()) if (s.ctimeNs > newest) newest = s.ctimeNs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  // utimes sets the root's change time to the filesystem's "now"; bounded in case the clock jumps back.
+  for (let i = 0; i < 1000; i++) {
+    fs.utimesSync(root, mtime, mtime);
+    if (fs.statSync(root, { bigint: true }).ctimeNs > newest) return;
+    Atomics.wait(pause, 0, 0, 1);
+  }
 }
 
 /** Returns whether the file was hard-linked from the store. */
