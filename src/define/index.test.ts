@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
 import { ErrorCode, isCairnError } from "../errors.js";
-import { buildImage, buildLayeredImage, debian, files, text } from "./index.js";
+import { derivationsOf } from "../pipeline/derivation.js";
+import { buildImage, buildLayeredImage, debian, derivation, files, text } from "./index.js";
 
 /** Asserts `fn` throws DEFINITION_INVALID whose message names `at` (the field path). */
 function rejects(fn: () => unknown, at: string): void {
@@ -124,4 +125,64 @@ test("created is kept only when given", () => {
   assert.equal(buildImage({ name: "x", created: "now" }).created, "now");
   assert.equal("created" in buildImage({ name: "x" }), false);
   rejects(() => buildImage({ name: "x", created: "" }), "buildImage().created");
+});
+
+test("runAsRoot and extraCommands: a script alone, or with tools and network", () => {
+  const pkgs = debian();
+  assert.deepEqual(buildImage({ name: "x", runAsRoot: "useradd app" }).runAsRoot, { kind: "step", script: "useradd app", tools: [], network: false });
+  const step = buildLayeredImage({ name: "x", extraCommands: { script: "mkdir tmp", tools: [pkgs("passwd")], network: true } }).extraCommands;
+  assert.deepEqual(step, { kind: "step", script: "mkdir tmp", tools: [pkgs("passwd")], network: true });
+  assert.deepEqual(roundTrip(step), step);
+  assert.equal("runAsRoot" in buildImage({ name: "x" }), false);
+  rejects(() => buildImage({ name: "x", runAsRoot: "" }), "buildImage().runAsRoot.script");
+  rejects(() => buildImage({ name: "x", runAsRoot: { tools: [] } as never }), "buildImage().runAsRoot.script");
+  rejects(() => buildImage({ name: "x", runAsRoot: { script: "true", network: "yes" } as never }), "buildImage().runAsRoot.network");
+  rejects(() => buildImage({ name: "x", runAsRoot: { script: "true", tool: [] } as never }), "buildImage().runAsRoot.tool");
+  rejects(() => buildLayeredImage({ name: "x", extraCommands: { script: "true", tools: ["passwd"] } as never }), "buildLayeredImage().extraCommands.tools[0]");
+  rejects(() => buildImage({ name: "x", extraCommands: { script: "true", tools: [files("a", "/a")] } as never }), "buildImage().extraCommands.tools[0]");
+  rejects(() => buildImage({ name: "x", runAsRoot: 5 as never }), "buildImage().runAsRoot");
+});
+
+test("derivation(): checked where it is written, usable in contents and inputs", () => {
+  const pkgs = debian();
+  const lib = derivation({ name: "lib", build: "mkdir -p $out/usr/lib" });
+  assert.deepEqual(lib, { kind: "derivation", name: "lib", inputs: [], build: "mkdir -p $out/usr/lib", network: false });
+  const app = derivation({ name: "app_1.0+x", inputs: [pkgs("gcc"), files("./src", "/build/src"), text("/build/a", "a"), lib], build: "make", network: true });
+  assert.equal(app.inputs.length, 4);
+  assert.equal(app.network, true);
+  const image = buildImage({ name: "x", contents: [pkgs("libc6"), app] });
+  assert.equal(image.contents[1], app);
+  assert.deepEqual(roundTrip(image), image);
+
+  for (const name of ["", "-x", ".x", "a b", "a/b", "ünï"]) rejects(() => derivation({ name, build: "true" }), "derivation().name");
+  rejects(() => derivation({ name: "x" } as never), "derivation().build");
+  rejects(() => derivation({ name: "x", build: "" }), "derivation().build");
+  rejects(() => derivation({ build: "true" } as never), "derivation().name");
+  rejects(() => derivation({ name: "x", build: "true", inputs: ["gcc"] as never }), "derivation().inputs[0]");
+  rejects(() => derivation({ name: "x", build: "true", inputs: [{ kind: "step", script: "x" }] as never }), "derivation().inputs[0]");
+  rejects(() => derivation({ name: "x", build: "true", inputs: pkgs("gcc") as never }), "derivation().inputs");
+  rejects(() => derivation({ name: "x", build: "true", network: 1 } as never), "derivation().network");
+  rejects(() => derivation({ name: "x", build: "true", out: "/out" } as never), "derivation().out");
+});
+
+test("derivationsOf: every derivation once, dependencies first; one name, one derivation", () => {
+  const pkgs = debian();
+  const a = derivation({ name: "a", build: "echo a" });
+  const b = derivation({ name: "b", inputs: [a], build: "echo b" });
+  const c = derivation({ name: "c", inputs: [b, a, pkgs("gcc")], build: "echo c" });
+  const d = derivation({ name: "d", inputs: [a], build: "echo d" });
+  assert.deepEqual(derivationsOf([pkgs("libc6"), c, d, text("/x", "x")]).map((x) => x.name), ["a", "b", "c", "d"]);
+  assert.deepEqual(derivationsOf([d, c]).map((x) => x.name), ["a", "d", "b", "c"]);
+  assert.deepEqual(derivationsOf([pkgs("libc6")]), []);
+  // The same definition written twice is one derivation.
+  assert.deepEqual(derivationsOf([b, derivation({ name: "b", inputs: [a], build: "echo b" })]).map((x) => x.name), ["a", "b"]);
+  const clash = derivation({ name: "a", build: "echo another a" });
+  for (const contents of [[a, clash], [c, clash], [derivation({ name: "top", inputs: [b, clash], build: "x" })]]) {
+    assert.throws(() => derivationsOf(contents), (e: unknown) => {
+      assert.ok(isCairnError(e));
+      assert.equal(e.code, ErrorCode.DEFINITION_INVALID);
+      assert.match(e.message, /Two different derivations are named "a"/);
+      return true;
+    });
+  }
 });

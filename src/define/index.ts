@@ -184,8 +184,9 @@ export interface ImageOptions {
   exclude?: string[];
   /** What to leave out of packages; default: docs (not copyright), man and info pages, translations, lintian/bug files. */
   trim?: TrimSpec;
-  /** Start from this image's layers and config (`pullImage({...})` or `imageFile("base.tar")`). */
-  fromImage?: PulledImageSpec | LocalImageSpec;
+  /** Start from this image's layers and config: `pullImage({...})`, `imageFile("base.tar")`, or
+   *  an image of this definition (`fromImage: base`), built first. */
+  fromImage?: PulledImageSpec | LocalImageSpec | ImageSpec;
   /** A script run as root inside the image's filesystem (sandboxed, no VM): create users, chown,
    *  compile. What it adds, changes or removes becomes the top layer. */
   runAsRoot?: string | StepOptions;
@@ -228,7 +229,7 @@ const imageShape = {
   exclude: isStringArray,
   fromImage: (v: unknown, at: string) => {
     const k = (v as { kind?: string } | null)?.kind;
-    if (k !== "pulled-image" && k !== "local-image") invalid(at, 'must be pullImage({ imageName, ... }) or imageFile("base.tar")');
+    if (k !== "pulled-image" && k !== "local-image" && k !== "image") invalid(at, 'must be pullImage({ imageName, ... }), imageFile("base.tar") or another image (buildImage(...))');
   },
   trim: (v: unknown, at: string) =>
     checkObject(v, at, {

@@ -160,8 +160,8 @@ export interface ImageSpec {
   /** Packages to leave out even when something references them (the build checks what breaks). */
   exclude: string[];
   trim: Required<TrimSpec>;
-  /** Layers and config to start from. */
-  fromImage?: PulledImageSpec | LocalImageSpec;
+  /** Layers and config to start from: a registry image, an image file, or another image of the definition. */
+  fromImage?: PulledImageSpec | LocalImageSpec | ImageSpec;
   /** RFC 3339 time for the config's `created`, or "now" (not reproducible); default the epoch. */
   created?: string;
   architecture: string;

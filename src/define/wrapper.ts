@@ -38,7 +38,8 @@ export function makeWrapper(program: string, wrapper: string, options: WrapperOp
 }
 
 export function wrapperScript(program: string, o: WrapperOptions): string {
-  const lines = ["#!/bin/sh", `# made by cairn's makeWrapper: runs ${program}`];
+  // A newline in the path would end the comment and run the rest as a command.
+  const lines = ["#!/bin/sh", `# made by cairn's makeWrapper: runs ${program.replace(/[\r\n]/g, " ")}`];
   for (const [k, v] of sorted(o.set)) lines.push(`${k}=${quote(v)}; export ${k}`);
   for (const [k, v] of sorted(o.setDefault)) lines.push(`[ -n "\${${k}+set}" ] || ${k}=${quote(v)}; export ${k}`);
   for (const [k, dirs] of sorted(o.prefix)) lines.push(`${k}=${quote(dirs.join(":"))}\${${k}:+:\$${k}}; export ${k}`);

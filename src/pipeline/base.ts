@@ -80,7 +80,11 @@ export async function loadBase(reference: string, digest: string, architecture: 
     record = { reference: pulled.reference, config: pulled.configJson, layers: pulled.layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size, mediaType: l.mediaType })) };
     await ctx.store.putEntry("base", key, record);
   }
-  const layers = record.layers.map((l) => storedLayer(l, ctx.store));
+  return baseFromLayers(record.reference, record.layers.map((l) => storedLayer(l, ctx.store)), record.config, ctx);
+}
+
+/** A base from layers at hand (pulled, from a file, or built by this definition). */
+export async function baseFromLayers(reference: string, layers: Layer[], config: BaseImage["config"], ctx: BuildContext): Promise<BaseImage> {
   const paths: BaseImage["paths"] = new Map();
   const files = new Map<string, string>();
   for (const layer of layers) {
@@ -102,7 +106,7 @@ export async function loadBase(reference: string, digest: string, architecture: 
     }
     for (const [p, text] of Object.entries(scan.files)) files.set(p, text);
   }
-  return { reference: record.reference, layers, config: record.config, paths, files };
+  return { reference, layers, config, paths, files };
 }
 
 /** Every blob of an image tar into the store, each verified against its name; then the image. */

@@ -11,7 +11,7 @@ import { buildManifest, describe, digestOf } from "../image/manifest.js";
 import { MediaType, type Image, type Layer } from "../image/types.js";
 import { assemble, userEntries } from "./assemble.js";
 import { selectPackages } from "./closure.js";
-import { loadBase, type BaseImage } from "./base.js";
+import { baseFromLayers, loadBase, type BaseImage } from "./base.js";
 import type { BuildContext } from "./context.js";
 import { fetchPackages, mapLimit } from "./fetch.js";
 import { planImageLayers } from "./layers.js";
@@ -51,7 +51,7 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   const resolved = await resolveImage(spec, options.exportName, lock, ctx, { frozen: options.frozen, lockPath });
   const derivations = derivationsOf(spec.contents);
   const envs = await resolveEnvironments(spec, options.exportName, derivations, lock, ctx, { frozen: options.frozen, lockPath });
-  const save = () => saveLock(resolved, envs, lock, lockPath, options.exportName, ctx);
+  const save = () => saveLock(resolved, envs, lockPath, options.exportName, ctx);
 
   const definitionDir = path.dirname(path.resolve(options.definitionFile));
   const user = await userEntries(spec, definitionDir, ctx.store);
@@ -62,7 +62,7 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   const pin = resolved.image.base;
   // A file base is named relative to the definition; loadBase takes it by absolute path.
   const baseRef = pin?.reference.startsWith("file:") ? path.resolve(path.dirname(path.resolve(options.definitionFile)), pin.reference.slice(5)) : pin?.reference;
-  const base = pin ? await loadBase(baseRef!, pin.digest, ociArchitecture(spec.architecture), ctx) : undefined;
+  const base = pin ? await loadBase(baseRef!, pin.digest, ociArchitecture(spec.architecture), ctx) : spec.fromImage?.kind === "image" ? await builtBase(spec.fromImage, options, ctx) : undefined;
   // Everything the layers depend on — not the config, which is cheap to redo.
   const layersKey = inputKey({
     format: IMAGE_FORMAT,
@@ -71,7 +71,7 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
     packages: resolved.packages.map((p) => p.sha256),
     edges: resolved.image.edges,
     distribution: resolved.image.distribution,
-    base: pin?.digest ?? null,
+    base: pin?.digest ?? (base ? base.reference : null),
     user: user.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.sha256 ?? e.linkname ?? "", e.origin]),
     steps: environmentsOf(envs).map((e) => [e.lockName, e.resolved.packages.map((p) => p.sha256)]),
     spec: { ...spec, name: undefined, tag: undefined, config: undefined, created: undefined },
@@ -114,10 +114,19 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   return { image, resolved, lockWritten: await save() };
 }
 
-async function saveLock(resolved: ResolvedImage, envs: ImageEnvironments, lock: LockFile, lockPath: string, exportName: string, ctx: BuildContext): Promise<boolean> {
+/** A base image this definition declares (`fromImage: base`): built first, locked under `EXPORT^base`. */
+async function builtBase(spec: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<BaseImage> {
+  const inner = await build(spec, { ...options, exportName: `${options.exportName}^base` }, ctx);
+  const { image } = inner;
+  // Named by its manifest digest, so the layers' cache key changes whenever the base does.
+  return baseFromLayers(`${spec.name}:${spec.tag}@${image.manifestDigest}`, [...image.layers], image.config as BaseImage["config"], ctx);
+}
+
+async function saveLock(resolved: ResolvedImage, envs: ImageEnvironments, lockPath: string, exportName: string, ctx: BuildContext): Promise<boolean> {
   const all = [{ name: exportName, r: resolved }, ...environmentsOf(envs).map((e) => ({ name: e.lockName, r: e.resolved }))];
   if (!all.some((x) => x.r.changed)) return false;
-  const next = all.reduce((l, x) => withImage(l, x.name, x.r.image, x.r.packages), lock);
+  // Read again: a base built by this definition has written its own entry since.
+  const next = all.reduce((l, x) => withImage(l, x.name, x.r.image, x.r.packages), await readLock(lockPath));
   const written = await writeLock(lockPath, next);
   if (written) ctx.reporter.info(`cairn: wrote ${path.relative(process.cwd(), lockPath) || lockPath}`);
   return written;

@@ -130,3 +130,30 @@ test("a hard link whose target is in no layer with it is a bug, said loudly", ()
   t.add(hardlink("usr/bin/a", "two", "usr/bin/z"));
   assert.throws(() => planImageLayers(t, true, 100, { nodes: ["one", "two"], edges: [], roots: ["one", "two"] }), /hard link \/usr\/bin\/a points to \/usr\/bin\/z/);
 });
+
+test("derivations, your files and the build steps each get a layer above generated files, in that order", async () => {
+  const t = sampleTree();
+  t.add(file("usr/bin/hello", "derivation:x", "hello", 0o755));
+  t.add(file("usr/lib/libw.so", "derivation:w", "w"));
+  t.add(file("etc/app.conf", "step:runAsRoot", "owned"));
+  t.add(file("data/.keep", "step:extraCommands", ""));
+  const plan = planImageLayers(t, true, 100, graph);
+  const tops = ["cairn: generated files", "cairn: derivation w", "cairn: derivation x", "cairn: your files", "cairn: extraCommands", "cairn: runAsRoot"];
+  assert.deepEqual(plan.descriptions.slice(-tops.length), tops);
+  assert.equal(plan.layers.length, plan.descriptions.length);
+  const layerNamed = (d: string) => plan.layers[plan.descriptions.indexOf(d)]!.filter((e) => e.type !== "dir").map((e) => e.path);
+  assert.deepEqual(layerNamed("cairn: derivation x"), ["usr/bin/hello"]);
+  assert.deepEqual(layerNamed("cairn: derivation w"), ["usr/lib/libw.so"]);
+  assert.deepEqual(layerNamed("cairn: your files"), ["srv/www/index.html"]);
+  assert.deepEqual(layerNamed("cairn: extraCommands"), ["data/.keep"]);
+  assert.deepEqual(layerNamed("cairn: runAsRoot"), ["etc/app.conf"]);
+  assert.ok(!layerNamed("cairn: generated files").some((p) => ["usr/bin/hello", "etc/app.conf", "srv/www/index.html"].includes(p)));
+  for (const layer of plan.layers) {
+    assertParentsPresent(layer);
+    await tarBytes(layer);
+  }
+  // Few layers allowed: the packages squeeze, the top layers stay apart.
+  const tight = planImageLayers(t, true, 8, graph);
+  assert.equal(tight.layers.length, 8);
+  assert.deepEqual(tight.descriptions.slice(-tops.length), tops);
+});

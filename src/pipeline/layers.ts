@@ -22,19 +22,38 @@ export function planImageLayers(tree: FileTree, layered: boolean, maxLayers: num
   // Layers on top of the packages: what cairn generates (changes when packages or users do), each
   // derivation's output, the user's own files (changes with every application edit), then what
   // the build steps changed — so an application edit re-ships only the layers above it.
+  // At least one package layer and the generated one must fit (maxLayers can be 2).
   const tops = topGroups(all);
-  const groups = planLayers(graph, maxLayers, 1 + tops.length);
+  const topLayers = packTops(tops, Math.max(0, maxLayers - 2));
+  const groups = planLayers(graph, maxLayers, 1 + topLayers.length);
   const groupOf = new Map<string, number>();
   groups.forEach((g, i) => g.forEach((name) => groupOf.set(name, i)));
+  const topOf = new Map<string, number>();
+  topLayers.forEach((gs, i) => gs.forEach((g) => topOf.set(g, i)));
   const generated = groups.length;
-  const members: FsEntry[][] = Array.from({ length: generated + 1 + tops.length }, () => []);
+  const members: FsEntry[][] = Array.from({ length: generated + 1 + topLayers.length }, () => []);
   for (const e of all) {
-    const top = tops.indexOf(topGroupOf(e.origin) ?? "");
-    members[top >= 0 ? generated + 1 + top : (groupOf.get(e.origin) ?? generated)]!.push(e);
+    const top = topOf.get(topGroupOf(e.origin) ?? "");
+    members[top !== undefined ? generated + 1 + top : (groupOf.get(e.origin) ?? generated)]!.push(e);
   }
   const layers = members.map((entries) => shareIdenticalFiles(fixHardlinkOrder(withParents(entries, tree))));
-  const descriptions = [...groups.map((g) => `cairn: ${g.join(" ")}`), "cairn: generated files", ...tops.map(describeTop)];
+  // Top groups with no layer of their own share the generated one.
+  const inGenerated = tops.filter((g) => !topOf.has(g));
+  const descriptions = [
+    ...groups.map((g) => `cairn: ${g.join(" ")}`),
+    `cairn: ${["generated files", ...inGenerated.map(describeTop)].join(", ")}`,
+    ...topLayers.map((gs) => `cairn: ${gs.map(describeTop).join(", ")}`),
+  ];
   return { layers, descriptions };
+}
+
+/** The top groups in at most `room` layers: when they do not fit, the lowest share one. No path
+ *  is in two groups (a step's change replaces the entry), so merging never reorders an overwrite. */
+function packTops(tops: string[], room: number): string[][] {
+  if (tops.length <= room) return tops.map((g) => [g]);
+  if (room === 0) return [];
+  const shared = tops.length - room + 1;
+  return [tops.slice(0, shared), ...tops.slice(shared).map((g) => [g])];
 }
 
 /** The layer a non-package origin goes to: "derivation:NAME", "files", or "step:KIND". */
@@ -51,7 +70,7 @@ function topGroups(entries: FsEntry[]): string[] {
 }
 
 function describeTop(g: string): string {
-  return g === "files" ? "cairn: your files" : g.startsWith("derivation:") ? `cairn: derivation ${g.slice(11)}` : `cairn: ${g.slice(5)}`;
+  return g === "files" ? "your files" : g.startsWith("derivation:") ? `derivation ${g.slice(11)}` : g.slice(5);
 }
 
 /** The entries plus every ancestor directory (as the tree has it), sorted. */

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { loadUniverse } from "../debian/archive.js";
 import { packageKey, type LockedImage, type LockedPackage, type LockFile, type PackageRequest } from "../debian/lockfile.js";
 import { resolve } from "../debian/resolver.js";
-import type { DebianPackageSpec, DebianSetSpec, ImageSpec } from "../define/spec.js";
+import type { DebianPackageSpec, DebianSetSpec, ImageSpec, LocalImageSpec, PulledImageSpec } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { canonicalJson } from "../store/store.js";
 import type { BuildContext } from "./context.js";
@@ -25,7 +25,8 @@ export function packageRequest(spec: ImageSpec): { request: PackageRequest; sets
     architecture: spec.architecture,
     sources: sets.map((s) => (s.sources ? { sources: s.sources } : { host: true, suite: s.suite ?? null })),
     roots: [...new Set(debs.map((d) => (d.version ? `${d.name}=${d.version}` : d.name)))].sort(),
-    ...(spec.fromImage ? { base: baseRequest(spec.fromImage) } : {}),
+    // A base built by the definition is pinned by its own lock entry, not here.
+    ...(spec.fromImage && spec.fromImage.kind !== "image" ? { base: baseRequest(spec.fromImage) } : {}),
   };
   return { request, sets };
 }
@@ -88,7 +89,7 @@ export async function resolveImage(
 }
 
 /** The base image's manifest digest: as the definition pins it, as the lock has it, or the tag's now. */
-function baseRequest(f: NonNullable<ImageSpec["fromImage"]>): NonNullable<PackageRequest["base"]> {
+function baseRequest(f: PulledImageSpec | LocalImageSpec): NonNullable<PackageRequest["base"]> {
   if (f.kind === "local-image") return { file: f.path };
   return { imageName: f.imageName, ...(f.tag ? { tag: f.tag } : {}), ...(f.imageDigest ? { imageDigest: f.imageDigest } : {}) };
 }

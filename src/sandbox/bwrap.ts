@@ -4,7 +4,7 @@
 // and /dev, pivot_root, dying with its parent — unprivileged, with no setuid helper on Debian, in
 // one small audited binary. It needs unprivileged user namespaces, which Debian enables.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readlinkSync, lstatSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, readlinkSync, lstatSync } from "node:fs";
 import * as path from "node:path";
 import { CairnError, ErrorCode } from "../errors.js";
 
@@ -77,7 +77,7 @@ export function runInSandbox(run: SandboxRun): Promise<SandboxResult> {
   return new Promise((resolve, reject) => {
     // bwrap writes the child's pid to the info fd once the sandbox is set up: silence there means
     // bwrap itself failed (no user namespaces, say), not the command.
-    const child = spawn("bwrap", ["--info-fd", "3", ...bwrapArgs(run)], {
+    const child = spawn(findBwrap(), ["--info-fd", "3", ...bwrapArgs(run)], {
       env: run.env,
       stdio: run.stdio === "inherit" ? ["inherit", "inherit", "inherit", "pipe"] : ["ignore", "pipe", "pipe", "pipe"],
     });
@@ -102,6 +102,21 @@ export function runInSandbox(run: SandboxRun): Promise<SandboxResult> {
       resolve({ code: code ?? 128, ...(signal ? { signal } : {}), tail: lastLines(tail, 30) });
     });
   });
+}
+
+/** bwrap on cairn's own PATH: spawn would search the sandbox's PATH (run.env), which is for inside it. */
+function findBwrap(): string {
+  for (const dir of (process.env["PATH"] ?? "").split(":")) {
+    if (!dir) continue;
+    const p = path.join(dir, "bwrap");
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return "bwrap";
 }
 
 const INSTALL_HINT = "Install bubblewrap (`sudo apt-get install bubblewrap`); cairn runs build steps and `cairn shell` in it.";
