@@ -126,7 +126,7 @@ export interface DerivationOptions {
   /** Names the derivation in messages, the lock and the layer. Required. */
   name: string;
   /** What the build sees: packages (`pkgs("gcc")`), files, text and other derivations. */
-  inputs?: ContentSpec[];
+  inputs?: Contents;
   /** Shell script (`sh -e`) that writes its result under `$out`; the working directory is a scratch /build. */
   build: string;
   /** Let the build reach the network (`npm ci`); default false. */
@@ -153,12 +153,15 @@ export function derivation(options: DerivationOptions): DerivationSpec {
     name: (v: unknown, at: string) => {
       if (typeof v !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(v)) invalid(at, "must be a name of letters, digits and . _ + -");
     },
-    inputs: arrayOf(contentCheck),
+    inputs: contentsCheck,
     build: isNonEmptyString,
     network: isBoolean,
   }, ["name", "build"]);
-  return { kind: "derivation", name: options.name, inputs: options.inputs ?? [], build: options.build, network: options.network ?? false };
+  return { kind: "derivation", name: options.name, inputs: (options.inputs ?? []).flat() as ContentSpec[], build: options.build, network: options.network ?? false };
 }
+
+/** Contents, where helpers that give several items (`python.env([...])`) may be listed as they are. */
+export type Contents = (ContentSpec | readonly ContentSpec[])[];
 
 export interface ImageOptions {
   /** Image name (repository), e.g. "redis". Required. */
@@ -166,7 +169,7 @@ export interface ImageOptions {
   /** Tag; default "latest". */
   tag?: string;
   /** Packages and files. */
-  contents?: ContentSpec[];
+  contents?: Contents;
   /** Users for /etc/passwd (root and nobody are always there). */
   users?: UserSpec[];
   /** Extra groups for /etc/group (root and nogroup are always there). */
@@ -210,6 +213,9 @@ const contentCheck = (v: unknown, at: string) => {
   const k = (v as { kind?: string } | null)?.kind;
   if (k !== "debian-package" && k !== "files" && k !== "text" && k !== "derivation") invalid(at, "must be a package (pkgs(\"name\")), files(...), text(...) or derivation(...)");
 };
+/** Items, or arrays of items as helpers return them. */
+const contentsCheck = (v: unknown, at: string) =>
+  arrayOf((x: unknown, a: string) => (Array.isArray(x) ? x.forEach((y, i) => contentCheck(y, `${a}[${i}]`)) : contentCheck(x, a)))(v, at);
 const imageShape = {
   name: (v: unknown, at: string) => {
     if (typeof v !== "string" || !/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(v)) invalid(at, "must be a lowercase image name like \"redis\" or \"team/app\"");
@@ -217,7 +223,7 @@ const imageShape = {
   tag: (v: unknown, at: string) => {
     if (typeof v !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(v)) invalid(at, "must be a tag like \"7\" or \"latest\"");
   },
-  contents: arrayOf(contentCheck),
+  contents: contentsCheck,
   users: arrayOf((v, at) => checkObject(v, at, userShape, ["name", "uid"])),
   groups: arrayOf((v, at) => checkObject(v, at, groupShape, ["name", "gid"])),
   config: (v: unknown, at: string) => checkObject(v, at, configShape),
@@ -245,7 +251,7 @@ const imageShape = {
 
 function makeImage(options: LayeredImageOptions, layered: boolean, fn: string): ImageSpec {
   checkObject(options, `${fn}()`, layered ? imageShape : { ...imageShape, maxLayers: () => invalid(`${fn}().maxLayers`, "only applies to buildLayeredImage") }, ["name"]);
-  const contents = options.contents ?? [];
+  const contents = (options.contents ?? []).flat() as ContentSpec[];
   const archs = new Set(contents.flatMap((c) => (c.kind === "debian-package" ? [c.set.architecture] : [])));
   if (archs.size > 1) invalid(`${fn}().contents`, `mixes architectures (${[...archs].join(", ")})`);
   return {
