@@ -83,15 +83,23 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   common(program.command("shell"))
-    .description("a throwaway environment of Debian packages with the current directory mounted (like nix-shell -p)")
-    .requiredOption("-p, --packages <names...>", "the packages (name or name=version)")
-    .option("--run <command>", "run this with bash -c instead of an interactive shell")
-    .option("--suite <suite>", "take packages from this suite of the host's apt sources")
+    .description("run in the sandbox: packages with the current directory mounted (-p, like nix-shell -p), or an image of a definition as a local program (FILE -A NAME)")
+    .argument("[file]", "a definition whose image to run (with -A), instead of -p")
+    .option("-p, --packages <names...>", "the packages (name or name=version)")
+    .option("-A, --attr <name>", "the image to run from FILE")
+    .option("--run <command>", "run this (bash -c; sh -c in an image) instead of an interactive shell or the image's command")
+    .option("--suite <suite>", "take -p packages from this suite of the host's apt sources")
     .option("--no-network", "no network inside the shell")
-    .option("--refresh", "resolve anew (the same packages otherwise reuse the day's resolution)", false)
-    .action(async (opts) => {
+    .option("--refresh", "resolve -p packages anew (the same packages otherwise reuse the day's resolution)", false)
+    .option("--frozen", "fail instead of changing cairn.lock", false)
+    .action(async (file: string | undefined, opts, cmd: Command) => {
+      const fromImage = file !== undefined || opts.attr !== undefined;
+      if (fromImage === (opts.packages !== undefined)) cmd.error("error: cairn shell takes either -p PACKAGE... or [FILE] -A NAME");
       const { shellCommand } = await import("./shell.js");
-      exitCode = await shellCommand({ packages: opts.packages, run: opts.run, suite: opts.suite, network: opts.network, refresh: opts.refresh, global: globals(opts) });
+      exitCode = await shellCommand({
+        packages: opts.packages ?? [], ...(fromImage ? { image: { file: file ?? "image.ts", attr: opts.attr, frozen: opts.frozen } } : {}),
+        run: opts.run, suite: opts.suite, network: opts.network, refresh: opts.refresh, global: globals(opts),
+      });
     });
 
   common(program.command("lock"))

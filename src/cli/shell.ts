@@ -9,13 +9,21 @@ import { environmentEntries, resolveEnvironment, STEP_TOOLS } from "../pipeline/
 import { readOnlyRoot } from "../pipeline/sandbox-io.js";
 import { runInSandbox } from "../sandbox/bwrap.js";
 import { inputKey } from "../store/store.js";
-import { makeContext } from "./commands.js";
+import { buildFromDefinition, makeContext } from "./commands.js";
+import { baseEntries } from "../pipeline/base-files.js";
+import type { BaseImage } from "../pipeline/base.js";
+import type { BuildContext } from "../pipeline/context.js";
+import type { ContainerConfig } from "../define/spec.js";
+import { CairnError, ErrorCode } from "../errors.js";
 import type { GlobalOptions } from "./main.js";
 
 const REUSE_MS = 24 * 3600 * 1000;
 
 export interface ShellCommandOptions {
+  /** Packages to make the environment of (`-p`)… */
   packages: string[];
+  /** …or an image of a definition to run as it is, without a container engine (`FILE -A NAME`). */
+  image?: { file: string; attr?: string; frozen?: boolean };
   /** A command for `bash -c`; without it, an interactive bash. */
   run?: string;
   /** Take packages from this suite of the host's apt sources. */
@@ -30,6 +38,13 @@ export interface ShellCommandOptions {
 
 /** Runs the shell; returns its exit status. */
 export async function shellCommand(o: ShellCommandOptions, ctx = makeContext(o.global)): Promise<number> {
+  if (o.image) return imageShell(o, o.image, ctx);
+  const { root, label } = await packagesRoot(o, ctx);
+  ctx.reporter.info(`cairn: shell with ${label}${o.run ? `: ${o.run}` : ""}`);
+  return inSandbox(root, o.run ? ["/bin/bash", "-c", o.run] : ["/bin/bash", "--norc", "-i"], process.cwd(), {}, o.network ?? true);
+}
+
+async function packagesRoot(o: ShellCommandOptions, ctx: BuildContext): Promise<{ root: string; label: string }> {
   const pkgs = debian({ ...(o.suite ? { suite: o.suite } : {}), ...(o.architecture ? { architecture: o.architecture } : {}) });
   const asked = o.packages.map((p) => pkgs(p));
   const named = new Set(asked.map((p) => p.name));
@@ -41,28 +56,51 @@ export async function shellCommand(o: ShellCommandOptions, ctx = makeContext(o.g
   const env = await resolveEnvironment("shell", packages, pkgs.spec.architecture, fresh ? saved.lock : emptyLock(), ctx, { lockPath: "cairn shell" });
   if (!fresh) await ctx.store.putEntry("shell-lock", lockKey, { at: ctx.now.getTime(), lock: withImage(emptyLock(), "shell", env.resolved.image, env.resolved.packages) });
   const root = await readOnlyRoot(ctx.store, `shell-${inputKey(env.resolved.packages.map((p) => p.sha256))}`, await environmentEntries(env, ctx), 0);
-  ctx.reporter.info(`cairn: shell with ${o.packages.join(", ")} (${env.resolved.packages.length} packages)${o.run ? `: ${o.run}` : ""}`);
+  return { root, label: `${o.packages.join(", ")} (${env.resolved.packages.length} packages)` };
+}
 
-  const cwd = process.cwd();
+/**
+ * An image's filesystem in the sandbox, its Entrypoint and Cmd (or --run) run as a local program
+ * with the host's network: seed 001's `nix-build -A server && ./result/bin/server`, no engine needed.
+ */
+async function imageShell(o: ShellCommandOptions, target: NonNullable<ShellCommandOptions["image"]>, ctx: BuildContext): Promise<number> {
+  const image = await buildFromDefinition({ ...target, global: o.global }, ctx);
+  const entries = await baseEntries({ layers: image.layers } as BaseImage, ctx);
+  const root = await readOnlyRoot(ctx.store, `image-root-${image.manifestDigest.slice(7)}`, entries, ctx.epoch);
+  const c = (image.config as { config?: ContainerConfig }).config ?? {};
+  if (o.run && !entries.some((e) => e.path === "usr/bin/sh" || e.path === "bin/sh")) {
+    throw new CairnError(ErrorCode.DEFINITION_INVALID, `--run needs /bin/sh, and ${image.repoTags[0]} has none.`, "Add pkgs(\"dash\") to its contents, or run its own command (leave out --run).");
+  }
+  const argv = o.run ? ["/bin/sh", "-c", o.run] : [...(c.Entrypoint ?? []), ...(c.Cmd ?? [])];
+  if (!argv.length) throw new CairnError(ErrorCode.DEFINITION_INVALID, `${image.repoTags[0]} has no Entrypoint or Cmd to run.`, "Give it one in config, or pass --run CMD.");
+  ctx.reporter.info(`cairn: running ${image.repoTags[0]} in the sandbox: ${argv.join(" ")}`);
+  const env = Object.fromEntries((c.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+  // --run works in the current directory, as in a packages shell; the image's own command in its WorkingDir.
+  return inSandbox(root, argv, o.run ? process.cwd() : (c.WorkingDir ?? "/"), env, o.network ?? true);
+}
+
+async function inSandbox(root: string, argv: string[], cwd: string, env: Record<string, string>, network: boolean): Promise<number> {
+  const here = process.cwd();
   // Ctrl-C belongs to the program in the shell; cairn waits for it to end.
   const ignore = () => {};
   process.on("SIGINT", ignore);
   try {
     const result = await runInSandbox({
       root: { dir: root, writable: false },
-      binds: [{ source: cwd, target: cwd, writable: true }],
+      binds: [{ source: here, target: here, writable: true }],
       cwd,
       env: {
         PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         LANG: "C.UTF-8",
-        HOME: cwd,
+        HOME: here,
         TERM: process.env["TERM"] ?? "dumb",
         PS1: "[cairn shell \\W]\\$ ",
+        ...env,
       },
-      network: o.network ?? true,
+      network,
       uid: process.getuid?.() ?? 1000,
       gid: process.getgid?.() ?? 1000,
-      argv: o.run ? ["/bin/bash", "-c", o.run] : ["/bin/bash", "--norc", "-i"],
+      argv,
       stdio: "inherit",
     });
     return result.signal ? 128 + 2 : result.code;

@@ -16,6 +16,7 @@ import { directory, FileTree } from "../fs/tree.js";
 import type { FsEntry } from "../fs/types.js";
 import { mergedUsrLinks, mergedUsrPath } from "../fs/usrmerge.js";
 import { makeAccounts } from "../image/generated/accounts.js";
+import { jinfoAlternatives, planAlternatives, postinstAlternatives, type AltCandidate } from "../image/generated/alternatives.js";
 import { BUSYBOX_PATH, busyboxApplets } from "../image/generated/busybox.js";
 import { bundleSources, caBundle } from "../image/generated/ca-bundle.js";
 import { dpkgDatabase } from "../image/generated/dpkg-database.js";
@@ -178,6 +179,9 @@ async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedP
     if (rel.debianVersion) setIfAbsent(bytesEntry("etc/debian_version", rel.debianVersion));
   }
 
+  // Before busybox's applets, so that mawk's awk is the awk.
+  await addAlternatives(tree, packages, base);
+
   // busybox's applet links (sh, ls, ...), where nothing else provides the command.
   const bb = tree.get(BUSYBOX_PATH);
   if (bb?.type === "file" && bb.content?.kind === "path") {
@@ -209,6 +213,21 @@ async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedP
     tree.set(bytesEntry("var/lib/dpkg/status", status));
     for (const [name, text] of db.info) tree.set(bytesEntry(`var/lib/dpkg/info/${name}`, text));
   }
+}
+
+/** The links update-alternatives would have made, from literal postinst calls and Java's .jinfo files. */
+async function addAlternatives(tree: FileTree, packages: UnpackedPackage[], base?: BaseImage): Promise<void> {
+  const candidates: AltCandidate[] = [];
+  for (const p of packages) {
+    if (p.manifest.postinst?.includes("update-alternatives")) candidates.push(...postinstAlternatives(p.manifest.postinst));
+    for (const e of p.manifest.entries) {
+      if (e.type !== "file" || !/^usr\/lib\/jvm\/\.[^/]+\.jinfo$/.test(e.path)) continue;
+      candidates.push(...jinfoAlternatives(await fs.readFile(path.join(p.dir, "files", e.path), "utf8")));
+    }
+  }
+  const plan = planAlternatives(candidates, (p) => tree.has(p) || !!base?.paths.has(p));
+  for (const l of plan.links) tree.set(link(l.path, l.target));
+  for (const d of plan.databases) tree.set(bytesEntry(d.path, d.text));
 }
 
 /** md5sums as dh_md5sums writes them (regular files but conffiles), for a .deb built without. */

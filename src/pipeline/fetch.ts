@@ -11,7 +11,7 @@ import type { BuildContext } from "./context.js";
 
 const PARALLEL = 6;
 /** Bumped when the unpacked layout changes, so old trees are not reused. */
-const UNPACK_FORMAT = 1;
+const UNPACK_FORMAT = 2; // 2: the manifest keeps the postinst
 
 export async function fetchPackages(packages: LockedPackage[], sets: DebianSetSpec[], ctx: BuildContext): Promise<void> {
   const missing: LockedPackage[] = [];

@@ -157,3 +157,23 @@ test("derivations, your files and the build steps each get a layer above generat
   assert.equal(tight.layers.length, 8);
   assert.deepEqual(tight.descriptions.slice(-tops.length), tops);
 });
+
+test("more top groups than layers allowed: the lowest share one, down to maxLayers 2", async () => {
+  const t = sampleTree();
+  t.add(file("usr/bin/hello", "derivation:x", "hello", 0o755));
+  t.add(file("etc/app.conf", "step:runAsRoot", "owned"));
+  const four = planImageLayers(t, true, 4, graph);
+  assert.deepEqual(four.descriptions.slice(1), ["cairn: generated files", "cairn: derivation x, your files", "cairn: runAsRoot"]);
+  assert.equal(four.layers.length, 4);
+  const two = planImageLayers(t, true, 2, graph);
+  assert.deepEqual(two.descriptions.slice(1), ["cairn: generated files, derivation x, your files, runAsRoot"]);
+  assert.equal(two.layers.length, 2);
+  for (const plan of [four, two]) {
+    const paths = plan.layers.flat().filter((e) => e.type !== "dir").map((e) => e.path).sort();
+    assert.deepEqual(paths, t.entries().filter((e) => e.type !== "dir").map((e) => e.path).sort(), "every path once");
+    for (const layer of plan.layers) {
+      assertParentsPresent(layer);
+      await tarBytes(layer);
+    }
+  }
+});

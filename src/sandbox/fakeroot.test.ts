@@ -38,9 +38,9 @@ test("a save file written by the real faked is understood", (t) => {
   const db = path.join(dir, "db");
   execFileSync("fakeroot", ["-s", db, "sh", "-c", "touch a; chown 7:8 a; chmod 4755 a"], { cwd: dir });
   const st = fs.statSync(path.join(dir, "a"), { bigint: true });
-  const rec = parseFakerootDb(fs.readFileSync(db, "utf8"), st.dev).get(st.ino);
-  assert.ok(rec, "faked recorded a's inode on this device");
-  assert.equal(rec.uid, 7);
-  assert.equal(rec.gid, 8);
-  assert.equal(rec.mode, 0o104755);
+  const record = parseFakerootDb(fs.readFileSync(db, "utf8"), st.dev).get(st.ino);
+  assert.ok(record, "faked recorded a's inode on this device");
+  assert.equal(record.uid, 7);
+  assert.equal(record.gid, 8);
+  assert.equal(record.mode, 0o104755);
 });
