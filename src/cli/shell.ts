@@ -66,8 +66,8 @@ async function packagesRoot(o: ShellCommandOptions, ctx: BuildContext): Promise<
 async function imageShell(o: ShellCommandOptions, target: NonNullable<ShellCommandOptions["image"]>, ctx: BuildContext): Promise<number> {
   const image = await buildFromDefinition({ ...target, global: o.global }, ctx);
   const entries = await baseEntries({ layers: image.layers } as BaseImage, ctx);
-  const root = await readOnlyRoot(ctx.store, `image-root-${image.manifestDigest.slice(7)}`, entries, ctx.epoch);
-  const c = (image.config as { config?: ContainerConfig }).config ?? {};
+  const root = await readOnlyRoot(ctx.store, `image-root-2-${image.manifestDigest.slice(7)}`, entries, ctx.epoch);
+  const c = (JSON.parse(image.config.toString("utf8")) as { config?: ContainerConfig }).config ?? {};
   if (o.run && !entries.some((e) => e.path === "usr/bin/sh" || e.path === "bin/sh")) {
     throw new CairnError(ErrorCode.DEFINITION_INVALID, `--run needs /bin/sh, and ${image.repoTags[0]} has none.`, "Add pkgs(\"dash\") to its contents, or run its own command (leave out --run).");
   }

@@ -12,7 +12,7 @@ import { BASE_IMAGE } from "./closure.js";
 import type { BaseImage } from "./base.js";
 import type { BuildContext } from "./context.js";
 
-const UNPACK_FORMAT = 1;
+const UNPACK_FORMAT = 2;
 
 /** The base's final filesystem. */
 export async function baseEntries(base: BaseImage, ctx: BuildContext): Promise<FsEntry[]> {
@@ -62,6 +62,8 @@ async function unpackLayer(layer: Layer, ctx: BuildContext): Promise<FsEntry[]> 
           if (!out.write(c)) await new Promise<void>((r) => out.once("drain", () => r()));
         }
         await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+        // As for unpacked packages: on disk only "executable or not"; the entry keeps the real mode.
+        fs.chmodSync(to, meta.mode & 0o111 ? 0o755 : 0o644);
         entries.push({ ...meta, type: "file", size: h.size ?? 0, sha256: hash.digest("hex") });
       } else {
         item.resume();

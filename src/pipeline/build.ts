@@ -119,7 +119,7 @@ async function builtBase(spec: ImageSpec, options: BuildOptions, ctx: BuildConte
   const inner = await build(spec, { ...options, exportName: `${options.exportName}^base` }, ctx);
   const { image } = inner;
   // Named by its manifest digest, so the layers' cache key changes whenever the base does.
-  return baseFromLayers(`${spec.name}:${spec.tag}@${image.manifestDigest}`, [...image.layers], image.config as BaseImage["config"], ctx);
+  return baseFromLayers(`${spec.name}:${spec.tag}@${image.manifestDigest}`, [...image.layers], JSON.parse(image.config.toString("utf8")) as BaseImage["config"], ctx);
 }
 
 async function saveLock(resolved: ResolvedImage, envs: ImageEnvironments, lockPath: string, exportName: string, ctx: BuildContext): Promise<boolean> {
