@@ -9,7 +9,8 @@ const pkgs = debian({ suite: "bookworm" });
 export const image = buildImage({
   name: "tiny-python",
   tag: "3.11",
-  contents: [pkgs("python3.11-minimal")],
+  // The interpreter and the whole standard library (json, sqlite3, …), as the seed's Alpine python3 has.
+  contents: [pkgs("python3.11-minimal"), pkgs("libpython3.11-stdlib")],
   runAsRoot: `
     cd /usr/lib/python3.11
     # -b: x.pyc beside x.py (the place Python looks once the source is gone); -o 2: no docstrings, no asserts

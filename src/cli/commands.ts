@@ -14,6 +14,7 @@ import { derivationsOf } from "../pipeline/derivation.js";
 import { sha256Hex, Store } from "../store/store.js";
 import * as os from "node:os";
 import type { Image } from "../image/types.js";
+import type { ImageSpec } from "../define/spec.js";
 import { stat } from "node:fs/promises";
 import { loadDefinition, pickImage } from "./definition.js";
 import type { GlobalOptions } from "./main.js";
@@ -173,14 +174,15 @@ export async function lockCommand(o: LockCommandOptions, ctx = makeContext(o.glo
   const names = o.attr ? [pickImage(def, o.attr).name] : [...def.images.keys()];
   const lockPath = lockPathFor(def.file);
   let lock = await readLock(lockPath);
-  for (const name of names) {
-    const spec = def.images.get(name)!;
+  const lockOne = async (spec: ImageSpec, name: string) => {
     const resolved = await resolveImage(spec, name, lock, ctx, { update: true, lockPath });
     lock = withImage(lock, name, resolved.image, resolved.packages);
-    // The packages its build steps and derivations run with are locked beside it.
+    // The packages its build steps and derivations run with are locked beside it, and a base it builds.
     const envs = await resolveEnvironments(spec, name, derivationsOf(spec.contents), lock, ctx, { update: true, lockPath });
     for (const e of environmentsOf(envs)) lock = withImage(lock, e.lockName, e.resolved.image, e.resolved.packages);
-  }
+    if (spec.fromImage?.kind === "image") await lockOne(spec.fromImage, `${name}^base`);
+  };
+  for (const name of names) await lockOne(def.images.get(name)!, name);
   const written = await writeLock(lockPath, lock);
   ctx.reporter.info(written ? `cairn: wrote ${lockPath}` : `cairn: ${lockPath} is up to date`);
 }

@@ -2,6 +2,7 @@
 // packages (plus a shell and the core utilities) are resolved and unpacked like an image's, kept
 // in the store as a read-only root, and a sandbox runs the command there with the current
 // directory mounted read-write at the same path and the host's network.
+import * as os from "node:os";
 import { debian } from "../define/index.js";
 import type { DebianPackageSpec } from "../define/spec.js";
 import { emptyLock, withImage, type LockFile } from "../debian/lockfile.js";
@@ -81,30 +82,24 @@ async function imageShell(o: ShellCommandOptions, target: NonNullable<ShellComma
 
 async function inSandbox(root: string, argv: string[], cwd: string, env: Record<string, string>, network: boolean): Promise<number> {
   const here = process.cwd();
-  // Ctrl-C belongs to the program in the shell; cairn waits for it to end.
-  const ignore = () => {};
-  process.on("SIGINT", ignore);
-  try {
-    const result = await runInSandbox({
-      root: { dir: root, writable: false },
-      binds: [{ source: here, target: here, writable: true }],
-      cwd,
-      env: {
-        PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        LANG: "C.UTF-8",
-        HOME: here,
-        TERM: process.env["TERM"] ?? "dumb",
-        PS1: "[cairn shell \\W]\\$ ",
-        ...env,
-      },
-      network,
-      uid: process.getuid?.() ?? 1000,
-      gid: process.getgid?.() ?? 1000,
-      argv,
-      stdio: "inherit",
-    });
-    return result.signal ? 128 + 2 : result.code;
-  } finally {
-    process.off("SIGINT", ignore);
-  }
+  // Signals go to the program in the sandbox (runInSandbox forwards them); cairn waits for it to end.
+  const result = await runInSandbox({
+    root: { dir: root, writable: false },
+    binds: [{ source: here, target: here, writable: true }],
+    cwd,
+    env: {
+      PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      LANG: "C.UTF-8",
+      HOME: here,
+      TERM: process.env["TERM"] ?? "dumb",
+      PS1: "[cairn shell \\W]\\$ ",
+      ...env,
+    },
+    network,
+    uid: process.getuid?.() ?? 1000,
+    gid: process.getgid?.() ?? 1000,
+    argv,
+    stdio: "inherit",
+  });
+  return result.signal ? 128 + (os.constants.signals[result.signal] ?? 0) : result.code;
 }

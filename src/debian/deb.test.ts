@@ -9,6 +9,7 @@ import { loadUnpacked, readDebControl, unpackDeb, type DebEntry } from "./deb.js
 import { ErrorCode } from "../errors.js";
 
 const CONTROL = "Package: cairn-test\nVersion: 1.0-1\nArchitecture: all\nMaintainer: Test <test@example.org>\nDescription: test package\n";
+const POSTINST = "#!/bin/sh\nupdate-alternatives --install /usr/bin/t t /usr/bin/tool 5\n";
 const LONG = "usr/share/cairn-test/" + "a-long-directory-name-to-pass-the-ustar-limit/".repeat(3) + "file.txt"; // > 100 bytes
 
 /** A package tree with the awkward cases, built into a .deb under fakeroot so owners and modes stick. */
@@ -20,6 +21,7 @@ function buildDeb(dir: string, compression: string): string {
   };
   put("DEBIAN/control", CONTROL);
   put("DEBIAN/conffiles", "/etc/cairn-test.conf\n");
+  put("DEBIAN/postinst", POSTINST, 0o755);
   put("etc/cairn-test.conf", "key = value\n");
   put("usr/bin/tool", "#!/bin/sh\necho tool\n", 0o755);
   put("usr/bin/suid-tool", "setuid payload\n", 0o755);
@@ -71,7 +73,8 @@ for (const compression of ["xz", "gzip", "zstd", "none"]) {
     assert.equal(m.control, CONTROL);
     assert.equal(m.conffiles, "/etc/cairn-test.conf\n");
     assert.match(m.md5sums ?? "", /  usr\/bin\/suid-tool\n/);
-    assert.deepEqual(await readDebControl(deb), { control: m.control, md5sums: m.md5sums, conffiles: m.conffiles });
+    assert.equal(m.postinst, POSTINST);
+    assert.deepEqual(await readDebControl(deb), { control: m.control, md5sums: m.md5sums, conffiles: m.conffiles, postinst: POSTINST });
 
     const listing = tarListing(deb);
     assert.deepEqual(m.entries.map((e) => e.path), listing.map((l) => l.path), "same paths in archive order");

@@ -21,6 +21,8 @@ export interface DebControl {
   control: string;
   md5sums?: string;
   conffiles?: string;
+  /** Not run, but read: its literal `update-alternatives` calls become generated links. */
+  postinst?: string;
 }
 
 export interface DebEntry {
@@ -49,7 +51,9 @@ export interface UnpackedManifest extends DebControl {
 export const MANIFEST_FILE = "manifest.json";
 export const FILES_DIR = "files";
 
-/** Read control, md5sums and conffiles from a .deb's control.tar. */
+const CONTROL_TEXTS = ["control", "md5sums", "conffiles", "postinst"] as const;
+
+/** Read control, md5sums, conffiles and postinst from a .deb's control.tar. */
 export async function readDebControl(debPath: string): Promise<DebControl> {
   const { control } = await debMembers(debPath);
   const kind = memberCompression(debPath, control, "control");
@@ -69,7 +73,7 @@ export async function readDebControl(debPath: string): Promise<DebControl> {
       const p = normalisePath(debPath, entry.header.name);
       const chunks: Buffer[] = [];
       for await (const c of entry) chunks.push(c as Buffer);
-      if (p === "control" || p === "md5sums" || p === "conffiles") texts.set(p, Buffer.concat(chunks).toString("utf8"));
+      if ((CONTROL_TEXTS as readonly (string | null)[]).includes(p)) texts.set(p!, Buffer.concat(chunks).toString("utf8"));
     }
     await feeding;
   } catch (e) {
@@ -80,6 +84,7 @@ export async function readDebControl(debPath: string): Promise<DebControl> {
   const out: DebControl = { control: text };
   if (texts.has("md5sums")) out.md5sums = texts.get("md5sums");
   if (texts.has("conffiles")) out.conffiles = texts.get("conffiles");
+  if (texts.has("postinst")) out.postinst = texts.get("postinst");
   return out;
 }
 

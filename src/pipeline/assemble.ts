@@ -20,7 +20,9 @@ import { jinfoAlternatives, planAlternatives, postinstAlternatives, type AltCand
 import { BUSYBOX_PATH, busyboxApplets } from "../image/generated/busybox.js";
 import { bundleSources, caBundle } from "../image/generated/ca-bundle.js";
 import { dpkgDatabase } from "../image/generated/dpkg-database.js";
+import { LD_SO_CACHE_PATH } from "../image/generated/ldcache.js";
 import { osRelease, type Distribution } from "../image/generated/os-release.js";
+import { imageLdSoCache } from "./ld-so-cache.js";
 
 export interface UnpackedPackage {
   locked: LockedPackage;
@@ -213,6 +215,10 @@ async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedP
     tree.set(bytesEntry("var/lib/dpkg/status", status));
     for (const [name, text] of db.info) tree.set(bytesEntry(`var/lib/dpkg/info/${name}`, text));
   }
+
+  // The ld.so.cache ldconfig would write, last: every library and link is in place by now.
+  const ldCache = tree.has(LD_SO_CACHE_PATH) ? undefined : await imageLdSoCache(tree, spec.architecture, base);
+  if (ldCache) tree.set(bytesEntry(LD_SO_CACHE_PATH, ldCache));
 }
 
 /** The links update-alternatives would have made, from literal postinst calls and Java's .jinfo files. */

@@ -94,7 +94,13 @@ export function runInSandbox(run: SandboxRun): Promise<SandboxResult> {
       const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
       reject(missing ? bwrapMissing() : new CairnError(ErrorCode.SANDBOX_UNAVAILABLE, `Could not start bwrap: ${e.message}.`, INSTALL_HINT));
     });
+    // An interactive sandbox gets the signals sent to cairn alone (a supervisor's SIGINT or SIGTERM);
+    // a terminal's Ctrl-C reaches it directly, as part of the foreground process group.
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    const signals: NodeJS.Signals[] = run.stdio === "inherit" ? ["SIGINT", "SIGTERM", "SIGHUP"] : [];
+    for (const sig of signals) process.on(sig, forward);
     child.on("close", (code, signal) => {
+      for (const sig of signals) process.off(sig, forward);
       if (!info && code !== 0 && !signal) {
         reject(sandboxRefused(tail.trim()));
         return;
