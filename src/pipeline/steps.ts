@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StepSpec } from "../define/spec.js";
 import type { FsEntry } from "../fs/types.js";
+import { comparePaths } from "../fs/tree.js";
 import type { SandboxRun } from "../sandbox/bwrap.js";
 import { scanChanges, type StepChanges } from "../sandbox/changes.js";
 import { formatFakerootDb, parseFakerootDb, S_IFDIR, S_IFLNK, S_IFREG } from "../sandbox/fakeroot.js";
@@ -96,8 +97,18 @@ async function runAsRoot(r: StepRun, tools: FsEntry[], work: string, origin: str
 
   const fake = parseFakerootDb(readIfThere(path.join(meta, "fakeroot.save")), m.dev);
   const changes = await scanChanges(root, { before, stamps: m.stamps, fake, origin, ignore: ignoreFor(before) });
-  // What the tools alone brought and the script left alone is not the image's.
-  return { changed: changes.changed, deleted: changes.deleted.filter((p) => imagePaths.has(p)) };
+  // What the tools alone brought and the script left alone is not the image's — except the
+  // directories that now hold what the script made (/var/mail keeps its 2775 root:mail).
+  const changed = new Map(changes.changed.map((e) => [e.path, e]));
+  for (const e of changes.changed) {
+    for (let i = e.path.lastIndexOf("/"); i > 0; i = e.path.lastIndexOf("/", i - 1)) {
+      const dir = e.path.slice(0, i);
+      const had = before.get(dir);
+      if (imagePaths.has(dir) || changed.has(dir) || had?.type !== "dir") break;
+      changed.set(dir, { ...had, origin });
+    }
+  }
+  return { changed: [...changed.values()].sort((a, b) => comparePaths(a.path, b.path)), deleted: changes.deleted.filter((p) => imagePaths.has(p)) };
 }
 
 async function extraCommands(r: StepRun, tools: FsEntry[], work: string, origin: string): Promise<StepChanges> {

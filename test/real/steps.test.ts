@@ -2,7 +2,7 @@
 // (a C program compiled in the sandbox, reused while its inputs stay the same), makeWrapper,
 // offline steps, and extraCommands — built from the host's mirror, then run in podman.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, connect, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import * as tarStream from "tar-stream";
-import { cairn, lastLine, project } from "../support/cairn.js";
+import { CAIRN_BIN, cairn, lastLine, project } from "../support/cairn.js";
+import { command } from "../support/command.js";
 import { available, eventually, freePort, podman, redisPing, type Engine } from "../support/engines.js";
 
 const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -88,7 +89,7 @@ async function buildTwice(file: string, exportName: string, name: string): Promi
 
 describe("runAsRoot: examples/redis-runasroot", () => {
   const definition = join(examples, "redis-runasroot/image.ts");
-  let built: { tar: string; stderr: string };
+  let built: { tar: string; digest: string; stderr: string };
   let lockBefore = "";
 
   before(async () => {
@@ -99,6 +100,23 @@ describe("runAsRoot: examples/redis-runasroot", () => {
   test("the same digest from two fresh caches, and the committed lock is kept", async () => {
     assert.match(built.stderr, /runAsRoot: running in the sandbox \(no network\)/);
     assert.equal(await readFile(join(examples, "redis-runasroot/cairn.lock"), "utf8"), lockBefore);
+  });
+
+  // Tests run as root in CI; the point of the sandbox is that nobody needs to be.
+  test("an unprivileged user (nobody, no sudo, no KVM) builds the same image", { skip: process.getuid?.() !== 0 && "needs root to switch to nobody" }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cairn-nobody-"));
+    try {
+      await chmod(dir, 0o777);
+      const out = join(dir, "redis.tar");
+      const r = await command("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CAIRN_BIN, "build", definition, "-A", "redis", "-o", out, "--cache-dir", join(dir, "cache")], {
+        env: { ...process.env, HOME: dir, XDG_CACHE_HOME: join(dir, "xdg") }, allowFail: true, timeoutMs: 300_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(lastLine(r), built.digest);
+      assert.equal((await stat(out)).uid, 65534);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test("the top layer holds the redis user and its /data, nothing the tools left behind", async () => {
