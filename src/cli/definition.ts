@@ -5,6 +5,7 @@ import { access, readFile } from "node:fs/promises";
 import { SourceMap } from "node:module";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { ComposeSpec } from "../define/compose.js";
 import type { ImageSpec } from "../define/spec.js";
 import { CairnError, ErrorCode, isCairnError } from "../errors.js";
 import type { Store } from "../store/store.js";
@@ -14,6 +15,8 @@ import { typecheckDefinition } from "./typecheck.js";
 export interface Definition {
   file: string;
   images: Map<string, ImageSpec>;
+  /** Exports made with compose(), for `cairn compose`. */
+  composes: Map<string, ComposeSpec>;
 }
 
 export interface LoadOptions {
@@ -50,10 +53,12 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
     );
   }
   const images = new Map<string, ImageSpec>();
+  const composes = new Map<string, ComposeSpec>();
   for (const [name, value] of Object.entries(mod)) {
     if (isImageSpec(value)) images.set(name, value);
+    else if (isComposeSpec(value)) composes.set(name, value);
   }
-  return { file: abs, images };
+  return { file: abs, images, composes };
 }
 
 /** The image an `-A NAME` picks: the named export, else the default export, else the only image. */
@@ -79,6 +84,10 @@ function exportError(def: Definition, what: string, names: string[]): CairnError
 
 function isImageSpec(v: unknown): v is ImageSpec {
   return !!v && typeof v === "object" && (v as { kind?: unknown }).kind === "image";
+}
+
+function isComposeSpec(v: unknown): v is ComposeSpec {
+  return !!v && typeof v === "object" && (v as { kind?: unknown }).kind === "compose";
 }
 
 function firstLine(e: unknown): string {

@@ -102,6 +102,19 @@ export async function main(argv: string[]): Promise<number> {
       });
     });
 
+  common(program.command("compose"))
+    .description("build the images of a compose() export and write compose.yaml naming them")
+    .argument("[file]", "the definition", "image.ts")
+    .option("-A, --attr <name>", "the compose() export (default: the only one)")
+    .option("-o, --out <path>", "where to write the compose file (- for stdout)", "compose.yaml")
+    .option("--frozen", "fail instead of changing cairn.lock", false)
+    .option("--load", "load every image into docker or podman too", false)
+    .addOption(new Option("--engine <name>", "the engine --load uses (default: docker when its daemon is set up, else podman)").choices(["docker", "podman"]))
+    .action(async (file: string, opts) => {
+      const { composeCommand } = await import("./compose.js");
+      await composeCommand({ file, attr: opts.attr, out: opts.out, frozen: opts.frozen, load: opts.load, engine: opts.engine, global: globals(opts) });
+    });
+
   common(program.command("lock"))
     .description("resolve every image in the definition and write cairn.lock beside it")
     .argument("[file]", "the definition", "image.ts")

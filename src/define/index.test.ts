@@ -186,3 +186,10 @@ test("derivationsOf: every derivation once, dependencies first; one name, one de
     });
   }
 });
+
+test("files() exclude: names, globs and relative paths, kept sorted; '..' and empty patterns are refused", () => {
+  assert.deepEqual(files("./app", "/app", { exclude: ["node_modules", "*.log"] }), { kind: "files", source: "./app", destination: "/app", exclude: ["*.log", "node_modules"] });
+  assert.equal("exclude" in files("./app", "/app", { exclude: [] }), false, "an empty list leaves the spec as it was");
+  for (const bad of ["", "/", "../x", "a/../b"]) rejects(() => files("./app", "/app", { exclude: [bad] }), "files() options.exclude[0]");
+  rejects(() => files("./app", "/app", { exclude: "node_modules" as never }), "files() options.exclude");
+});

@@ -9,6 +9,9 @@ import {
 
 export type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, DerivationSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, StepSpec, TextSpec, TrimSpec, UserSpec };
 export { makeWrapper, type WrapperOptions } from "./wrapper.js";
+export { python, type ApplicationOptions, type Python, type PythonOptions, type PythonPackageOptions } from "./python.js";
+export { node, type NodeApplicationOptions, type NodePackages } from "./node.js";
+export { compose, type ComposeOptions, type ComposeSpec, type ServiceOptions, type ServiceSpec } from "./compose.js";
 
 export interface PullImageOptions {
   /** `registry/repository`, e.g. "127.0.0.1:5000/team/redis". Required. */
@@ -94,15 +97,26 @@ export interface FilesOptions {
   gid?: number;
 }
 
+export interface DirectoryOptions extends FilesOptions {
+  /** Leave these out of a directory: names or globs at any depth ("node_modules", "*.log"), or
+   *  paths from the directory's top when they have a slash ("public/drafts"). */
+  exclude?: string[];
+}
+
+const isExcludeList = arrayOf((v: unknown, at: string) => {
+  if (typeof v !== "string" || !/[^/]/.test(v) || v.split("/").includes("..")) invalid(at, 'must be a name, glob or relative path like "node_modules", "*.log" or "public/drafts"');
+});
+
 /** Copy a file or directory from the building machine into the image at `destination`.
  *  A relative `source` is taken from the folder of the definition file. */
-export function files(source: string | URL, destination: string, options: FilesOptions = {}): FilesSpec {
+export function files(source: string | URL, destination: string, options: DirectoryOptions = {}): FilesSpec {
   // fileURLToPath decodes %20 & co (URL.pathname does not); other schemes are not files here.
   const src = source instanceof URL ? (source.protocol === "file:" ? fileURLToPath(source) : "") : source;
   isNonEmptyString(src, "files() source");
   isAbsolutePath(destination, "files() destination");
-  checkObject(options, "files() options", { mode: isMode, uid: isId, gid: isId });
-  return { kind: "files", source: src, destination, ...options };
+  checkObject(options, "files() options", { mode: isMode, uid: isId, gid: isId, exclude: isExcludeList });
+  const { exclude, ...rest } = options;
+  return { kind: "files", source: src, destination, ...rest, ...(exclude?.length ? { exclude: [...exclude].sort() } : {}) };
 }
 
 /** A small file with the given text. */

@@ -46,6 +46,9 @@ export interface FilesSpec {
   mode?: number;
   uid?: number;
   gid?: number;
+  /** Paths of a directory source to leave out: a name or glob (`*`, `?`) matches at any depth
+   *  ("node_modules", "*.log"); one with a slash matches from the source's top ("public/tmp"). */
+  exclude?: string[];
 }
 
 export interface TextSpec {

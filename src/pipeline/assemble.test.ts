@@ -5,8 +5,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { unpackDeb } from "../debian/deb.js";
-import { buildImage } from "../define/index.js";
-import { assemble, type UnpackedPackage } from "./assemble.js";
+import { buildImage, files } from "../define/index.js";
+import { assemble, excludeMatcher, userEntries, type UnpackedPackage } from "./assemble.js";
 
 /** A real .deb (dpkg-deb --build) with the given files and postinst, unpacked as fetch does. */
 async function unpacked(dir: string, name: string, files: Record<string, string>, postinst?: string): Promise<UnpackedPackage> {
@@ -50,4 +50,27 @@ test("the assembled tree has the alternatives links of kept packages, and keeps 
   assert.equal(tree.has("usr/bin/javac"), false, "javac's package is not in the image");
   const db = tree.get("var/lib/dpkg/alternatives/java");
   assert.equal(db?.content?.kind === "bytes" && db.content.data.toString(), `auto\n/usr/bin/java\n\n/${jvm}/bin/java\n1711\n\n`);
+});
+
+test("files() exclude leaves out names at any depth, globs within a name, and anchored paths", async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-exclude-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const p of ["app/index.js", "app/debug.log", "app/node_modules/x/index.js", "app/lib/node_modules/y.js", "app/lib/a.log.txt", "app/public/drafts/d.html", "app/lib/public/drafts/keep.html"]) {
+    fs.mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
+    fs.writeFileSync(path.join(dir, p), p);
+  }
+  const spec = buildImage({ name: "t", contents: [files("./app", "/srv", { exclude: ["node_modules", "*.log", "public/drafts"] })] });
+  const paths = (await userEntries(spec, dir)).map((e) => e.path);
+  assert.deepEqual(paths, ["srv", "srv/index.js", "srv/lib", "srv/lib/a.log.txt", "srv/lib/public", "srv/lib/public/drafts", "srv/lib/public/drafts/keep.html", "srv/public"]);
+});
+
+test("excludeMatcher: * and ? stay within one name; a leading slash anchors a bare name", () => {
+  const m = excludeMatcher(["*.tmp", "cach?", "/top"]);
+  assert.equal(m("a/b/x.tmp"), true);
+  assert.equal(m("a.tmp/inner"), false, "only the last name is matched by a name pattern");
+  assert.equal(m("lib/cache"), true);
+  assert.equal(m("lib/caches"), false);
+  assert.equal(m("top"), true);
+  assert.equal(m("lib/top"), false);
+  assert.equal(excludeMatcher(["a.b"])("axb"), false, "a dot is literal");
 });

@@ -109,7 +109,9 @@ async function userFiles(c: FilesSpec, definitionDir: string, store: Store | und
   }
   const out: FsEntry[] = [];
   const owner = { uid: c.uid ?? 0, gid: c.gid ?? 0 };
+  const skip = excludeMatcher(c.exclude ?? []);
   const visit = async (abs: string, rel: string, s: Awaited<ReturnType<typeof fs.lstat>>) => {
+    if (rel && skip(rel)) return;
     const p = rel ? `${dest}/${rel}` : dest;
     if (s.isDirectory()) {
       if (p) out.push({ path: p, type: "dir", mode: c.mode !== undefined ? c.mode | 0o111 : 0o755, ...owner, size: 0, origin });
@@ -125,6 +127,19 @@ async function userFiles(c: FilesSpec, definitionDir: string, store: Store | und
   };
   await visit(source, "", st);
   return out;
+}
+
+/**
+ * files()'s `exclude`: a pattern without a slash matches a name at any depth (as in .gitignore),
+ * one with a slash matches the path from the source's top; `*` and `?` stay within one name.
+ */
+export function excludeMatcher(patterns: string[]): (rel: string) => boolean {
+  const compiled = patterns.map((p) => {
+    const glob = p.replace(/^\/+|\/+$/g, "");
+    const re = new RegExp(`^${glob.split("").map((ch) => (ch === "*" ? "[^/]*" : ch === "?" ? "[^/]" : ch.replace(/[\\^$.|+()[\]{}]/, "\\$&"))).join("")}$`);
+    return { re, anchored: glob.includes("/") || p.startsWith("/") };
+  });
+  return (rel) => compiled.some(({ re, anchored }) => re.test(anchored ? rel : rel.slice(rel.lastIndexOf("/") + 1)));
 }
 
 /**

@@ -1,0 +1,330 @@
+// Python on Debian's packages (nixpkgs' python3.withPackages, buildPythonApplication and
+// buildPythonPackage): the interpreter is Debian's python3, libraries are Debian's python3-*
+// packages (they all land in /usr/lib/python3/dist-packages, which python3 reads, so no wrapper or
+// PYTHONPATH is needed), and what Debian lacks is built from a local source directory by pip,
+// offline, in a derivation.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { DebianPackages } from "./index.js";
+import { derivation, files } from "./index.js";
+import type { ContentSpec, DerivationSpec } from "./spec.js";
+import { checkObject, invalid, isBoolean, isNonEmptyString, isStringArray } from "./validate.js";
+import { makeWrapper, quote } from "./wrapper.js";
+
+export interface PythonOptions {
+  /** The interpreter: Debian's `python3` (the suite's default Python 3). */
+  version?: "3";
+}
+
+export interface ApplicationOptions {
+  /** The command's name: `/usr/bin/NAME` runs the application. Required. */
+  name: string;
+  /** A file (".py") or directory of sources; a relative path is taken from the definition's folder (as files()). Required. */
+  src: string | URL;
+  /** Script to run, relative to `destination`; default: the file's name when `src` is a file. */
+  main?: string;
+  /** Module to run with `python3 -m` instead of a script (`destination` is put on PYTHONPATH). */
+  module?: string;
+  /** Python distributions the application imports, as Debian's python3-* packages ("starlette").
+   *  Default: `[project].dependencies` of `src/pyproject.toml` when `src` is a directory. */
+  dependencies?: string[];
+  /** Where the sources go in the image; default "/app". */
+  destination?: string;
+  /** Compile the sources to bytecode at build time (checked-hash .pyc files, so they stay valid
+   *  whatever the files' times). Default false. */
+  compile?: boolean;
+}
+
+export interface PythonPackageOptions {
+  /** The distribution's name ("pdftk-wrapper"); the derivation is named python3-NAME. Required. */
+  name: string;
+  /** Its source directory (setup.py or pyproject.toml, pure Python); relative to the definition's folder. Required. */
+  src: string | URL;
+}
+
+export interface Python {
+  /** The interpreter's path in the image. */
+  readonly interpreter: string;
+  /** python3 and the Debian packages of these distributions: `py.env(["pyramid"])`. */
+  env(names: string[]): ContentSpec[];
+  /** Sources copied into the image, their dependencies, and `/usr/bin/NAME` running them. */
+  application(options: ApplicationOptions): ContentSpec[];
+  /** A pure-Python distribution Debian lacks, installed by pip from `src` into dist-packages. */
+  package(options: PythonPackageOptions): DerivationSpec;
+}
+
+const DIST_PACKAGES = "/usr/lib/python3/dist-packages";
+
+/** Debian names some distributions after the module they provide, not after PyPI. */
+const DEBIAN_ALIASES: Record<string, string> = {
+  pyyaml: "yaml", pillow: "pil", beautifulsoup4: "bs4", pyjwt: "jwt", attrs: "attr",
+  "scikit-learn": "sklearn", pyopenssl: "openssl", pyserial: "serial", pyzmq: "zmq",
+};
+
+/**
+ * The Debian package of a Python distribution: `python3-` and the name lowercased with `_` as
+ * `-` (Debian's Python policy), a leading `python-` dropped (`python-dateutil`), a few known
+ * renames (`PyYAML` → python3-yaml). A name already starting with `python3-` is taken as it is.
+ */
+export function debianPythonName(name: string, at = "python() name"): string {
+  if (typeof name !== "string" || !/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(name)) {
+    invalid(`${at} ${JSON.stringify(name)}`, 'is not a Python distribution name (give the bare name, like "django-crispy-forms"; the version is the Debian package\'s)');
+  }
+  let n = name.toLowerCase().replace(/_/g, "-");
+  if (n.startsWith("python3-")) return n;
+  if (n.startsWith("python-") && n.length > 7) n = n.slice(7);
+  return `python3-${DEBIAN_ALIASES[n] ?? n}`;
+}
+
+/** The distribution a PEP 508 requirement names, and what of it cairn does not honour. */
+export function requirementName(req: string): { name: string; ignored?: string } {
+  const m = /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(.*)$/s.exec(req);
+  if (!m) invalid(`requirement ${JSON.stringify(req)}`, "is not a PEP 508 requirement");
+  const rest = m[2]!.trim();
+  return rest ? { name: m[1]!, ignored: rest } : { name: m[1]! };
+}
+
+export interface Pyproject {
+  name?: string;
+  dependencies: string[];
+}
+
+/** `[project]`'s name and dependencies from a pyproject.toml. */
+export function parsePyproject(text: string, file = "pyproject.toml"): Pyproject {
+  const doc = parseToml(text, file);
+  const project = (doc["project"] ?? {}) as Record<string, unknown>;
+  const deps = project["dependencies"] ?? [];
+  isStringArray(deps, `${file} [project].dependencies`);
+  if (project["name"] !== undefined) isNonEmptyString(project["name"], `${file} [project].name`);
+  return { ...(typeof project["name"] === "string" ? { name: project["name"] } : {}), dependencies: deps as string[] };
+}
+
+/**
+ * The TOML pyproject.toml files use: tables, dotted and quoted keys, the four kinds of strings,
+ * arrays, inline tables, and scalars (numbers, booleans, dates — kept as their text).
+ */
+export function parseToml(text: string, file = "TOML"): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  let table = root;
+  let i = 0;
+  function fail(what: string): never {
+    invalid(`${file} line ${text.slice(0, i).split("\n").length}`, what);
+  }
+  const skip = (newlines: boolean) => {
+    for (;;) {
+      while (i < text.length && (text[i] === " " || text[i] === "\t" || text[i] === "\r" || (newlines && text[i] === "\n"))) i++;
+      if (text[i] === "#") while (i < text.length && text[i] !== "\n") i++;
+      else return;
+    }
+  };
+  const ESC: Record<string, string> = { b: "\b", t: "\t", n: "\n", f: "\f", r: "\r", '"': '"', "\\": "\\" };
+  const str = (): string => {
+    const q = text[i]!;
+    const multi = text.startsWith(q.repeat(3), i);
+    i += multi ? 3 : 1;
+    if (multi && text[i] === "\n") i++;
+    let s = "";
+    for (;;) {
+      if (i >= text.length || (!multi && text[i] === "\n")) fail("has an unterminated string");
+      if (multi ? text.startsWith(q.repeat(3), i) : text[i] === q) { i += multi ? 3 : 1; return s; }
+      if (q === '"' && text[i] === "\\") {
+        const c = text[i + 1]!;
+        if (c === "u" || c === "U") { const n = c === "u" ? 4 : 8; s += String.fromCodePoint(parseInt(text.slice(i + 2, i + 2 + n), 16)); i += 2 + n; continue; }
+        if (multi && /[ \t\r\n]/.test(c)) { i++; while (/[ \t\r\n]/.test(text[i] ?? "")) i++; continue; }
+        if (!(c in ESC)) fail(`has an unknown escape \\${c}`);
+        s += ESC[c]; i += 2; continue;
+      }
+      s += text[i++];
+    }
+  };
+  const key = (): string[] => {
+    const parts: string[] = [];
+    for (;;) {
+      skip(false);
+      if (text[i] === '"' || text[i] === "'") parts.push(str());
+      else { const m = /^[A-Za-z0-9_-]+/.exec(text.slice(i)); if (!m) fail("has a key TOML cannot read"); parts.push(m[0]); i += m[0].length; }
+      skip(false);
+      if (text[i] !== ".") return parts;
+      i++;
+    }
+  };
+  const value = (): unknown => {
+    skip(false);
+    const c = text[i];
+    if (c === '"' || c === "'") return str();
+    if (c === "[") {
+      i++;
+      const arr: unknown[] = [];
+      for (;;) {
+        skip(true);
+        if (text[i] === "]") { i++; return arr; }
+        arr.push(value());
+        skip(true);
+        if (text[i] === ",") i++;
+        else if (text[i] !== "]") fail("has an array without , or ]");
+      }
+    }
+    if (c === "{") {
+      i++;
+      const t: Record<string, unknown> = {};
+      skip(false);
+      if (text[i] === "}") { i++; return t; }
+      for (;;) {
+        assign(t, key(), (() => { if (text[i] !== "=") fail("has an inline table entry without ="); i++; return value(); })());
+        skip(false);
+        if (text[i] === "}") { i++; return t; }
+        if (text[i] !== ",") fail("has an inline table without , or }");
+        i++;
+      }
+    }
+    const m = /^[^\s,\]}#]+/.exec(text.slice(i));
+    if (!m) fail("has a value TOML cannot read");
+    i += m[0].length;
+    return m[0] === "true" ? true : m[0] === "false" ? false : m[0];
+  };
+  const assign = (t: Record<string, unknown>, keys: string[], v: unknown) => {
+    for (const k of keys.slice(0, -1)) t = (t[k] ??= {}) as Record<string, unknown>;
+    if (Object.hasOwn(t, keys.at(-1)!)) fail(`sets ${keys.join(".")} twice`);
+    t[keys.at(-1)!] = v;
+  };
+  for (;;) {
+    skip(true);
+    if (i >= text.length) return root;
+    if (text[i] === "[") {
+      const many = text[i + 1] === "[";
+      i += many ? 2 : 1;
+      const keys = key();
+      if (!text.startsWith(many ? "]]" : "]", i)) fail("has a table header without ]");
+      i += many ? 2 : 1;
+      let t = root;
+      for (const k of keys.slice(0, -1)) t = (t[k] ??= {}) as Record<string, unknown>;
+      const last = keys.at(-1)!;
+      if (many) { const list = (t[last] ??= []) as unknown[]; list.push((table = {})); } else table = (t[last] ??= {}) as Record<string, unknown>;
+    } else {
+      const keys = key();
+      if (text[i] !== "=") fail("has a line that is neither a table nor key = value");
+      i++;
+      assign(table, keys, value());
+    }
+    skip(false);
+    if (i < text.length && text[i] !== "\n") fail("has more after a value");
+  }
+}
+
+const isFileName = (v: unknown, at: string) => {
+  if (typeof v !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(v)) invalid(at, "must be a name of letters, digits and . _ + -");
+};
+const isSource = (v: unknown, at: string) => {
+  if (!(v instanceof URL)) isNonEmptyString(v, at);
+};
+const isRelativePath = (v: unknown, at: string) => {
+  if (typeof v !== "string" || !v || v.startsWith("/") || v.split("/").includes("..")) invalid(at, "must be a path relative to destination, without '..'");
+};
+const isModule = (v: unknown, at: string) => {
+  if (typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(v)) invalid(at, 'must be a dotted module name like "app.main"');
+};
+
+/** The path a source names on this machine, when the definition can know it (a URL or an absolute path). */
+function localPath(src: string | URL): string | undefined {
+  if (src instanceof URL) return src.protocol === "file:" ? fileURLToPath(src) : undefined;
+  return path.isAbsolute(src) ? src : undefined;
+}
+
+/** Where notes for the person building go; the definition has no reporter. */
+let note = (text: string): void => void process.stderr.write(`cairn: note: ${text}\n`);
+/** For tests: collect notes instead of printing them. */
+export function setNoteSink(sink: (text: string) => void): void {
+  note = sink;
+}
+
+/** Python from Debian: `const py = python(pkgs)`, then `py.env([...])`, `py.application({...})`, `py.package({...})`. */
+export function python(pkgs: DebianPackages, options: PythonOptions = {}): Python {
+  if (typeof pkgs !== "function" || (pkgs as { spec?: { kind?: string } }).spec?.kind !== "debian-set") invalid("python() first argument", "must be a package set: python(debian({ ... }))");
+  checkObject(options, "python() options", { version: (v, at) => { if (v !== "3") invalid(at, 'must be "3" (Debian\'s python3)'); } });
+  const interpreter = "/usr/bin/python3";
+  const deps = (names: string[], at: string) => names.map((n, k) => pkgs(debianPythonName(n, `${at}[${k}]`)));
+
+  const env = (names: string[]): ContentSpec[] => {
+    isStringArray(names, "python().env() names");
+    return [pkgs("python3"), ...deps(names, "python().env() names")];
+  };
+
+  const application = (o: ApplicationOptions): ContentSpec[] => {
+    checkObject(o, "python().application()", {
+      name: isFileName, src: isSource, main: isRelativePath, module: isModule, dependencies: isStringArray,
+      destination: (v, at) => { if (typeof v !== "string" || !/^\/./.test(v) || v.split("/").includes("..")) invalid(at, "must be an absolute path without '..', not /"); },
+      compile: isBoolean,
+    }, ["name", "src"]);
+    const at = `python().application("${o.name}")`;
+    const dest = (o.destination ?? "/app").replace(/\/+$/, "");
+    const local = localPath(o.src);
+    const srcName = path.basename(local ?? String(o.src));
+    const isFile = local ? existsSync(local) && statSync(local).isFile() : srcName.endsWith(".py");
+    if (o.main !== undefined && o.module !== undefined) invalid(`${at}`, "takes main or module, not both");
+    const main = o.module === undefined ? (o.main ?? (isFile ? srcName : undefined)) : undefined;
+    if (main === undefined && o.module === undefined) invalid(`${at}.main`, "is required when src is a directory (the script to run, relative to destination), or give module");
+
+    let names = o.dependencies;
+    if (names === undefined) {
+      if (!isFile && !local) {
+        invalid(`${at}.dependencies`, `are read from pyproject.toml only when the definition can find src: give it as new URL(${JSON.stringify(String(o.src).replace(/\/?$/, "/"))}, import.meta.url), or list dependencies`);
+      }
+      names = isFile ? [] : pyprojectDependencies(local!, at);
+    }
+    const sources = isFile ? `${dest}/${srcName}` : dest;
+    const code = o.compile ? compiled(o.name, o.src, sources, dest, isFile, pkgs) : files(o.src, sources);
+    const run = main !== undefined ? { addFlags: [`${dest}/${main}`] } : { addFlags: ["-m", o.module!], prefix: { PYTHONPATH: [dest] } };
+    return [
+      pkgs("python3"), pkgs("dash"), ...deps(names, `${at}.dependencies`), code,
+      makeWrapper(interpreter, `/usr/bin/${o.name}`, run),
+    ];
+  };
+
+  const pkg = (o: PythonPackageOptions): DerivationSpec => {
+    checkObject(o, "python().package()", { name: isFileName, src: isSource }, ["name", "src"]);
+    const drvName = debianPythonName(o.name, "python().package() name");
+    const target = `$out${DIST_PACKAGES}`;
+    return derivation({
+      name: drvName,
+      inputs: [pkgs("python3-pip"), pkgs("python3-setuptools"), pkgs("python3-wheel"), files(o.src, "/src")],
+      // A copy: setuptools writes build/ and *.egg-info beside the sources. --target skips both
+      // PEP 668's "externally managed" refusal and pip's /usr/local scheme; no index, no network.
+      build: [
+        "cp -R /src /build/src",
+        "cd /build/src",
+        `python3 -m pip install --no-index --no-deps --no-build-isolation --no-cache-dir --no-compile --disable-pip-version-check --target "${target}" .`,
+        `if [ -d "${target}/bin" ]; then mkdir -p "$out/usr/bin"; mv "${target}/bin/"* "$out/usr/bin/"; rmdir "${target}/bin"; fi`,
+        "",
+      ].join("\n"),
+    });
+  };
+
+  return { interpreter, env, application, package: pkg };
+}
+
+function pyprojectDependencies(dir: string, at: string): string[] {
+  const file = path.join(dir, "pyproject.toml");
+  if (!existsSync(file)) return [];
+  const p = parsePyproject(readFileSync(file, "utf8"), file);
+  const reqs = p.dependencies.map(requirementName);
+  const ignored = reqs.filter((r) => r.ignored).map((r) => `${r.name} ${r.ignored}`);
+  if (ignored.length) note(`${at}: the versions come from Debian's python3-* packages; ignored from ${file}: ${ignored.join("; ")}`);
+  return reqs.map((r) => r.name);
+}
+
+/** The sources and their bytecode, made in a derivation: cached by the sources' hash, run unprivileged. */
+function compiled(name: string, src: string | URL, sources: string, dest: string, isFile: boolean, pkgs: DebianPackages): DerivationSpec {
+  const input = isFile ? `/src/${path.basename(sources)}` : "/src";
+  return derivation({
+    name: `${name}-bytecode`,
+    inputs: [pkgs("python3"), files(src, input)],
+    // -s/-p record the image path in the .pyc (for tracebacks); checked-hash ignores file times.
+    build: [
+      `mkdir -p "$out"${quote(dest)}`,
+      `cp -R ${isFile ? quote(input) : "/src/."} "$out"${quote(isFile ? sources : dest + "/")}`,
+      `python3 -m compileall -q --invalidation-mode checked-hash -s "$out" -p / "$out"${quote(dest)}`,
+      "",
+    ].join("\n"),
+  });
+}
