@@ -87,8 +87,8 @@ function application(pkgs: DebianPackages, options: NodeApplicationOptions): Con
 }
 
 // Every package npm downloads must have its sha512 in the lock: that hash, which `npm ci` checks,
-// is what makes the download trustworthy (as a Nix fixed-output derivation's hash), so the
-// install does not depend on the machine's TLS trust store (a proxy's own CA, say).
+// is what makes the download trustworthy (as a Nix fixed-output derivation's hash), whatever
+// the transport.
 const CHECK_LOCK = `const lock = JSON.parse(require("fs").readFileSync("package-lock.json", "utf8"));
 if (!lock.packages) {
   console.error("package-lock.json is lockfileVersion " + lock.lockfileVersion + ": write version 3 with npm 7 or later (npm install --package-lock-only).");
@@ -107,7 +107,7 @@ const ENV_NODE = "^#![[:space:]]*/usr/bin/env[[:space:]][[:space:]]*node\\b";
 
 /** `npm ci` from the lock alone (it fails when package.json and the lock disagree), moved to the image's place. */
 export function installScript(modules: string, omitDev: boolean, allowScripts: boolean): string {
-  const flags = ["--no-audit", "--no-fund", "--no-update-notifier", "--strict-ssl=false", ...(omitDev ? ["--omit=dev"] : []), ...(allowScripts ? [] : ["--ignore-scripts"])];
+  const flags = ["--no-audit", "--no-fund", "--no-update-notifier", ...(omitDev ? ["--omit=dev"] : []), ...(allowScripts ? [] : ["--ignore-scripts"])];
   return [
     `cp ${INPUT_DIR}/package.json ${INPUT_DIR}/package-lock.json .`,
     `node ${INPUT_DIR}/check-lock.cjs`,

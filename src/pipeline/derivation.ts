@@ -14,7 +14,7 @@ import { userEntries } from "./assemble.js";
 import type { BuildContext } from "./context.js";
 import { environmentEntries, type Environment } from "./environment.js";
 import { cairnFingerprint } from "./fingerprint.js";
-import { persistOutput, removeTree, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
+import { persistOutput, removeTree, networkTrust, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
 import { runInSandboxOrFail } from "./sandbox-run.js";
 
 const DERIVATION_FORMAT = 1;
@@ -75,7 +75,7 @@ export async function buildDerivation(d: DerivationSpec, env: Environment, built
 
     await runInSandboxOrFail(`derivation ${d.name}`, {
       root: { dir: root, writable: true }, cwd: "/build", uid: 1000, gid: 1000, argv: shellArgv("/.cairn/script"), network: d.network,
-      env: stepEnv(ctx.epoch, { HOME: "/build", out: "/out" }),
+      env: stepEnv(ctx.epoch, { HOME: "/build", out: "/out", ...(d.network ? networkTrust(path.join(root, ".cairn")) : {}) }),
     }, ctx);
 
     const out = path.join(root, "out");

@@ -32,6 +32,21 @@ export function writeStepFiles(dir: string, script: string): void {
   fs.writeFileSync(path.join(dir, "bin", "wrapProgram"), WRAP_PROGRAM, { mode: 0o755 });
 }
 
+/**
+ * A step with the network trusts the certificate authorities the host trusts (a company proxy's
+ * CA, say): the host's bundle is copied into the step's directory and named to OpenSSL, Node and
+ * Python. Transport only — what is downloaded is still checked against its pinned hash.
+ */
+export function networkTrust(stepDir: string, hostEnv: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const candidates = [hostEnv["SSL_CERT_FILE"], hostEnv["NODE_EXTRA_CA_CERTS"], "/etc/ssl/certs/ca-certificates.crt"];
+  const found = candidates.find((f): f is string => !!f && fs.existsSync(f));
+  if (!found) return {};
+  fs.mkdirSync(stepDir, { recursive: true });
+  fs.copyFileSync(found, path.join(stepDir, "ca-certificates.crt"));
+  const inside = "/.cairn/ca-certificates.crt";
+  return { SSL_CERT_FILE: inside, NODE_EXTRA_CA_CERTS: inside, REQUESTS_CA_BUNDLE: inside, CURL_CA_BUNDLE: inside, GIT_SSL_CAINFO: inside };
+}
+
 /** argv that runs `script` (a path in the sandbox) with `sh -e` under a fixed umask. */
 export function shellArgv(script: string): string[] {
   return ["/bin/sh", "-c", 'umask 022 && exec /bin/sh -e "$1"', "sh", script];

@@ -21,7 +21,7 @@ import type { BuildContext } from "./context.js";
 import { environmentEntries, type Environment } from "./environment.js";
 import { cairnFingerprint } from "./fingerprint.js";
 import { runInSandboxOrFail } from "./sandbox-run.js";
-import { persistOutput, readOnlyRoot, removeTree, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
+import { networkTrust, persistOutput, readOnlyRoot, removeTree, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
 
 const STEP_FORMAT = 1;
 export type StepKind = "runAsRoot" | "extraCommands";
@@ -93,7 +93,7 @@ async function runAsRoot(r: StepRun, tools: FsEntry[], work: string, origin: str
     dev: m.dev, ino: m.stamps.get(e.path)!.ino, mode: typeBits(e) | e.mode, uid: e.uid, gid: e.gid, nlink: 1, rdev: 0,
   }))));
 
-  await sandboxed(r, { root: { dir: root, writable: true }, cwd: "/", uid: 0, gid: 0, argv: ["/bin/sh", "/.cairn/run"], env: stepEnv(r.ctx.epoch, { HOME: "/root" }) });
+  await sandboxed(r, { root: { dir: root, writable: true }, cwd: "/", uid: 0, gid: 0, argv: ["/bin/sh", "/.cairn/run"], env: stepEnv(r.ctx.epoch, { HOME: "/root", ...(r.step.network ? networkTrust(meta) : {}) }) });
 
   const fake = parseFakerootDb(readIfThere(path.join(meta, "fakeroot.save")), m.dev);
   const changes = await scanChanges(root, { before, stamps: m.stamps, fake, origin, ignore: ignoreFor(before) });
@@ -121,7 +121,7 @@ async function extraCommands(r: StepRun, tools: FsEntry[], work: string, origin:
   await sandboxed(r, {
     root: { dir: toolsRoot, writable: false }, cwd: "/image", uid: 1000, gid: 1000, argv: shellArgv("/.cairn/script"),
     binds: [{ source: image, target: "/image", writable: true }, { source: meta, target: "/.cairn", writable: false }],
-    env: stepEnv(r.ctx.epoch, { HOME: "/tmp" }),
+    env: stepEnv(r.ctx.epoch, { HOME: "/tmp", ...(r.step.network ? networkTrust(meta) : {}) }),
   });
   const before = new Map(entries.map((e) => [e.path, e]));
   return scanChanges(image, { before, stamps: m.stamps, origin, ignore: (p) => STRAY.has(p) });
