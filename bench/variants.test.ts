@@ -18,7 +18,9 @@ test("a text file becomes the first content, and text is imported once", () => {
   assert.match(out, /contents: \[text\("\/etc\/bench-app\.conf", "x\\n"\), pkgs\("redis-server"\)\]/);
   const twice = definitionWithText(out, "/etc/b", "y");
   assert.equal((twice.match(/\btext\b/g) ?? []).length, (out.match(/\btext\b/g) ?? []).length + 1);
-  assert.match(definitionWithText(starlette, "/a", "b"), /import \{ buildLayeredImage, debian, files, text \}/);
+  const withText = definitionWithText(starlette, "/a", "b");
+  assert.match(withText, /import \{ buildLayeredImage, debian, files, python, text \} from "cairn"/);
+  assert.equal((withText.match(/\btext,|\btext \}/g) ?? []).length, (starlette.match(/\btext,|\btext \}/g) ?? []).length + 1);
 });
 
 test("a definition without the expected shape is refused with the file named", () => {
