@@ -46,9 +46,6 @@ export const front = buildLayeredImage({
   name: "agatha-front",
   tag: "latest",
   contents: [node(pkgs).application({ name: "agatha-front", src: "./front", command: ["http-server", "/app/public"] })],
-  // libnode loads these as built-in modules from /usr/share/nodejs at start; no file references
-  // them, so the runtime closure would leave them out ("Cannot load externalized builtin").
-  keep: ["node-acorn", "node-cjs-module-lexer", "node-undici"],
   users: [{ name: "app", uid: 1000 }],
   config: {
     Entrypoint: ["/bin/sh", "-c", 'exec agatha-front ${BACKEND_URL:+--proxy "$BACKEND_URL"} "$@"', "agatha-front"],

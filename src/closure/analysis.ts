@@ -10,7 +10,7 @@ import { readElfInfo } from "./elf.js";
 import { parseShebang } from "./shebang.js";
 
 /** Bumped when the analysis changes, so cached analyses are redone. */
-const ANALYSIS_FORMAT = 1;
+const ANALYSIS_FORMAT = 2;
 
 export interface FileRefs {
   /** Image path (after the /usr merge), no leading "/". */
@@ -118,6 +118,9 @@ export async function analysePackage(pkg: UnpackedPackage, store: Store): Promis
       const family = interpreterFamily(p);
       if (family && refs.elf.interpreter) uses.add(family);
       for (const n of refs.elf.needed) for (const [re, fam] of EMBEDDED) if (re.test(n)) uses.add(fam);
+      // The interpreter's own library (libnode, libpython3.x) loads its modules itself: libnode
+      // reads node-acorn's acorn.js at every start.
+      for (const [re, fam] of EMBEDDED) if (re.test(path.posix.basename(p))) uses.add(fam);
       files.push(refs);
     } else if (refs?.shebang) {
       const sb = refs.shebang;

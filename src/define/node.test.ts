@@ -23,9 +23,9 @@ function rejects(fn: () => unknown, at: string): void {
 const of = <K extends ContentSpec["kind"]>(items: ContentSpec[], kind: K) => items.filter((i): i is Extract<ContentSpec, { kind: K }> => i.kind === kind);
 const wrapperOf = (items: ContentSpec[]) => (of(items, "text") as TextSpec[]).find((t) => t.destination.startsWith("/usr/bin/"))!;
 
-test("an application is nodejs (with node-acorn, which libnode loads) and dash, the npm install, the app's files and /usr/bin/NAME", () => {
+test("an application is nodejs and dash, the npm install, the app's files and /usr/bin/NAME", () => {
   const items = node(pkgs).application({ name: "front", src: "./app" });
-  assert.deepEqual(of(items, "debian-package").map((p) => p.name), ["nodejs", "node-acorn", "dash"]);
+  assert.deepEqual(of(items, "debian-package").map((p) => p.name), ["nodejs", "dash"]);
   const [install] = of(items, "derivation") as [DerivationSpec];
   assert.equal(install.name, "front-node-modules");
   assert.equal(install.network, true);

@@ -76,9 +76,6 @@ function application(pkgs: DebianPackages, options: NodeApplicationOptions): Con
   });
   return [
     pkgs("nodejs"),
-    // Debian's libnode loads acorn from /usr/share/nodejs at every start (an "externalized
-    // builtin"); the runtime closure sees only node-acorn's program and would leave it out.
-    pkgs("node-acorn"),
     pkgs("dash"), // the wrapper is a /bin/sh script
     install,
     files(src, destination, { exclude: ["node_modules", ...(options.exclude ?? [])] }),
