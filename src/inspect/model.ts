@@ -1,0 +1,176 @@
+// One reading of an image for every inspector (size, diff, graph, why, sbom): each layer's
+// entries (whiteouts included, as dive needs them), the final filesystem with the layer each path
+// comes from, and the Debian packages installed (dpkg's status and file lists, read from the
+// layers themselves — so an image cairn did not build is read the same way).
+import { pipeline } from "node:stream/promises";
+import { parseParagraphs } from "../debian/control.js";
+import { parseRelations } from "../debian/relations.js";
+import { mergedUsrPath } from "../fs/usrmerge.js";
+import type { ImageConfigJson, ImageSource } from "./image-source.js";
+
+export type EntryKind = "file" | "dir" | "symlink" | "hardlink" | "whiteout" | "opaque" | "other";
+
+export interface LayerEntry {
+  /** Path without leading "/"; for whiteouts, the path removed (not the .wh. name). */
+  path: string;
+  kind: EntryKind;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  linkname?: string;
+}
+
+export interface InspectedLayer {
+  index: number;
+  digest: string;
+  /** Bytes as stored (compressed). */
+  storedSize: number;
+  /** Sum of the file sizes in the layer's tar. */
+  contentSize: number;
+  entries: LayerEntry[];
+  /** The config history's `created_by` for this layer. */
+  createdBy?: string;
+}
+
+export interface FinalFile {
+  path: string;
+  kind: Exclude<EntryKind, "whiteout" | "opaque">;
+  size: number;
+  /** Index of the layer the path's final version comes from. */
+  layer: number;
+  linkname?: string;
+  /** The Debian package whose file list names it. */
+  package?: string;
+}
+
+export interface InstalledPackage {
+  name: string;
+  version: string;
+  architecture: string;
+  /** Source package name (dpkg's Source field, without version), else the name. */
+  source: string;
+  /** Raw Depends and Pre-Depends, joined. */
+  depends: string;
+  /** Names of installed packages it depends on (any alternative that is installed). */
+  dependsOn: string[];
+  /** Files of the final filesystem the package owns (from its .list). */
+  files: string[];
+  /** Sum of those files' sizes. */
+  size: number;
+  /** The text of /usr/share/doc/NAME/copyright, when the image has it. */
+  copyright?: string;
+  /** dpkg's md5sums for its files, when present. */
+  md5sums?: Map<string, string>;
+}
+
+export interface InspectedImage {
+  reference: string;
+  manifestDigest?: string;
+  config: ImageConfigJson;
+  layers: InspectedLayer[];
+  files: Map<string, FinalFile>;
+  packages: InstalledPackage[];
+  /** /etc/os-release fields, when present. */
+  osRelease: Record<string, string>;
+}
+
+/** Small files worth keeping the text of while the layers stream past. */
+const WANTED = /^(var\/lib\/dpkg\/status|var\/lib\/dpkg\/status\.d\/[^/]+|var\/lib\/dpkg\/info\/[^/]+\.(list|md5sums)|usr\/share\/doc\/[^/]+\/copyright|etc\/os-release|usr\/lib\/os-release)$/;
+const MAX_TEXT = 4 << 20;
+
+export async function inspect(source: ImageSource): Promise<InspectedImage> {
+  const tar = await import("tar-stream");
+  const layers: InspectedLayer[] = [];
+  const files = new Map<string, FinalFile>();
+  const texts = new Map<string, string>();
+  const history = (source.config.history ?? []).filter((h) => !h.empty_layer);
+
+  for (const [index, layer] of source.layers.entries()) {
+    const entries: LayerEntry[] = [];
+    const extract = tar.extract();
+    const feeding = pipeline(layer.open(), extract);
+    feeding.catch(() => {});
+    for await (const item of extract) {
+      const h = item.header;
+      const p = h.name.replace(/^\.?\/+/, "").replace(/\/+$/, "");
+      const name = p.slice(p.lastIndexOf("/") + 1);
+      const parent = p.slice(0, p.length - name.length);
+      const meta = { mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0 };
+      let kind: EntryKind = h.type === "directory" ? "dir" : h.type === "symlink" ? "symlink" : h.type === "link" ? "hardlink" : h.type === "file" || h.type === "contiguous-file" ? "file" : "other";
+      let target = p;
+      if (name === ".wh..wh..opq") [kind, target] = ["opaque", parent.replace(/\/$/, "")];
+      else if (name.startsWith(".wh.")) [kind, target] = ["whiteout", parent + name.slice(4)];
+      if (!p) {
+        item.resume();
+        continue;
+      }
+      const size = kind === "file" ? (h.size ?? 0) : 0;
+      entries.push({ path: target, kind, size, ...meta, ...(h.linkname ? { linkname: h.linkname.replace(/^\.?\/+/, "") } : {}) });
+      if (kind === "file" && WANTED.test(p) && size <= MAX_TEXT) {
+        const chunks: Buffer[] = [];
+        for await (const c of item as unknown as AsyncIterable<Buffer>) chunks.push(c);
+        texts.set(p, Buffer.concat(chunks).toString("utf8"));
+      } else {
+        item.resume();
+      }
+      // The final filesystem, layer over layer.
+      if (kind === "whiteout" || kind === "opaque") {
+        const gone = kind === "whiteout" ? target : `${target}/`;
+        for (const k of [...files.keys()]) if (k === gone || k.startsWith(kind === "whiteout" ? `${gone}/` : gone)) files.delete(k);
+        for (const k of [...texts.keys()]) if (k === gone || k.startsWith(`${gone}/`)) texts.delete(k);
+      } else if (kind !== "other") {
+        files.set(target, { path: target, kind, size, layer: index, ...(h.linkname ? { linkname: h.linkname.replace(/^\.?\/+/, "") } : {}) });
+      }
+    }
+    await feeding;
+    layers.push({
+      index, digest: layer.digest, storedSize: layer.size, contentSize: entries.reduce((n, e) => n + e.size, 0), entries,
+      ...(history[index]?.created_by ? { createdBy: history[index]!.created_by } : {}),
+    });
+  }
+
+  const packages = installedPackages(texts, files);
+  return {
+    reference: source.reference, ...(source.manifestDigest ? { manifestDigest: source.manifestDigest } : {}), config: source.config,
+    layers, files, packages, osRelease: parseOsRelease(texts.get("etc/os-release") ?? texts.get("usr/lib/os-release") ?? ""),
+  };
+}
+
+function installedPackages(texts: Map<string, string>, files: Map<string, FinalFile>): InstalledPackage[] {
+  const paragraphs = [
+    ...parseParagraphs(texts.get("var/lib/dpkg/status") ?? ""),
+    // distroless keeps one status file per package.
+    ...[...texts.entries()].filter(([p]) => p.startsWith("var/lib/dpkg/status.d/")).flatMap(([, t]) => parseParagraphs(t)),
+  ].filter((p) => p["Package"] && (!p["Status"] || /\binstalled$/.test(p["Status"])));
+  const installed = new Set(paragraphs.map((p) => p["Package"]!));
+  const out: InstalledPackage[] = [];
+  for (const p of paragraphs) {
+    const name = p["Package"]!;
+    const arch = p["Architecture"] ?? "";
+    const list = texts.get(`var/lib/dpkg/info/${name}.list`) ?? texts.get(`var/lib/dpkg/info/${name}:${arch}.list`) ?? "";
+    const md5 = texts.get(`var/lib/dpkg/info/${name}.md5sums`) ?? texts.get(`var/lib/dpkg/info/${name}:${arch}.md5sums`);
+    // Lists name paths as packaged (bin/ls); on a merged-/usr image they live under usr/.
+    const owned = list.split("\n").map((l) => l.replace(/^\/+/, "")).filter(Boolean).map((l) => (files.has(l) ? l : mergedUsrPath(l))).filter((l) => files.has(l) && files.get(l)!.kind !== "dir");
+    for (const f of owned) files.get(f)!.package ??= name;
+    const depends = [p["Pre-Depends"], p["Depends"]].filter(Boolean).join(", ");
+    const dependsOn = [...new Set(parseRelations(depends).flatMap((alts) => alts.map((a) => a.name).filter((n) => installed.has(n)).slice(0, 1)))].sort();
+    const copyright = texts.get(`usr/share/doc/${name}/copyright`);
+    out.push({
+      name, version: p["Version"] ?? "", architecture: arch, source: (p["Source"] ?? name).split(" ")[0]!, depends, dependsOn,
+      files: owned.sort(), size: owned.reduce((n, f) => n + (files.get(f)?.size ?? 0), 0),
+      ...(copyright ? { copyright } : {}),
+      ...(md5 ? { md5sums: new Map(md5.split("\n").filter(Boolean).map((l) => [l.slice(34), l.slice(0, 32)] as [string, string])) } : {}),
+    });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function parseOsRelease(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!.replace(/^"(.*)"$/, "$1");
+  }
+  return out;
+}
