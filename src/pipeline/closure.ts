@@ -163,12 +163,16 @@ function checkReferences(kept: string[], analyses: PackageAnalysis[], user: Pack
   const failures: string[] = [];
   const sources: [string, PackageAnalysis][] = [...kept.map((n, i) => [n, analyses[i]!] as [string, PackageAnalysis]), [USER_FILES, user]];
   for (const [name, a] of sources) {
+    // A library the same package ships outside the search path is loaded by its path first
+    // (the JRE's libjava loads server/libjvm.so), and ld.so then matches it by name.
+    const own = new Set(a.files.filter((f) => f.elf).map((f) => f.path.slice(f.path.lastIndexOf("/") + 1)));
     for (const f of a.files) {
       // SysV init scripts are for an init system no container runs; their /bin/sh is not missed.
       if (f.path.startsWith("etc/init.d/") && !f.elf) continue;
       for (const { ref, owners } of fileReferences(f, index, dirs, spec.architecture)) {
         const what = ref.kind === "needed" ? `library ${ref.target}` : `interpreter ${ref.target}`;
         if (owners.length && owners.every((o) => keptNames.has(o))) continue;
+        if (!owners.length && ref.kind === "needed" && own.has(ref.target)) continue;
         if (owners.length) {
           const missing = owners.filter((o) => !keptNames.has(o));
           const why = missing.some((m) => spec.exclude.includes(m)) ? "excluded by the definition" : "left out of the image";
