@@ -56,6 +56,9 @@ export const ErrorCode = {
   STEP_FAILED: "CAIRN_E702",
   /** A step left something cairn cannot put in an image (a device node, a socket). */
   STEP_OUTPUT_INVALID: "CAIRN_E703",
+  // inspect
+  /** `cairn verify`: a rebuild in a fresh cache (or the image tar given) differs from the build. */
+  NOT_REPRODUCIBLE: "CAIRN_E801",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -51,6 +51,8 @@ export interface BuildCommandOptions {
   /** The engine for --load; default: whichever is set up. */
   engine?: "docker" | "podman";
   registry?: RegistryOptions;
+  /** With push: attach an SBOM in this format to the pushed image as an OCI referrer. */
+  sbom?: "spdx" | "cyclonedx";
   global: GlobalOptions;
 }
 
@@ -77,6 +79,7 @@ export async function buildFromDefinition(o: { file: string; attr?: string; froz
 export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.global)): Promise<string> {
   const image = await buildFromDefinition(o, ctx);
   if (o.stream && o.push) throw new CairnError(ErrorCode.DEFINITION_INVALID, "--stream and --push cannot be used together.", "Push with `cairn push`, or drop --stream.");
+  if (o.sbom && !o.push) throw new CairnError(ErrorCode.DEFINITION_INVALID, "--sbom attaches an SBOM to a pushed image, and there is no --push.", "Add --push REF, or write the SBOM to a file with `cairn sbom`.");
   if (o.load) {
     const { engineSink, pickEngine } = await import("../output/engine.js");
     const engine = pickEngine(process.env, o.engine);
@@ -97,7 +100,7 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
       await ctx.store.putEntry("output", outKey, { digest: image.manifestDigest, stamp: await stampOf() });
     }
     ctx.reporter.info(`cairn: wrote ${o.out} (${image.layers.length} layers, ${(image.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)} MB compressed)`);
-    if (o.push) return pushTo(image, o.push, o.registry ?? {}, ctx);
+    if (o.push) return pushTo(image, o.push, o.registry ?? {}, ctx, o.sbom && { format: o.sbom, target: o, global: o.global });
     process.stdout.write(`${image.manifestDigest}\n`);
   }
   return image.manifestDigest;
@@ -109,16 +112,20 @@ export interface PushCommandOptions {
   ref: string;
   frozen?: boolean;
   registry?: RegistryOptions;
+  /** Attach an SBOM in this format to the pushed image as an OCI referrer. */
+  sbom?: "spdx" | "cyclonedx";
   global: GlobalOptions;
 }
 
 /** Build (from the cache when nothing changed) and push; prints the digest the registry reports. */
 export async function pushCommand(o: PushCommandOptions, ctx = makeContext(o.global)): Promise<string> {
   const image = await buildFromDefinition(o, ctx);
-  return pushTo(image, o.ref, o.registry ?? {}, ctx);
+  return pushTo(image, o.ref, o.registry ?? {}, ctx, o.sbom && { format: o.sbom, target: o, global: o.global });
 }
 
-async function pushTo(image: Image, ref: string, r: RegistryOptions, ctx: BuildContext, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+type SbomRequest = { format: "spdx" | "cyclonedx"; target: { file: string; attr?: string }; global: GlobalOptions };
+
+async function pushTo(image: Image, ref: string, r: RegistryOptions, ctx: BuildContext, sbom?: SbomRequest, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const { pushImage } = await import("../registry/push.js");
   const { parseReference } = await import("../registry/reference.js");
   const { credentialsFromConfigFiles } = await import("../registry/credentials.js");
@@ -159,6 +166,13 @@ async function pushTo(image: Image, ref: string, r: RegistryOptions, ctx: BuildC
       : `cairn: pushed ${result.reference}: uploaded ${(result.uploadedBytes / 1e6).toFixed(1)} MB, ${result.skippedBlobs} blob${result.skippedBlobs === 1 ? "" : "s"} already there`,
   );
   await ctx.store.putEntry("registry", seenKey, [repository, ...seen.filter((r) => r !== repository)].slice(0, 8));
+  if (sbom) {
+    const { attachSbom } = await import("./sbom.js");
+    await attachSbom(image, ref, {
+      format: sbom.format, target: { file: sbom.target.file, ...(sbom.target.attr ? { attr: sbom.target.attr } : {}) },
+      ...(credentials ? { credentials } : {}), ...(r.insecure ? { insecure: true } : {}), ...(r.caFile ? { caFile: r.caFile } : {}),
+    }, ctx, sbom.global);
+  }
   process.stdout.write(`${result.digest}\n`);
   return result.digest;
 }

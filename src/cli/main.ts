@@ -1,6 +1,6 @@
 // The command line: one file wiring commands to plain async functions, and one place that turns
 // errors into messages and exit codes (0 ok, 1 build failed, 2 usage).
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isCairnError } from "../errors.js";
@@ -38,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     .option("--stream", "write the image tar to stdout instead of a file", false)
     .option("--frozen", "fail instead of changing cairn.lock", false)
     .option("--push <ref>", "push the image to a registry too")
+    .option("--sbom", "with --push: attach an SBOM to the pushed image (an OCI referrer)", false)
+    .addOption(new Option("--sbom-format <format>", "the attached SBOM's format").choices(["spdx", "cyclonedx"]).default("spdx"))
     .option("--load", "load the image into docker or podman too (piped, no temporary file)", false)
     .addOption(new Option("--engine <name>", "the engine --load uses (default: docker when its daemon is set up, else podman)").choices(["docker", "podman"]))
     .option("--creds <user:password>", "registry credentials (default: CAIRN_REGISTRY_USER/PASSWORD, else docker/podman login)")
@@ -46,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (file: string, opts) => {
       // Loaded by the command that runs: `--help` and usage errors start without the pipeline.
       const { buildCommand } = await import("./commands.js");
-      await buildCommand({ file, ...opts, registry: registryOptions(opts), global: globals(opts) });
+      await buildCommand({ file, ...opts, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: globals(opts) });
     });
 
   common(program.command("push"))
@@ -57,11 +59,13 @@ export async function main(argv: string[]): Promise<number> {
     .option("--creds <user:password>", "registry credentials (default: CAIRN_REGISTRY_USER/PASSWORD, else docker/podman login)")
     .option("--insecure", "allow plain HTTP and unverified TLS to the registry", false)
     .option("--ca-file <file>", "trust this CA certificate for the registry")
+    .option("--sbom", "attach an SBOM to the pushed image (an OCI referrer)", false)
+    .addOption(new Option("--sbom-format <format>", "the attached SBOM's format").choices(["spdx", "cyclonedx"]).default("spdx"))
     .action(async (args: string[], opts) => {
       if (args.length > 2) throw new CommanderError(2, "cairn.push", "cairn push takes [FILE] REF");
       const [file, ref] = args.length === 2 ? [args[0]!, args[1]!] : ["image.ts", args[0]!];
       const { pushCommand } = await import("./commands.js");
-      await pushCommand({ file, ref, attr: opts.attr, frozen: opts.frozen, registry: registryOptions(opts), global: globals(opts) });
+      await pushCommand({ file, ref, attr: opts.attr, frozen: opts.frozen, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: globals(opts) });
     });
 
   let exitCode = 0; // `cairn run` exits with its container's status
@@ -113,6 +117,81 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (file: string, opts) => {
       const { composeCommand } = await import("./compose.js");
       await composeCommand({ file, attr: opts.attr, out: opts.out, frozen: opts.frozen, load: opts.load, engine: opts.engine, global: globals(opts) });
+    });
+
+  common(program.command("diff"))
+    .description("compare two images: packages, files (by content hash), layers, sizes and config")
+    .argument("<a>", "FILE#NAME (a definition and its export; FILE alone when it has one image), or an image tar")
+    .argument("<b>", "the other image, given the same way")
+    .option("--json", "print the differences as JSON", false)
+    .option("--exit-code", "exit 1 when the images differ (as git diff --exit-code)", false)
+    .option("--files <n>", "how many changed files and groups to list", (v: string) => Number.parseInt(v, 10), 20)
+    .option("--frozen", "fail instead of changing cairn.lock", false)
+    .action(async (a: string, b: string, opts) => {
+      const { diffCommand } = await import("./diff.js");
+      exitCode = (await diffCommand({ a, b, json: opts.json, exitCode: opts.exitCode, files: opts.files, frozen: opts.frozen, global: globals(opts) })).code;
+    });
+
+  common(program.command("verify"))
+    .description("build again in a fresh, empty cache and compare: reproducible, or which layer and files differ and how")
+    .argument("[file]", "the definition", "image.ts")
+    .option("-A, --attr <name>", "the export to verify")
+    .option("--against <tar>", "compare the build with this image tar instead of rebuilding")
+    .option("--keep", "keep the fresh cache to look into a difference", false)
+    .option("--frozen", "fail instead of changing cairn.lock", false)
+    .action(async (file: string, opts) => {
+      const { verifyCommand } = await import("./verify.js");
+      await verifyCommand({ file, attr: opts.attr, against: opts.against, keep: opts.keep, frozen: opts.frozen, global: globals(opts) });
+    });
+
+  common(program.command("size"))
+    .description("where an image's bytes are: per package, per layer, the largest files, and wasted space scored as dive does")
+    .argument("[file]", "a definition (with -A) or an image tar (cairn's, docker save's, skopeo's docker-archive or oci-archive)", "image.ts")
+    .option("-A, --attr <name>", "the export to look into")
+    .option("--json", "print the figures as JSON", false)
+    .option("--top <n>", "how many packages, files and wasted paths to list", (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("--top takes a whole number of 1 or more, e.g. --top 20");
+      return n;
+    }, 10)
+    .option("--svg <path>", "write a treemap of sizes by package and directory (SVG)")
+    .option("--html <path>", "write one self-contained page: treemap, layers, packages, dependency graph; click a package for its files and why it is there")
+    .action(async (file: string, opts) => {
+      const { sizeCommand } = await import("./size.js");
+      await sizeCommand({ file, attr: opts.attr, json: opts.json, top: opts.top, svg: opts.svg, html: opts.html, global: globals(opts) });
+    });
+
+  common(program.command("graph"))
+    .description("draw the package closure: packages in the image sized by their bytes, what was asked for, and what the closure left out")
+    .argument("[file]", "a definition (with -A) or an image tar", "image.ts")
+    .option("-A, --attr <name>", "the export to draw")
+    .addOption(new Option("--format <format>", "dot (graphviz), svg or png (default: from -o's extension, else dot)").choices(["dot", "svg", "png"]))
+    .option("-o, --out <path>", "write to this file instead of stdout")
+    .action(async (file: string, opts) => {
+      const { graphCommand } = await import("./graph.js");
+      await graphCommand({ file, attr: opts.attr, format: opts.format, out: opts.out, global: globals(opts) });
+    });
+
+  common(program.command("why"))
+    .description("why a package is in an image: the shortest dependency paths to it, and the files that load its libraries or interpreters")
+    .argument("<file-and-package...>", "[FILE] PACKAGE: a definition (default image.ts, with -A) or an image tar, and the package")
+    .option("-A, --attr <name>", "the export to look into")
+    .action(async (args: string[], opts, cmd: Command) => {
+      if (args.length > 2) cmd.error("error: cairn why takes [FILE] PACKAGE, e.g. cairn why image.ts -A redis libssl3");
+      const [file, pkg] = args.length === 2 ? [args[0]!, args[1]!] : ["image.ts", args[0]!];
+      const { whyCommand } = await import("./why.js");
+      await whyCommand({ file, attr: opts.attr, package: pkg, global: globals(opts) });
+    });
+
+  common(program.command("sbom"))
+    .description("the image's software bill of materials (SPDX 2.3 or CycloneDX 1.6 JSON): packages, versions, purls, licences, dependencies")
+    .argument("[file]", "the definition (with -A), or an image tar", "image.ts")
+    .option("-A, --attr <name>", "the export to describe")
+    .addOption(new Option("--format <format>", "the SBOM format").choices(["spdx", "cyclonedx"]).default("spdx"))
+    .option("-o, --out <path>", "write the SBOM here instead of stdout")
+    .action(async (file: string, opts) => {
+      const { sbomCommand } = await import("./sbom.js");
+      await sbomCommand({ file, attr: opts.attr, format: opts.format, out: opts.out, global: globals(opts) });
     });
 
   common(program.command("lock"))

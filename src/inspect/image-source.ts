@@ -34,6 +34,8 @@ export interface ImageConfigJson {
   config?: Record<string, unknown>;
   history?: { created_by?: string; empty_layer?: boolean }[];
   rootfs?: { diff_ids?: string[] };
+  /** When the image was made (RFC 3339). */
+  created?: string;
 }
 
 /** An image cairn built, as an inspect source. */
@@ -82,7 +84,15 @@ export async function fromImageTar(file: string, workDir: string): Promise<Image
     const [m] = (await read("manifest.json")) as { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
     if (!m) throw notAnImage(file);
     const layers = await Promise.all(m.Layers.map(async (l) => ({ ...layerFrom(l, digestFromName(l)), size: (await fs.stat(path.join(workDir, l))).size })));
-    source = { reference: m.RepoTags?.[0] ?? path.basename(file), config: await read(m.Config), layers };
+    // A tar that is both (cairn's, docker 25's): the OCI index names the manifest digest, when it
+    // is the manifest of this very config.
+    let manifestDigest: string | undefined;
+    if (await exists("index.json")) {
+      const d = (await read("index.json")).manifests?.[0]?.digest;
+      const indexed = typeof d === "string" && (await exists(blob(d))) ? await read(blob(d)) : undefined;
+      if (indexed?.config?.digest && m.Config.endsWith(indexed.config.digest.replace("sha256:", ""))) manifestDigest = d;
+    }
+    source = { reference: m.RepoTags?.[0] ?? path.basename(file), ...(manifestDigest ? { manifestDigest } : {}), config: await read(m.Config), layers };
   } else if (await exists("index.json")) {
     let manifest = await read(blob((await read("index.json")).manifests?.[0]?.digest ?? ""));
     // An index of platforms: the first linux one.

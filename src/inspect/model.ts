@@ -2,6 +2,7 @@
 // entries (whiteouts included, as dive needs them), the final filesystem with the layer each path
 // comes from, and the Debian packages installed (dpkg's status and file lists, read from the
 // layers themselves — so an image cairn did not build is read the same way).
+import { createHash } from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import { parseParagraphs } from "../debian/control.js";
 import { parseRelations } from "../debian/relations.js";
@@ -28,6 +29,8 @@ export interface InspectedLayer {
   storedSize: number;
   /** Sum of the file sizes in the layer's tar. */
   contentSize: number;
+  /** Bytes of the layer's tar, uncompressed (headers and padding included). */
+  tarSize?: number;
   entries: LayerEntry[];
   /** The config history's `created_by` for this layer. */
   createdBy?: string;
@@ -42,6 +45,8 @@ export interface FinalFile {
   linkname?: string;
   /** The Debian package whose file list names it. */
   package?: string;
+  /** sha256 (hex) of a regular file's content; only with `inspect(…, { hashFiles: true })`. */
+  sha256?: string;
 }
 
 export interface InstalledPackage {
@@ -79,7 +84,12 @@ export interface InspectedImage {
 const WANTED = /^(var\/lib\/dpkg\/status|var\/lib\/dpkg\/status\.d\/[^/]+|var\/lib\/dpkg\/info\/[^/]+\.(list|md5sums)|usr\/share\/doc\/[^/]+\/copyright|etc\/os-release|usr\/lib\/os-release)$/;
 const MAX_TEXT = 4 << 20;
 
-export async function inspect(source: ImageSource): Promise<InspectedImage> {
+export interface InspectOptions {
+  /** Hash every regular file (FinalFile.sha256), for diff; off by default, as it reads every byte. */
+  hashFiles?: boolean;
+}
+
+export async function inspect(source: ImageSource, options: InspectOptions = {}): Promise<InspectedImage> {
   const tar = await import("tar-stream");
   const layers: InspectedLayer[] = [];
   const files = new Map<string, FinalFile>();
@@ -89,7 +99,13 @@ export async function inspect(source: ImageSource): Promise<InspectedImage> {
   for (const [index, layer] of source.layers.entries()) {
     const entries: LayerEntry[] = [];
     const extract = tar.extract();
-    const feeding = pipeline(layer.open(), extract);
+    let tarSize = 0;
+    const feeding = pipeline(layer.open(), async function* (tarBytes: AsyncIterable<Buffer>) {
+      for await (const chunk of tarBytes) {
+        tarSize += chunk.length;
+        yield chunk;
+      }
+    }, extract);
     feeding.catch(() => {});
     for await (const item of extract) {
       const h = item.header;
@@ -107,10 +123,17 @@ export async function inspect(source: ImageSource): Promise<InspectedImage> {
       }
       const size = kind === "file" ? (h.size ?? 0) : 0;
       entries.push({ path: target, kind, size, ...meta, ...(h.linkname ? { linkname: h.linkname.replace(/^\.?\/+/, "") } : {}) });
+      let sha256: string | undefined;
       if (kind === "file" && WANTED.test(p) && size <= MAX_TEXT) {
         const chunks: Buffer[] = [];
         for await (const c of item as unknown as AsyncIterable<Buffer>) chunks.push(c);
-        texts.set(p, Buffer.concat(chunks).toString("utf8"));
+        const bytes = Buffer.concat(chunks);
+        texts.set(p, bytes.toString("utf8"));
+        if (options.hashFiles) sha256 = createHash("sha256").update(bytes).digest("hex");
+      } else if (kind === "file" && options.hashFiles) {
+        const hash = createHash("sha256");
+        for await (const c of item as unknown as AsyncIterable<Buffer>) hash.update(c);
+        sha256 = hash.digest("hex");
       } else {
         item.resume();
       }
@@ -120,12 +143,12 @@ export async function inspect(source: ImageSource): Promise<InspectedImage> {
         for (const k of [...files.keys()]) if (k === gone || k.startsWith(kind === "whiteout" ? `${gone}/` : gone)) files.delete(k);
         for (const k of [...texts.keys()]) if (k === gone || k.startsWith(`${gone}/`)) texts.delete(k);
       } else if (kind !== "other") {
-        files.set(target, { path: target, kind, size, layer: index, ...(h.linkname ? { linkname: h.linkname.replace(/^\.?\/+/, "") } : {}) });
+        files.set(target, { path: target, kind, size, layer: index, ...(h.linkname ? { linkname: h.linkname.replace(/^\.?\/+/, "") } : {}), ...(sha256 ? { sha256 } : {}) });
       }
     }
     await feeding;
     layers.push({
-      index, digest: layer.digest, storedSize: layer.size, contentSize: entries.reduce((n, e) => n + e.size, 0), entries,
+      index, digest: layer.digest, storedSize: layer.size, contentSize: entries.reduce((n, e) => n + e.size, 0), tarSize, entries,
       ...(history[index]?.created_by ? { createdBy: history[index]!.created_by } : {}),
     });
   }

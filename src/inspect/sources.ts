@@ -30,11 +30,21 @@ export function isImageTar(arg: string): boolean {
   return /\.(tar|oci|tgz)$/.test(arg);
 }
 
-export async function inspectTarget(target: { file: string; attr?: string }, g: GlobalOptions, ctx: BuildContext): Promise<Inspected> {
+/**
+ * `visit`, when given, is handed the image source and its reading while the layers can still be
+ * opened (a tar's unpacked copy is removed on return): for inspectors that read file contents.
+ */
+export async function inspectTarget(
+  target: { file: string; attr?: string }, g: GlobalOptions, ctx: BuildContext,
+  visit?: (source: ImageSource, image: InspectedImage) => Promise<void>,
+): Promise<Inspected> {
   if (isImageTar(target.file) && !target.attr) {
     const work = await ctx.store.tempPath();
     try {
-      return { image: await inspect(await fromImageTar(target.file, work)) };
+      const source = await fromImageTar(target.file, work);
+      const image = await inspect(source);
+      await visit?.(source, image);
+      return { image };
     } finally {
       await fs.rm(work, { recursive: true, force: true });
     }
@@ -44,7 +54,9 @@ export async function inspectTarget(target: { file: string; attr?: string }, g: 
   const def = await loadDefinition(target.file, { store: ctx.store, typecheck: g.typecheck });
   const { name } = pickImage(def, target.attr);
   const built = await buildFromDefinition({ file: target.file, attr: name, global: g }, ctx);
-  const image = await inspect(fromBuiltImage(built) as ImageSource);
+  const source = fromBuiltImage(built) as ImageSource;
+  const image = await inspect(source);
+  await visit?.(source, image);
   const lock = await readLock(lockPathFor(def.file));
   const entry = lock.images[name];
   const resolved = new Map((entry?.packages ?? []).map((k) => lock.packages[k]).filter((p) => !!p).map((p) => [p!.name, p!.version] as [string, string]));

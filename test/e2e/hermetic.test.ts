@@ -8,6 +8,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { sharedCache } from "../support/cache.js";
 import { command } from "../support/command.js";
 import { cairn, extractImage, lastLine, project } from "../support/cairn.js";
 import { available, podman } from "../support/engines.js";
@@ -59,6 +60,7 @@ describe("hermetic builds", () => {
 
   before(async () => {
     dir = await helloProject();
+    // Fresh, not the shared test cache: its digest is compared with another fresh cache's.
     cache = await mkdtemp(join(tmpdir(), "cairn-cache-"));
   });
 
@@ -232,10 +234,9 @@ describe("hermetic builds", () => {
 });
 
 describe("errors for people", () => {
-  let cache: string;
-  before(async () => {
-    cache = await mkdtemp(join(tmpdir(), "cairn-cache-"));
-  });
+  // The shared test cache: each build here fails before anything it could reuse, and this
+  // repository's packages (its own key, its own port) are never anyone else's.
+  const cache = sharedCache();
 
   async function buildFails(body: string, code: string, pattern: RegExp, options: { typecheck?: boolean } = {}) {
     const d = await project({ "image.ts": definition(repo, body) });

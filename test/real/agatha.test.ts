@@ -2,13 +2,15 @@
 // Debian's JRE, or by a jlink runtime) answering alone; then examples/agatha through `cairn compose
 // --load` into a private podman, its three services started from the compose file cairn wrote on
 // one network, and an item POSTed through the front (front → back → db) read back through it.
-// One cache for the whole file: the JDK alone is a 72 MB download.
+// The shared test cache: the JDK alone is a 72 MB download, and alternatives.test.ts and
+// node.test.ts need the JRE and node too.
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { sharedCache } from "../support/cache.js";
 import { cairn, extractImage, lastLine } from "../support/cairn.js";
 import { command } from "../support/command.js";
 import { available, eventually, freePort } from "../support/engines.js";
@@ -84,7 +86,7 @@ describe("seed 003: java-backend alone, then agatha through cairn compose", { sk
   let dir = "";
   let env: NodeJS.ProcessEnv = {};
   const network = `cairn-agatha-${process.pid}`;
-  const cache = () => join(dir, "cache");
+  const cache = sharedCache;
   const podman = (args: string[], allowFail = false) => command("podman", args, { env: { ...process.env, ...env }, allowFail, timeoutMs: 300_000 });
   const logsOf = async (names: string[]) => (await Promise.all(names.map(async (n) => `--- ${n}:\n${(await podman(["logs", n], true)).stdout}${(await podman(["logs", n], true)).stderr}`))).join("\n");
 

@@ -5,6 +5,7 @@ import { lstat, mkdtemp, readlink, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { after, test } from "node:test";
+import { sharedCache } from "../support/cache.js";
 import { cairn, extractImage, project } from "../support/cairn.js";
 import { command } from "../support/command.js";
 import { available, podman } from "../support/engines.js";
@@ -38,7 +39,7 @@ export const java = buildLayeredImage({
   name: "java", contents: [pkgs("openjdk-17-jre-headless"), pkgs("mawk")],
   config: { Cmd: ["java", "-version"] },
 });` });
-  const r = await cairn(["build", "--cache-dir", join(work, "cache"), "-o", out], { cwd: d, timeoutMs: 600_000 });
+  const r = await cairn(["build", "--cache-dir", sharedCache(), "-o", out], { cwd: d, timeoutMs: 600_000 });
   assert.equal(r.code, 0, r.stderr);
   const { root } = await extractImage(out);
 

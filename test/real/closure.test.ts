@@ -8,13 +8,14 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
+import { sharedCache } from "../support/cache.js";
 import { CAIRN_BIN, cairn } from "../support/cairn.js";
 import { command } from "../support/command.js";
 import { available, eventually, freePort, podman } from "../support/engines.js";
 
 const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
 const work = await mkdtemp(join(tmpdir(), "cairn-closure-"));
-const cache = join(work, "cache");
+const cache = sharedCache();
 
 interface Layers { digests: string[]; history: string[]; uncompressed: number }
 

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { before, describe, test } from "node:test";
+import { sharedCache } from "../support/cache.js";
 import { cairn, extractImage, lastLine, project } from "../support/cairn.js";
 import { command } from "../support/command.js";
 import { available, docker, eventually, freePort, podman, redisPing, type Engine } from "../support/engines.js";
@@ -42,6 +43,7 @@ describe("examples/redis", () => {
 
   before(async () => {
     lockText = await readFile(lockPath, "utf8");
+    // A fresh cache, as the next test's: two fresh caches must give one digest.
     const r = await cairn(["build", join(examples, "redis/image.ts"), "-A", "redis", "-o", redisTar, "--cache-dir", join(work, "cache-a")]);
     assert.equal(r.code, 0, r.stderr);
     digest = lastLine(r);
@@ -101,7 +103,7 @@ describe("examples/redis", () => {
 describe("examples/dummy", () => {
   test("busybox with sh: `sh -c 'echo hi'` in podman", { skip: !available().podman && "podman missing" }, async () => {
     const out = join(work, "dummy.tar");
-    const r = await cairn(["build", join(examples, "dummy/image.ts"), "-o", out, "--cache-dir", join(work, "cache-a")]);
+    const r = await cairn(["build", join(examples, "dummy/image.ts"), "-o", out, "--cache-dir", sharedCache()]);
     assert.equal(r.code, 0, r.stderr);
     const engine = await podman();
     try {
@@ -121,7 +123,7 @@ describe("the host's mirror, resolved live", () => {
     const d = await project({ "image.ts": `import { buildImage, debian } from "cairn";
 const pkgs = debian({ suite: "bookworm" });
 export const x = buildImage({ name: "x", contents: [pkgs("redis-sevrer")] });` });
-    const r = await cairn(["build", "--cache-dir", join(work, "cache-a")], { cwd: d });
+    const r = await cairn(["build", "--cache-dir", sharedCache()], { cwd: d });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /redis-sevrer/);
     assert.match(r.stderr, /redis-server/);
@@ -135,7 +137,7 @@ export const py = buildLayeredImage({
   users: [{ name: "app", uid: 1001 }],
   config: { User: "app", Cmd: ["python3", "-c", "import os, ssl, json; print(json.dumps([os.getuid(), ssl.create_default_context().cert_store_stats()['x509_ca'] > 100]))"] },
 });` });
-    const r = await cairn(["build", "--cache-dir", join(work, "cache-a"), "-o", join(work, "py.tar")], { cwd: d });
+    const r = await cairn(["build", "--cache-dir", sharedCache(), "-o", join(work, "py.tar")], { cwd: d });
     assert.equal(r.code, 0, r.stderr);
     const engine = await podman();
     try {

@@ -7,13 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
+import { sharedCache } from "../support/cache.js";
 import { cairn, extractImage, lastLine, project } from "../support/cairn.js";
 import { command } from "../support/command.js";
 import { available, eventually, freePort, podman, redisPing } from "../support/engines.js";
 import { registry, type Registry } from "../support/registry.js";
 
 const redisDef = fileURLToPath(new URL("../../examples/redis/image.ts", import.meta.url));
-const cache = await mkdtemp(join(tmpdir(), "cairn-from-cache-"));
+const cache = sharedCache();
+const work = await mkdtemp(join(tmpdir(), "cairn-from-image-"));
 let reg: Registry;
 before(async () => { reg = await registry(); });
 after(async () => reg?.close());
@@ -23,7 +25,7 @@ test("fromImage: pinned base, its layers at the bottom byte for byte, its redis 
   const pushed = await cairn(["push", redisDef, "-A", "redis", baseRef, "--cache-dir", cache]);
   assert.equal(pushed.code, 0, pushed.stderr);
   const baseDigest = lastLine(pushed);
-  const baseTar = join(cache, "base.tar");
+  const baseTar = join(work, "base.tar");
   assert.equal((await cairn(["build", redisDef, "-A", "redis", "-o", baseTar, "--cache-dir", cache])).code, 0);
 
   const dir = await project({ "image.ts": `import { buildLayeredImage, pullImage, text } from "cairn";
@@ -76,7 +78,7 @@ export const app = buildLayeredImage({
 });
 
 test("fromImage: imageFile() takes a base from an image tar, pinned by its manifest digest", async () => {
-  const baseTar = join(cache, "file-base.tar");
+  const baseTar = join(work, "file-base.tar");
   const built = await cairn(["build", redisDef, "-A", "redis", "-o", baseTar, "--cache-dir", cache]);
   assert.equal(built.code, 0, built.stderr);
   const dir = await project({ "image.ts": `import { buildImage, imageFile, text } from "cairn";

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+import { sharedCache } from "../support/cache.js";
 import { cairn } from "../support/cairn.js";
 import { command } from "../support/command.js";
 import { available } from "../support/engines.js";
@@ -18,7 +19,7 @@ test("cairn build --load --engine podman puts the image into podman, which runs 
     await writeFile(join(dir, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/runroot"\n`);
     await writeFile(join(dir, "containers.conf"), "[containers]\ndefault_ulimits = []\n");
     const env = { CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"), CONTAINERS_CONF: join(dir, "containers.conf"), DOCKER_HOST: "", PATH: `/usr/bin:/bin:/usr/sbin:/sbin` };
-    const r = await cairn(["build", dummy, "--load", "--engine", "podman", "-o", join(dir, "dummy.tar"), "--cache-dir", join(dir, "cache")], { env });
+    const r = await cairn(["build", dummy, "--load", "--engine", "podman", "-o", join(dir, "dummy.tar"), "--cache-dir", sharedCache()], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /cairn: podman: Loaded image.*dummy:latest/);
     const run = await command("podman", ["--runtime", "runc", "run", "--rm", "dummy:latest", "sh", "-c", "echo loaded"], { env: { ...process.env, ...env } });

@@ -7,13 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { sharedCache } from "../support/cache.js";
 import { cairn, lastLine } from "../support/cairn.js";
 import { command } from "../support/command.js";
 import { available, eventually, freePort, podman, redisPing } from "../support/engines.js";
 import { registry, type Registry } from "../support/registry.js";
 
 const redisDef = fileURLToPath(new URL("../../examples/redis/image.ts", import.meta.url));
-const cache = await mkdtemp(join(tmpdir(), "cairn-push-cache-"));
+const cache = sharedCache();
+const work = await mkdtemp(join(tmpdir(), "cairn-push-cli-"));
 
 describe("cairn push (plain registry on loopback)", () => {
   let reg: Registry;
@@ -29,7 +31,7 @@ describe("cairn push (plain registry on loopback)", () => {
     const inspect = JSON.parse((await command("skopeo", ["inspect", "--tls-verify=false", `docker://${ref}`])).stdout);
     assert.equal(inspect.Digest, digest);
 
-    const again = await cairn(["build", redisDef, "-A", "redis", "-o", join(cache, "r.tar"), "--push", ref, "--cache-dir", cache]);
+    const again = await cairn(["build", redisDef, "-A", "redis", "-o", join(work, "r.tar"), "--push", ref, "--cache-dir", cache]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(lastLine(again), digest);
     assert.match(again.stderr, /no layer bytes uploaded/);

@@ -1,6 +1,7 @@
 // The Python examples for real: built from the host's Debian mirror through their committed
 // locks, then asked for their page in podman; and starlette's `server` (python().application) run
-// as a local program by `cairn shell FILE -A server`, without an engine.
+// as a local program by `cairn shell FILE -A server`, without an engine, on a free port (shell.test.ts,
+// which may run at the same time, serves on server.py's default 8000).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -8,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { sharedCache } from "../support/cache.js";
 import { CAIRN_BIN, cairn, lastLine } from "../support/cairn.js";
 import { available, eventually, freePort, podman, type Engine } from "../support/engines.js";
 
@@ -16,7 +18,7 @@ const noPodman = !available().podman && "podman missing";
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
 let work = "";
-const cache = () => ["--cache-dir", join(work, "cache")];
+const cache = () => ["--cache-dir", sharedCache()];
 
 before(async () => { work = await mkdtemp(join(tmpdir(), "cairn-python-")); });
 after(() => rm(work, { recursive: true, force: true }));
@@ -78,10 +80,14 @@ describe("examples/starlette", () => {
     });
   });
 
-  test("`cairn shell … -A server` serves it on 127.0.0.1:8000 without an engine, and stops", async () => {
-    const child = spawn(process.execPath, [CAIRN_BIN, "shell", join(examples, "starlette/image.ts"), "-A", "server", ...cache()], {
-      detached: true, stdio: ["ignore", "pipe", "pipe"],
+  test("`cairn shell … -A server` serves it on 127.0.0.1 without an engine, and stops", async () => {
+    const port = await freePort();
+    // The image's own /usr/bin/server, through its sh (--run) only to give it PORT; --run mounts the
+    // current directory, so an empty one.
+    const child = spawn(process.execPath, [CAIRN_BIN, "shell", join(examples, "starlette/image.ts"), "-A", "server", ...cache(), "--run", `PORT=${port} exec server`], {
+      cwd: await mkdtemp(join(work, "cwd-")), detached: true, stdio: ["ignore", "pipe", "pipe"],
     });
+    const url = `http://127.0.0.1:${port}/`;
     let output = "";
     child.stdout.on("data", (b: Buffer) => (output += b));
     child.stderr.on("data", (b: Buffer) => (output += b));
@@ -91,19 +97,19 @@ describe("examples/starlette", () => {
       let body: string | undefined;
       while (body === undefined) {
         if (child.exitCode !== null) assert.fail(`cairn shell exited (${child.exitCode}) before serving:\n${output}`);
-        if (Date.now() > deadline) assert.fail(`nothing answered on 127.0.0.1:8000:\n${output}`);
-        body = await fetch("http://127.0.0.1:8000/").then((r) => r.text(), () => undefined);
+        if (Date.now() > deadline) assert.fail(`nothing answered on ${url}:\n${output}`);
+        body = await fetch(url).then((r) => r.text(), () => undefined);
         if (body === undefined) await sleep(250);
       }
       assert.equal(body, '{"message":"Hello, World!"}');
-      assert.match(output, /running my_server:latest in the sandbox: server/);
+      assert.match(output, new RegExp(`running my_server:latest in the sandbox: /bin/sh -c PORT=${port} exec server`));
     } finally {
       try { process.kill(-child.pid!, "SIGTERM"); } catch { /* already gone */ }
       await Promise.race([exited, sleep(15_000)]);
       try { process.kill(-child.pid!, "SIGKILL"); } catch { /* already gone */ }
     }
     assert.notEqual(child.exitCode ?? child.signalCode, null, "cairn shell still running after SIGTERM");
-    assert.equal(await fetch("http://127.0.0.1:8000/").then(() => true, () => false), false, "port 8000 still answers");
+    assert.equal(await fetch(url).then(() => true, () => false), false, `port ${port} still answers`);
   });
 });
 

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { sharedCache } from "../support/cache.js";
 import { cairn, extractImage, lastLine } from "../support/cairn.js";
 import { available, eventually, freePort, podman, redisPing, type Engine } from "../support/engines.js";
 
@@ -18,7 +19,7 @@ describe("examples/redis-gosu", { skip: !available().podman && "podman missing" 
   const built = new Map<string, string>();
   const build = async (attr: string) => {
     const out = join(dir, `${attr}.tar`);
-    const r = await cairn(["build", definition, "-A", attr, "-o", out, "--frozen", "--cache-dir", join(dir, "cache")]);
+    const r = await cairn(["build", definition, "-A", attr, "-o", out, "--frozen", "--cache-dir", sharedCache()]);
     assert.equal(r.code, 0, r.stderr);
     built.set(attr, lastLine(r));
     return out;

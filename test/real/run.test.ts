@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { sharedCache } from "../support/cache.js";
 import { CAIRN_BIN, cairn } from "../support/cairn.js";
 import { command } from "../support/command.js";
 import { available, eventually, freePort, redisPing } from "../support/engines.js";
@@ -20,7 +21,7 @@ const redis = join(examples, "redis/image.ts");
 describe("cairn run with podman", { skip: !available().podman && "podman or runc missing" }, () => {
   let dir = "";
   let env: NodeJS.ProcessEnv = {};
-  const cache = () => ["--cache-dir", join(dir, "cache")];
+  const cache = () => ["--cache-dir", sharedCache()];
   const cairnRun = (args: string[]) => cairn(["run", "--engine", "podman", ...cache(), ...args], { env });
   const podman = (args: string[]) => command("podman", args, { env: { ...process.env, ...env }, allowFail: true });
   const containers = async () => (await podman(["ps", "-a", "--format", "{{.Names}}"])).stdout.split("\n").filter(Boolean);

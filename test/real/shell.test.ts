@@ -11,10 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { sharedCache } from "../support/cache.js";
 import { CAIRN_BIN, cairn } from "../support/cairn.js";
 
 const starlette = fileURLToPath(new URL("../../examples/starlette/", import.meta.url));
-const PORT = 8000; // server.py's own
+const PORT = 8000; // server.py's default; the only test that serves on it (python.test.ts picks a free port)
 
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
@@ -34,7 +35,7 @@ function groupAlive(pgid: number): boolean {
 
 describe("cairn shell", () => {
   let work = "";
-  const cache = () => ["--cache-dir", join(work, "cache")];
+  const cache = () => ["--cache-dir", sharedCache()];
 
   before(async () => { work = await mkdtemp(join(tmpdir(), "cairn-shell-")); });
   after(() => rm(work, { recursive: true, force: true }));
@@ -94,8 +95,8 @@ describe("cairn shell", () => {
     assert.equal(await readFile(join(cwd, "out.txt"), "utf8"), "made\n");
     assert.match(r.stderr, /touch: cannot touch '\/usr\/x': Read-only file system/);
     // The shell's root is a tree in the store: it must come out as it went in.
-    const trees = (await readdir(join(work, "cache", "trees"))).filter((t) => t.startsWith("shell-"));
+    const trees = (await readdir(join(sharedCache(), "trees"))).filter((t) => t.startsWith("shell-"));
     assert.ok(trees.length > 0);
-    for (const t of trees) assert.ok(!existsSync(join(work, "cache", "trees", t, "usr", "x")), `${t} was written to`);
+    for (const t of trees) assert.ok(!existsSync(join(sharedCache(), "trees", t, "usr", "x")), `${t} was written to`);
   });
 });

@@ -2,6 +2,7 @@
 // (a C program compiled in the sandbox, reused while its inputs stay the same), makeWrapper,
 // offline steps, and extraCommands — built from the host's mirror, then run in podman.
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, connect, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import * as tarStream from "tar-stream";
+import { sharedCache } from "../support/cache.js";
 import { CAIRN_BIN, cairn, lastLine, project } from "../support/cairn.js";
 import { command } from "../support/command.js";
 import { available, eventually, freePort, podman, redisPing, type Engine } from "../support/engines.js";
@@ -67,8 +69,14 @@ function redisCommand(port: number, ...args: string[]): Promise<string> {
 }
 
 const work = await mkdtemp(join(tmpdir(), "cairn-steps-"));
-/** Shared by the tests that are not about reproducibility, so packages download once. */
-const cache = join(work, "cache");
+/** The tests that are not about reproducibility use the shared test cache, so packages download once. */
+const cache = sharedCache();
+/**
+ * In the derivations whose first build must run (not reuse an output the shared cache kept from an
+ * earlier run): a new input each run, as a fresh cache would be, while gcc and the tools still come
+ * from the shared cache.
+ */
+const RUN = randomUUID();
 let engine: Engine | undefined;
 
 before(async () => { if (!noPodman) engine = await podman(); });
@@ -177,7 +185,8 @@ describe("runAsRoot: examples/tiny-python", () => {
   });
 });
 
-const helloC = (greeting: string) => `#include <stdio.h>
+const helloC = (greeting: string) => `// ${RUN}
+#include <stdio.h>
 #include <stdlib.h>
 int main(int argc, char **argv) {
   const char *g = getenv("GREETING");
@@ -259,7 +268,7 @@ describe("steps run offline unless they ask for the network", () => {
     server = createServer((s) => { accepted++; s.end(); });
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
     port = (server.address() as AddressInfo).port;
-    const probe = `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}' && echo reached > \\"$out/reached\\"`;
+    const probe = `: ${RUN}; bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}' && echo reached > \\"$out/reached\\"`;
     dir = await project({
       "image.ts": `import { buildImage, derivation } from "cairn";
 export const offline = buildImage({ name: "offline", contents: [derivation({ name: "probe-offline", build: "${probe}" })] });

@@ -1,0 +1,123 @@
+// `cairn sbom`: the bill of materials of a definition's image or of an image tar, as SPDX 2.3
+// or CycloneDX 1.6 JSON, to stdout or a file; and the SBOM a push attaches as an OCI referrer.
+import { readFileSync } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { packageKey, readLock } from "../debian/lockfile.js";
+import { CairnError, ErrorCode } from "../errors.js";
+import type { Image } from "../image/types.js";
+import { fromBuiltImage } from "../inspect/image-source.js";
+import { inspect, type InspectedImage } from "../inspect/model.js";
+import { cyclonedxDocument } from "../inspect/sbom-cyclonedx.js";
+import { spdxDocument } from "../inspect/sbom-spdx.js";
+import { SBOM_FORMATS, SBOM_MEDIA_TYPE, sbomModel, serialise, type SbomFormat } from "../inspect/sbom.js";
+import { inspectTarget } from "../inspect/sources.js";
+import { lockPathFor } from "../pipeline/build.js";
+import type { BuildContext } from "../pipeline/context.js";
+import type { Credentials } from "../registry/client.js";
+import { makeContext } from "./commands.js";
+import type { GlobalOptions } from "./main.js";
+
+export interface SbomCommandOptions {
+  /** A definition (with attr) or an image tar. */
+  file: string;
+  attr?: string;
+  format?: SbomFormat;
+  /** Write here instead of stdout. */
+  out?: string;
+  global: GlobalOptions;
+}
+
+/** Writes the SBOM to `out` or stdout; returns its text. */
+export async function sbomCommand(o: SbomCommandOptions, ctx = makeContext(o.global)): Promise<string> {
+  const format = checkFormat(o.format ?? "spdx");
+  const { image, resolution } = await inspectTarget({ file: o.file, ...(o.attr ? { attr: o.attr } : {}) }, o.global, ctx);
+  const debSha256 = resolution ? await lockedDebs(o.file, resolution.exportName, image) : undefined;
+  const text = renderSbom(image, format, debSha256);
+  if (o.out) {
+    // Whole or nothing: a reader never sees half a document.
+    const tmp = `${o.out}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, text);
+    await fs.rename(tmp, o.out);
+    ctx.reporter.info(`cairn: wrote ${o.out} (${format}, ${image.packages.length} packages)`);
+  } else {
+    process.stdout.write(text);
+  }
+  return text;
+}
+
+/** The document's text for an inspected image. */
+export function renderSbom(image: InspectedImage, format: SbomFormat, debSha256?: ReadonlyMap<string, string>): string {
+  const model = sbomModel(image, { ...(debSha256 ? { debSha256 } : {}), tool: cairnTool() });
+  return serialise(format === "spdx" ? spdxDocument(model) : cyclonedxDocument(model));
+}
+
+/** The SBOM of an image just built from a definition (for `--push … --sbom`). */
+export async function sbomOfBuilt(image: Image, target: { file: string; attr?: string }, format: SbomFormat, ctx: BuildContext, g: GlobalOptions): Promise<string> {
+  const { loadDefinition, pickImage } = await import("./definition.js");
+  const def = await loadDefinition(target.file, { store: ctx.store, typecheck: g.typecheck });
+  const { name } = pickImage(def, target.attr);
+  const inspected = await inspect(fromBuiltImage(image));
+  return renderSbom(inspected, format, await lockedDebs(def.file, name, inspected));
+}
+
+export interface AttachOptions {
+  format: SbomFormat;
+  target: { file: string; attr?: string };
+  credentials?: Credentials;
+  insecure?: boolean;
+  caFile?: string;
+}
+
+/** Pushes the image's SBOM next to it as an OCI referrer (after the image itself is pushed). */
+export async function attachSbom(image: Image, ref: string, o: AttachOptions, ctx: BuildContext, g: GlobalOptions): Promise<string> {
+  const text = await sbomOfBuilt(image, o.target, o.format, ctx, g);
+  const { pushReferrer } = await import("../registry/referrers.js");
+  const manifestType = (JSON.parse(image.manifest.toString("utf8")) as { mediaType?: string }).mediaType ?? "application/vnd.oci.image.manifest.v1+json";
+  const created = (JSON.parse(image.config.toString("utf8")) as { created?: string }).created;
+  const result = await pushReferrer({
+    artifactType: SBOM_MEDIA_TYPE[o.format],
+    bytes: Buffer.from(text),
+    subject: { mediaType: manifestType, digest: image.manifestDigest, size: image.manifest.length },
+    ...(created ? { annotations: { "org.opencontainers.image.created": created } } : {}),
+  }, ref, {
+    ...(o.credentials ? { credentials: o.credentials } : {}), ...(o.insecure ? { insecure: true } : {}), ...(o.caFile ? { caFile: o.caFile } : {}),
+  });
+  ctx.reporter.info(`cairn: attached the ${o.format} SBOM as ${result.digest} (${"tag" in result.listedBy ? `listed under the referrers tag ${result.listedBy.tag}` : "listed by the registry's referrers API"})`);
+  return result.digest;
+}
+
+export function checkFormat(format: string): SbomFormat {
+  if ((SBOM_FORMATS as readonly string[]).includes(format)) return format as SbomFormat;
+  throw new CairnError(ErrorCode.DEFINITION_INVALID, `"${format}" is not an SBOM format cairn writes.`, `Use --format ${SBOM_FORMATS.join(" or --format ")}.`);
+}
+
+/** sha256 of each installed package's .deb, as the definition's lock pins it. */
+async function lockedDebs(file: string, exportName: string, image: InspectedImage): Promise<Map<string, string>> {
+  const lock = await readLock(lockPathFor(file));
+  const keys = new Set(lock.images[exportName]?.packages ?? []);
+  const out = new Map<string, string>();
+  for (const p of image.packages) {
+    const locked = lock.packages[packageKey(p)];
+    if (locked && keys.has(packageKey(p))) out.set(p.name, locked.sha256);
+  }
+  return out;
+}
+
+let tool: { name: string; version: string } | undefined;
+
+/** cairn's name and version from its package.json (found upwards from this file, bundled or not). */
+export function cairnTool(): { name: string; version: string } {
+  if (tool) return tool;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "cairn" && pkg.version) return (tool = { name: "cairn", version: pkg.version });
+    } catch {
+      // not here: one folder up
+    }
+  }
+  return (tool = { name: "cairn", version: "0.0.0" });
+}

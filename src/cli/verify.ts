@@ -1,0 +1,112 @@
+// `cairn verify [FILE] -A NAME`: build as usual, build again in a fresh, empty cache, and compare.
+// The fresh cache trusts nothing cached — packages are unpacked, steps and derivations run, layers
+// made anew — except the .deb files themselves: their sha256 is pinned in cairn.lock, so the
+// cache's copies are hard-linked in rather than downloaded again (and the output says so).
+// With --against TAR the comparison is with an image tar instead of a rebuild.
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { readLock } from "../debian/lockfile.js";
+import { CairnError, ErrorCode } from "../errors.js";
+import type { Image } from "../image/types.js";
+import { fromBuiltImage, fromImageTar } from "../inspect/image-source.js";
+import { describeTarget } from "../inspect/sources.js";
+import { compareImages, formatVerify, summarize, type VerifyReport } from "../inspect/verify.js";
+import { lockPathFor } from "../pipeline/build.js";
+import type { BuildContext } from "../pipeline/context.js";
+import type { Store } from "../store/store.js";
+import { buildFromDefinition, makeContext } from "./commands.js";
+import { loadDefinition } from "./definition.js";
+import type { GlobalOptions } from "./main.js";
+
+export interface VerifyCommandOptions {
+  file: string;
+  attr?: string;
+  /** Compare with this image tar instead of a rebuild in a fresh cache. */
+  against?: string;
+  /** Keep the fresh cache (its path is printed) to look into a difference. */
+  keep?: boolean;
+  /** Refuse to change cairn.lock in the first build. */
+  frozen?: boolean;
+  global: GlobalOptions;
+}
+
+/** Prints the report; throws NOT_REPRODUCIBLE when the two differ. */
+export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o.global)): Promise<VerifyReport> {
+  const target = describeTarget({ file: o.file, ...(o.attr ? { attr: o.attr } : {}) });
+  const built = await buildFromDefinition({ file: o.file, ...(o.attr ? { attr: o.attr } : {}), frozen: o.frozen, global: o.global }, ctx);
+  const a = { source: fromBuiltImage(built), manifest: JSON.parse(built.manifest.toString("utf8")) as unknown };
+  let report: VerifyReport;
+  let labels: { a: string; b: string };
+  let keptAt: string | undefined;
+
+  if (o.against) {
+    if (!(await fs.stat(o.against).catch(() => undefined))) {
+      throw new CairnError(ErrorCode.BAD_REFERENCE, `cairn verify --against: ${o.against} does not exist.`, "Give an image tar written by cairn build, docker save or skopeo.");
+    }
+    const work = await ctx.store.tempPath();
+    try {
+      labels = { a: "the build", b: o.against };
+      report = await compareImages(a, { source: await fromImageTar(o.against, work) });
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  } else {
+    // Under the cache's own tmp/: the same filesystem, so the .debs can be hard-linked.
+    const fresh = await ctx.store.tempPath();
+    await fs.mkdir(fresh, { recursive: true });
+    try {
+      const freshGlobal = { ...o.global, cacheDir: fresh };
+      const freshCtx: BuildContext = { ...makeContext(freshGlobal), now: ctx.now, epoch: ctx.epoch, reporter: ctx.reporter };
+      const reused = await reusePinnedDebs(o.file, ctx.store, freshCtx.store);
+      ctx.reporter.info(`cairn: verify: building ${target} again in a fresh cache (${fresh})`);
+      // --frozen: the first build wrote the lock if it had to; the rebuild must use that very lock.
+      const again: Image = await buildFromDefinition({ file: o.file, ...(o.attr ? { attr: o.attr } : {}), frozen: true, global: freshGlobal }, freshCtx);
+      process.stdout.write(
+        `rebuilt in a fresh cache: ${reused.count} .deb file${reused.count === 1 ? "" : "s"} (${(reused.bytes / 1e6).toFixed(1)} MB) reused from the cache — pinned by sha256 in cairn.lock, so they cannot differ; ` +
+          "everything else unpacked, run and built anew\n",
+      );
+      labels = { a: "your cache", b: "fresh cache" };
+      report = await compareImages(a, { source: fromBuiltImage(again), manifest: JSON.parse(again.manifest.toString("utf8")) as unknown });
+    } finally {
+      if (o.keep) keptAt = fresh;
+      else await fs.rm(fresh, { recursive: true, force: true });
+    }
+  }
+
+  process.stdout.write(formatVerify(report, labels));
+  if (keptAt) process.stdout.write(`the fresh cache is kept at ${keptAt}\n`);
+  if (!report.reproducible) {
+    throw new CairnError(
+      ErrorCode.NOT_REPRODUCIBLE,
+      `${target} is not reproducible: ${summarize(report)}.`,
+      o.against
+        ? `The tar is not what the definition builds now; rebuild it with \`cairn build\`, or see above what differs.`
+        : "Something in the build of that layer depends on the clock, randomness or the machine (a date, a random id, a host name, readdir order). " +
+          "Make it write the same bytes every time — use SOURCE_DATE_EPOCH for dates — and run `cairn verify` again; --keep keeps the fresh cache to look into.",
+    );
+  }
+  return report;
+}
+
+/** Every .deb the lock pins that the cache holds, linked (else copied) into the fresh cache. */
+async function reusePinnedDebs(file: string, from: Store, to: Store): Promise<{ count: number; bytes: number }> {
+  const def = await loadDefinition(file, { store: from, typecheck: false });
+  const lock = await readLock(lockPathFor(def.file));
+  let count = 0;
+  let bytes = 0;
+  const hashes = [...new Set(Object.values(lock.packages).map((p) => p.sha256))].sort();
+  for (const hex of hashes) {
+    const src = from.blobPath(hex);
+    const st = await fs.stat(src).catch(() => undefined);
+    if (!st) continue;
+    const dst = to.blobPath(hex);
+    await fs.mkdir(path.dirname(dst), { recursive: true });
+    await fs.link(src, dst).catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code === "EEXIST") return;
+      await fs.copyFile(src, dst);
+    });
+    count += 1;
+    bytes += st.size;
+  }
+  return { count, bytes };
+}
