@@ -83,6 +83,7 @@ describe("renderGraphSvg", () => {
     assert.ok(!drawnEdges(g).some(([a, b]) => a === "passwd" && b === "libc6"));
     assert.ok(drawnEdges(g).some(([a, b]) => a === "redis-tools" && b === "adduser"));
     assert.doesNotMatch(renderGraphSvg(fixture()), /data-from="passwd" data-to="libc6"/);
+    assert.match(renderGraphSvg(fixture()), /<g class="edge" data-from="redis-tools" data-to="adduser">/);
   });
 
   test("the same input draws the same bytes", () => {

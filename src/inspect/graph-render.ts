@@ -57,7 +57,6 @@ export function graphSvg(g: PackageGraph): string {
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="cairn-graph" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
     `<title>${esc(`${g.title}: package graph`)}</title>`,
-    `<defs>${marker("cairn-arrow", COLOURS.edge)}${marker("cairn-arrow-out", COLOURS.edgeOut)}</defs>`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${20}" y="${26}" font-size="16" font-weight="bold" fill="#1a202c">${esc(g.title)}</text>`,
     `<text x="${20}" y="${45}" font-size="12" fill="#4a5568">${esc(summary(g, inImage.length, total, leftOut))}</text>`,
@@ -66,7 +65,13 @@ export function graphSvg(g: PackageGraph): string {
   out.push(`<g class="edges" fill="none">`);
   for (const e of layout.edges) {
     const apart = !byName.get(e.from)!.inImage || !byName.get(e.to)!.inImage;
-    out.push(`<path class="edge" data-from="${esc(e.from)}" data-to="${esc(e.to)}" d="${curve(e.points)}" stroke="${apart ? COLOURS.edgeOut : COLOURS.edge}" stroke-width="1.2" stroke-opacity="0.8"${apart ? ` stroke-dasharray="4 3"` : ""} marker-end="url(#${apart ? "cairn-arrow-out" : "cairn-arrow"})"/>`);
+    const colour = apart ? COLOURS.edgeOut : COLOURS.edge;
+    out.push(
+      `<g class="edge" data-from="${esc(e.from)}" data-to="${esc(e.to)}">`,
+      `<path d="${curve(e.points)}" stroke="${colour}" stroke-width="1.2" stroke-opacity="0.8"${apart ? ` stroke-dasharray="4 3"` : ""}/>`,
+      `<path d="${arrowhead(e.points)}" fill="${colour}" stroke="none"/>`,
+      `</g>`,
+    );
   }
   out.push(`</g>`);
   if (layout.apartTop !== undefined) {
@@ -156,8 +161,15 @@ function summary(g: PackageGraph, kept: number, total: number, leftOut: number):
   return parts.join(" · ");
 }
 
-function marker(id: string, colour: string): string {
-  return `<marker id="${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,1 L9,5 L0,9 z" fill="${colour}"/></marker>`;
+/**
+ * A triangle at the edge's end. Drawn, not an SVG <marker>: markers need ids (which collide when
+ * a page embeds several graphs), and resvg 2.6 can panic on a marker outside the canvas.
+ * Every curve ends with a horizontal tangent, so the head points along x.
+ */
+function arrowhead(points: Point[]): string {
+  const end = points[points.length - 1]!, before = points[points.length - 2]!;
+  const dir = end.x >= before.x ? 1 : -1;
+  return `M${r(end.x)},${r(end.y)} L${r(end.x - 7 * dir)},${r(end.y - 3.5)} L${r(end.x - 7 * dir)},${r(end.y + 3.5)} z`;
 }
 
 /** Horizontal-tangent cubic curves through the points (straight where they share a y). */

@@ -82,15 +82,15 @@ describe("scanFileUses", () => {
     };
     const layers = [
       await layer([
-        ["usr/bin/node", elf, 0o755], ["usr/bin/tool", "#!/usr/bin/env -S python3 -u\nprint(1)\n", 0o755],
-        ["usr/share/doc/example", "#!/bin/sh\n", 0o644], ["usr/bin/replaced", elf, 0o755], ["usr/bin/alias", "", 0o777, "node"],
+        ["usr/bin/prog", elf, 0o755], ["usr/bin/tool", "#!/usr/bin/env -S python3 -u\nprint(1)\n", 0o755],
+        ["usr/share/doc/example", "#!/bin/sh\n", 0o644], ["usr/bin/replaced", elf, 0o755], ["usr/bin/alias", "", 0o777, "prog"],
       ]),
       await layer([["usr/bin/replaced", "plain text now", 0o755]]),
     ];
     const source: ImageSource = { reference: "t", config: {}, layers: layers.map((b, i) => ({ digest: `sha256:${i}`, size: b.length, open: () => Readable.from(chunked(b)) })) };
     const found = await scanFileUses(source, await inspect(source));
-    assert.deepEqual(found.map((u) => u.path), ["usr/bin/node", "usr/bin/tool"]);
-    assert.ok(found[0]!.needed.includes("libc.so.6"), `node needs ${found[0]!.needed.join(", ")}`);
+    assert.deepEqual(found.map((u) => u.path), ["usr/bin/prog", "usr/bin/tool"]);
+    assert.ok(found[0]!.needed.includes("libc.so.6"), `prog needs ${found[0]!.needed.join(", ")}`);
     assert.match(found[0]!.interpreter ?? "", /ld-linux/);
     assert.equal(found[1]!.shebang, "python3");
   });

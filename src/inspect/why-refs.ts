@@ -114,7 +114,7 @@ export function ownersOf(files: Map<string, FinalFile>, p: string): string[] {
  * targets without their leading "/", so a target is read as relative when that names something,
  * else from the root.
  */
-export function resolveInImage(files: Map<string, FinalFile>, p: string, depth = 0): { path: string; via: string[] } | undefined {
+export function resolveInImage(files: Map<string, FinalFile>, p: string, budget = { hops: 40 }): { path: string; via: string[] } | undefined {
   const todo = p.split("/").filter(Boolean);
   const done: string[] = [];
   while (todo.length) {
@@ -124,9 +124,10 @@ export function resolveInImage(files: Map<string, FinalFile>, p: string, depth =
     const here = [...done, c].join("/");
     const f = files.get(here);
     if (f?.kind === "symlink" && f.linkname !== undefined) {
-      if (depth >= 40) return undefined;
+      // One budget for every branch tried: a loop tried both ways must not double at each hop.
+      if (--budget.hops < 0) return undefined;
       for (const start of [[...done, ...f.linkname.split("/")], f.linkname.split("/")]) {
-        const r = resolveInImage(files, normalise([...start, ...todo]).join("/"), depth + 1);
+        const r = resolveInImage(files, normalise([...start, ...todo]).join("/"), budget);
         if (r) return { path: r.path, via: [here, ...r.via] };
       }
       return undefined;
