@@ -143,7 +143,11 @@ umask 022
 started=$(faked-sysv --load --save-file /.cairn/fakeroot.save < /.cairn/fakeroot.load)
 faked=\${started##*:}
 status=0
-FAKEROOTKEY=\${started%%:*} FAKEROOTDONTTRYCHOWN=1 LD_PRELOAD=${preload} /bin/sh -e /.cairn/script || status=$?
+export FAKEROOTKEY=\${started%%:*}
+FAKEROOTDONTTRYCHOWN=1 LD_PRELOAD=${preload} /bin/sh -e /.cairn/script || status=$?
+# chown and chmod reach faked as messages it is not waited for, and on SIGTERM it saves what it
+# has: a stat (answered in order, after them) makes sure the script's last chown is in.
+LD_PRELOAD=${preload} stat / >/dev/null
 kill -TERM "$faked"
 i=0
 while kill -0 "$faked" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
