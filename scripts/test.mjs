@@ -1,12 +1,19 @@
 // Runs every *.test.ts under test/, src/ and bench/ with node's test runner (Node 20 has no glob for
 // --test). Pass file paths or folder names to run a subset: `npm test -- src/debian`.
 // Test files run side by side, CAIRN_TEST_CONCURRENCY at once (default 3, measured on a 2-core
-// machine: the real tier mostly waits on the mirror, podman and dockerd, not the CPU; node's own
-// default there would be 1). The slow tiers under test/ are queued first, so the quick unit tests
-// fill in around them rather than one long file running alone at the end.
+// machine, where node's own default would be 1: the real tier waits on the mirror, podman and
+// dockerd as well as the CPU). The longest files start first, the quick unit tests fill in last, so
+// that no long file is left running alone at the end.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Longest first, as measured (their tests also fetch what later files reuse from the shared
+ * cache: the JDK, node, python). A file missing here just starts in its turn.
+ */
+const LONGEST = ["test/real/agatha.test.ts", "test/real/python.test.ts", "test/real/node.test.ts", "test/real/steps.test.ts"];
 
 function collect(dir, out) {
   for (const name of readdirSync(dir).sort()) {
@@ -29,11 +36,11 @@ function concurrency() {
 
 const args = process.argv.slice(2);
 const roots = args.length ? args : ["test", "src", "bench"];
-const files = roots.flatMap((r) => (statSync(r).isDirectory() ? collect(r, []) : [r]));
-const r = spawnSync(process.execPath, [
-  "--import", "tsx", "--test", `--test-concurrency=${concurrency()}`,
-  "--test-reporter=spec", "--test-reporter-destination=stdout",
-  `--test-reporter=${new URL("./file-times.mjs", import.meta.url).href}`, "--test-reporter-destination=stdout",
-  ...files,
-], { stdio: "inherit" });
+const found = roots.flatMap((r) => (statSync(r).isDirectory() ? collect(r, []) : [r]));
+const files = [...LONGEST.filter((f) => found.includes(f)), ...found.filter((f) => !LONGEST.includes(f))];
+// --import tsx: test-runner.mjs hands it on to every test file's process.
+const runner = fileURLToPath(new URL("./test-runner.mjs", import.meta.url));
+const r = spawnSync(process.execPath, ["--import", "tsx", runner, ...files], {
+  stdio: "inherit", env: { ...process.env, CAIRN_TEST_CONCURRENCY: String(concurrency()) },
+});
 process.exit(r.status ?? 1);

@@ -29,15 +29,17 @@ async function layersOf(tar: string): Promise<Layers> {
   return { digests: (m.Layers as string[]).map((l) => l.split("/").pop()!), history: config.history.map((h: { created_by: string }) => h.created_by), uncompressed };
 }
 
-async function build(file: string, attr: string, out: string, extra: string[] = []) {
-  const r = await cairn(["build", file, "-A", attr, "-o", out, "--cache-dir", cache, ...extra]);
+async function build(file: string, attr: string, out: string, cacheDir = cache) {
+  const r = await cairn(["build", file, "-A", attr, "-o", out, "--cache-dir", cacheDir]);
   assert.equal(r.code, 0, r.stderr);
   return r;
 }
 
 describe("runtime closure on real packages", () => {
   test("redis is under 25 MB uncompressed, and the build says what it left out", async () => {
-    const r = await build(join(examples, "redis/image.ts"), "redis", join(work, "redis.tar"));
+    // A fresh cache: what the closure left out is reported when the layers are made, and the
+    // shared cache may already hold redis's.
+    const r = await build(join(examples, "redis/image.ts"), "redis", join(work, "redis.tar"), join(work, "cache"));
     const { uncompressed, history } = await layersOf(join(work, "redis.tar"));
     assert.ok(uncompressed < 25e6, `redis image is ${(uncompressed / 1e6).toFixed(1)} MB uncompressed`);
     assert.match(r.stderr, /left out \d+ that nothing in the image uses/);

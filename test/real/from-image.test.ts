@@ -2,7 +2,7 @@
 // pinned by digest in cairn.lock, its layers reused byte for byte at the bottom, its users kept,
 // and the result runs.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +18,10 @@ const cache = sharedCache();
 const work = await mkdtemp(join(tmpdir(), "cairn-from-image-"));
 let reg: Registry;
 before(async () => { reg = await registry(); });
-after(async () => reg?.close());
+after(async () => {
+  await reg?.close();
+  await rm(work, { recursive: true, force: true });
+});
 
 test("fromImage: pinned base, its layers at the bottom byte for byte, its redis user kept; the image runs", async () => {
   const baseRef = `${reg.host}/cairn/redis:7`;

@@ -2,7 +2,7 @@
 // cairn prints is the one skopeo sees, a second push uploads nothing, the pulled image answers
 // PONG, and wrong credentials fail without showing them.
 import assert from "node:assert/strict";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +16,7 @@ import { registry, type Registry } from "../support/registry.js";
 const redisDef = fileURLToPath(new URL("../../examples/redis/image.ts", import.meta.url));
 const cache = sharedCache();
 const work = await mkdtemp(join(tmpdir(), "cairn-push-cli-"));
+after(() => rm(work, { recursive: true, force: true }));
 
 describe("cairn push (plain registry on loopback)", () => {
   let reg: Registry;
