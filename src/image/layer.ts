@@ -3,6 +3,8 @@
 // and contents are unchanged is never tarred or compressed again.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
 import type { FsEntry } from "../fs/types.js";
 import { inputKey, type Store } from "../store/store.js";
 import { gzipOffThread } from "./gzip-pool.js";
@@ -40,6 +42,13 @@ export async function buildLayer(entries: FsEntry[], mtime: number, store: Store
   const record: LayerRecord = { diffId: `sha256:${diff.digest("hex")}` as DiffId, digest: `sha256:${hex}` as Digest, size };
   await store.putEntry("layer", key, record);
   return storedLayer(record, store);
+}
+
+/** Streams a layer's tar, uncompressed, into `into` (gzip or plain, as its media type says). */
+export function feedLayerTar(layer: Layer, into: NodeJS.WritableStream): Promise<void> {
+  const feeding = /gzip$/.test(layer.mediaType) ? pipeline(layer.compressed(), createGunzip(), into) : pipeline(layer.compressed(), into);
+  feeding.catch(() => {}); // the reader sees the error; this keeps it from being unhandled meanwhile
+  return feeding;
 }
 
 export function storedLayer(r: LayerRecord, store: Store): Layer {

@@ -7,6 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { parseParagraphs } from "../debian/control.js";
 import { parseRelations } from "../debian/relations.js";
 import { mergedUsrPath } from "../fs/usrmerge.js";
+import { applyWhiteout, whiteoutOf } from "../fs/whiteout.js";
 import type { ImageConfigJson, ImageSource } from "./image-source.js";
 
 export type EntryKind = "file" | "dir" | "symlink" | "hardlink" | "whiteout" | "opaque" | "other";
@@ -110,13 +111,11 @@ export async function inspect(source: ImageSource, options: InspectOptions = {})
     for await (const item of extract) {
       const h = item.header;
       const p = h.name.replace(/^\.?\/+/, "").replace(/\/+$/, "");
-      const name = p.slice(p.lastIndexOf("/") + 1);
-      const parent = p.slice(0, p.length - name.length);
+      const wh = whiteoutOf(p);
       const meta = { mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0 };
-      let kind: EntryKind = h.type === "directory" ? "dir" : h.type === "symlink" ? "symlink" : h.type === "link" ? "hardlink" : h.type === "file" || h.type === "contiguous-file" ? "file" : "other";
-      let target = p;
-      if (name === ".wh..wh..opq") [kind, target] = ["opaque", parent.replace(/\/$/, "")];
-      else if (name.startsWith(".wh.")) [kind, target] = ["whiteout", parent + name.slice(4)];
+      const kind: EntryKind = wh ? (wh.opaque ? "opaque" : "whiteout")
+        : h.type === "directory" ? "dir" : h.type === "symlink" ? "symlink" : h.type === "link" ? "hardlink" : h.type === "file" || h.type === "contiguous-file" ? "file" : "other";
+      const target = wh ? wh.target : p;
       if (!p) {
         item.resume();
         continue;
@@ -139,9 +138,8 @@ export async function inspect(source: ImageSource, options: InspectOptions = {})
       }
       // The final filesystem, layer over layer.
       if (kind === "whiteout" || kind === "opaque") {
-        const gone = kind === "whiteout" ? target : `${target}/`;
-        for (const k of [...files.keys()]) if (k === gone || k.startsWith(kind === "whiteout" ? `${gone}/` : gone)) files.delete(k);
-        for (const k of [...texts.keys()]) if (k === gone || k.startsWith(`${gone}/`)) texts.delete(k);
+        applyWhiteout(files, p);
+        applyWhiteout(texts, p);
       } else if (kind !== "other") {
         files.set(target, { path: target, kind, size, layer: index, ...(h.linkname ? { linkname: h.linkname.replace(/^\.?\/+/, "") } : {}), ...(sha256 ? { sha256 } : {}) });
       }

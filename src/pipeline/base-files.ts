@@ -4,8 +4,8 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
+import { applyWhiteout } from "../fs/whiteout.js";
+import { feedLayerTar } from "../image/layer.js";
 import type { FsEntry } from "../fs/types.js";
 import type { Layer } from "../image/types.js";
 import { BASE_IMAGE } from "./closure.js";
@@ -18,18 +18,7 @@ const UNPACK_FORMAT = 2;
 export async function baseEntries(base: BaseImage, ctx: BuildContext): Promise<FsEntry[]> {
   const byPath = new Map<string, FsEntry>();
   for (const layer of base.layers) {
-    for (const e of await unpackLayer(layer, ctx)) {
-      const name = e.path.split("/").pop()!;
-      const parent = e.path.slice(0, e.path.length - name.length);
-      if (name === ".wh..wh..opq") {
-        for (const k of [...byPath.keys()]) if (k.startsWith(parent)) byPath.delete(k);
-      } else if (name.startsWith(".wh.")) {
-        const gone = parent + name.slice(4);
-        for (const k of [...byPath.keys()]) if (k === gone || k.startsWith(gone + "/")) byPath.delete(k);
-      } else {
-        byPath.set(e.path, e);
-      }
-    }
+    for (const e of await unpackLayer(layer, ctx)) if (!applyWhiteout(byPath, e.path)) byPath.set(e.path, e);
   }
   return [...byPath.values()];
 }
@@ -41,9 +30,7 @@ async function unpackLayer(layer: Layer, ctx: BuildContext): Promise<FsEntry[]> 
   const dir = await ctx.store.tree(key, async (tmp) => {
     const tar = await import("tar-stream");
     const extract = tar.extract();
-    const plain = !/gzip$/.test(layer.mediaType);
-    const feeding = plain ? pipeline(layer.compressed(), extract) : pipeline(layer.compressed(), createGunzip(), extract);
-    feeding.catch(() => {});
+    const feeding = feedLayerTar(layer, extract);
     for await (const item of extract) {
       const h = item.header;
       const p = h.name.replace(/^\.?\/+/, "").replace(/\/+$/, "");

@@ -2,12 +2,12 @@
 // what the build needs to know of its files — every path (so the closure counts what the base
 // already provides) and the account and package databases that cairn's own would otherwise hide.
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
 import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { CairnError, ErrorCode } from "../errors.js";
-import { storedLayer, type LayerRecord } from "../image/layer.js";
+import { feedLayerTar, storedLayer, type LayerRecord } from "../image/layer.js";
+import { applyWhiteout } from "../fs/whiteout.js";
 import type { Layer } from "../image/types.js";
 import { parseReference } from "../registry/reference.js";
 import type { BuildContext } from "./context.js";
@@ -90,16 +90,8 @@ export async function baseFromLayers(reference: string, layers: Layer[], config:
   for (const layer of layers) {
     const scan = await scanLayer(layer, ctx);
     for (const [p, type, linkname] of scan.entries) {
-      const name = p.split("/").pop()!;
-      if (name === ".wh..wh..opq") {
-        const dir = p.slice(0, -name.length - 1);
-        for (const k of [...paths.keys()]) if (k.startsWith(dir + "/")) paths.delete(k);
-        continue;
-      }
-      if (name.startsWith(".wh.")) {
-        const gone = p.slice(0, -name.length) + name.slice(4);
-        for (const k of [...paths.keys()]) if (k === gone || k.startsWith(gone + "/")) paths.delete(k);
-        files.delete(gone);
+      if (applyWhiteout(paths, p)) {
+        applyWhiteout(files, p);
         continue;
       }
       paths.set(p, { type, ...(linkname ? { linkname } : {}) });
@@ -150,9 +142,7 @@ async function scanLayer(layer: Layer, ctx: BuildContext): Promise<LayerScan> {
   const tar = await import("tar-stream");
   const extract = tar.extract();
   const scan: LayerScan = { entries: [], files: {} };
-  const plain = !/gzip$/.test(layer.mediaType);
-  const feeding = plain ? pipeline(layer.compressed(), extract) : pipeline(layer.compressed(), createGunzip(), extract);
-  feeding.catch(() => {});
+  const feeding = feedLayerTar(layer, extract);
   for await (const item of extract) {
     const h = item.header;
     const p = h.name.replace(/^\.?\/+/, "").replace(/\/+$/, "");

@@ -40,10 +40,6 @@ export function derivationsOf(contents: ContentSpec[]): DerivationSpec[] {
   return out;
 }
 
-export function derivationLockName(d: DerivationSpec): string {
-  return `derivation:${d.name}`;
-}
-
 /** The output's entries, placed at the image root (`bin/x` lands in `usr/bin/x`). */
 export async function buildDerivation(d: DerivationSpec, env: Environment, built: Map<string, FsEntry[]>, definitionDir: string, ctx: BuildContext): Promise<FsEntry[]> {
   const files = await userEntries({ contents: d.inputs } as ImageSpec, definitionDir, ctx.store);

@@ -21,7 +21,7 @@ export async function runInSandboxOrFail(what: string, run: Omit<SandboxRun, "st
   throw stepFailed(what, result.signal ? `was killed by ${result.signal}` : `exited with status ${result.code}`, result.tail, run.network);
 }
 
-export function stepFailed(what: string, how: string, output: string, network: boolean): CairnError {
+function stepFailed(what: string, how: string, output: string, network: boolean): CairnError {
   const shown = lastLines(output, 12);
   const offline = !network && looksLikeNetworkFailure(output);
   return new CairnError(

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { comparePaths, type FileTree } from "../fs/tree.js";
 import type { FsEntry } from "../fs/types.js";
+import { whiteoutOf, whiteoutPath } from "../fs/whiteout.js";
 import type { StepChanges } from "../sandbox/changes.js";
 
 const EMPTY_SHA256 = createHash("sha256").digest("hex");
@@ -12,9 +13,9 @@ const EMPTY_SHA256 = createHash("sha256").digest("hex");
 export function stepView(tree: FileTree, below: FsEntry[]): FsEntry[] {
   const own = tree.entries();
   const ownPaths = new Set(own.map((e) => e.path));
-  const hidden = own.filter((e) => isWhiteout(e.path)).map((e) => unwhiteout(e.path));
+  const hidden = own.flatMap((e) => whiteoutOf(e.path)?.target ?? []);
   const visible = below.filter((e) => !ownPaths.has(e.path) && !hidden.some((h) => e.path === h || e.path.startsWith(h + "/")));
-  return [...visible, ...own.filter((e) => !isWhiteout(e.path))].sort((a, b) => comparePaths(a.path, b.path));
+  return [...visible, ...own.filter((e) => !whiteoutOf(e.path))].sort((a, b) => comparePaths(a.path, b.path));
 }
 
 export function applyStep(tree: FileTree, changes: StepChanges, view: FsEntry[], below: FsEntry[], origin: string): void {
@@ -41,19 +42,9 @@ function parentOf(p: string): string {
   return i < 0 ? "" : p.slice(0, i);
 }
 
-function isWhiteout(p: string): boolean {
-  return p.slice(p.lastIndexOf("/") + 1).startsWith(".wh.");
-}
-
-function unwhiteout(p: string): string {
-  const i = p.lastIndexOf("/");
-  return p.slice(0, i + 1) + p.slice(i + 1 + 4);
-}
-
 function whiteout(p: string, origin: string): FsEntry {
-  const i = p.lastIndexOf("/");
   return {
-    path: `${p.slice(0, i + 1)}.wh.${p.slice(i + 1)}`, type: "file", mode: 0o644, uid: 0, gid: 0, size: 0, sha256: EMPTY_SHA256,
+    path: whiteoutPath(p), type: "file", mode: 0o644, uid: 0, gid: 0, size: 0, sha256: EMPTY_SHA256,
     content: { kind: "bytes", data: Buffer.alloc(0) }, origin,
   };
 }
