@@ -13,4 +13,8 @@ if (bundled) {
   register();
   ({ main } = await import("../src/cli/main.ts"));
 }
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// The command is over, failed or not: nothing it left behind (a stalled stream, a socket, a
+// worker) may keep the process alive, or `cairn build --stream | docker load` would wait forever.
+await new Promise((resolve) => process.stdout.write("", () => process.stderr.write("", resolve)));
+process.exit(code);

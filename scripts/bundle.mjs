@@ -4,7 +4,7 @@
 // them are unchanged, so an edited source can never run as a stale bundle. Like git's index, a
 // file whose inode, size and change time (ctime: no tool can set it back) are as recorded is not
 // read again; any other is hashed and compared.
-// Run directly: `node scripts/bundle.mjs [OUTDIR]` (default dist/ beside scripts/).
+// Run directly: `node scripts/bundle.mjs [--types] [OUTDIR]` (default dist/ beside scripts/).
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -105,11 +105,32 @@ export function freshBundle({ root = ROOT, outdir = path.join(root, "dist") } = 
   return pathToFileURL(path.join(outdir, "cli.mjs")).href;
 }
 
+/**
+ * Declaration files for the API (dist/types), so a project that installs the package gets types
+ * in its editor whatever its own tsconfig says (a .ts source in node_modules would be checked
+ * under the project's rules). Made by `prepare`, so packed tarballs and git installs both have them.
+ */
+export async function emitTypes({ root = ROOT, outdir = path.join(root, "dist") } = {}) {
+  const ts = (await import("typescript")).default;
+  const program = ts.createProgram([path.join(root, ENTRIES.api)], {
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true, skipLibCheck: true, declaration: true, emitDeclarationOnly: true, types: ["node"],
+    rootDir: path.join(root, "src"), outDir: path.join(outdir, "types"),
+  });
+  const result = program.emit();
+  const errors = ts.getPreEmitDiagnostics(program).concat(result.diagnostics).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length) throw new Error(ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => "\n" }));
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const outdir = process.argv[2] ? path.resolve(process.argv[2]) : undefined;
+  const args = process.argv.slice(2);
+  const types = args.includes("--types");
+  const dir = args.find((a) => !a.startsWith("--"));
+  const outdir = dir ? path.resolve(dir) : undefined;
   try {
     const stamp = await bundle({ outdir });
-    process.stderr.write(`cairn: bundled ${stamp.sources.length} sources into ${path.relative(process.cwd(), outdir ?? path.join(ROOT, "dist")) || "."}\n`);
+    if (types) await emitTypes({ outdir });
+    process.stderr.write(`cairn: bundled ${stamp.sources.length} sources${types ? " and the API's types" : ""} into ${path.relative(process.cwd(), outdir ?? path.join(ROOT, "dist")) || "."}\n`);
   } catch (e) {
     process.stderr.write(`cairn: bundling failed (bin/cairn.js runs the sources meanwhile): ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 1;

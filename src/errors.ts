@@ -8,6 +8,8 @@ export const ErrorCode = {
   DEFINITION_FAILED: "CAIRN_E002",
   DEFINITION_INVALID: "CAIRN_E003",
   EXPORT_NOT_FOUND: "CAIRN_E004",
+  /** A command line that cannot work: options that exclude each other, a missing operand. */
+  USAGE: "CAIRN_E005",
   // debian sources and archives
   NO_SOURCES: "CAIRN_E101",
   BAD_SOURCES: "CAIRN_E102",
@@ -32,6 +34,8 @@ export const ErrorCode = {
   FILE_CONFLICT: "CAIRN_E401",
   LOCAL_FILE_MISSING: "CAIRN_E402",
   MISSING_REFERENCE: "CAIRN_E403",
+  /** Entrypoint, Cmd or a wrapper runs a program (or a script whose interpreter) the image does not have. */
+  MISSING_PROGRAM: "CAIRN_E404",
   // output
   OUTPUT_FAILED: "CAIRN_E501",
   /** `cairn run` would publish on a host port something else already listens on. */
@@ -56,6 +60,8 @@ export const ErrorCode = {
   STEP_FAILED: "CAIRN_E702",
   /** A step left something cairn cannot put in an image (a device node, a socket). */
   STEP_OUTPUT_INVALID: "CAIRN_E703",
+  /** A step's output points to (links to, runs, loads) a file only the step's tools ship, which the image lacks. */
+  STEP_REFERENCES_TOOL: "CAIRN_E704",
   // inspect
   /** `cairn verify`: a rebuild in a fresh cache (or the image tar given) differs from the build. */
   NOT_REPRODUCIBLE: "CAIRN_E801",
@@ -72,6 +78,14 @@ export class CairnError extends Error {
     this.code = code;
     this.hint = hint;
   }
+}
+
+/** Mistakes in how cairn was called, not in what it was asked to build: exit code 2, as usage errors. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.DEFINITION_NOT_FOUND, ErrorCode.EXPORT_NOT_FOUND, ErrorCode.USAGE]);
+
+/** The exit code a CairnError ends the process with: 2 for usage errors, 1 for everything else. */
+export function exitCodeOf(e: CairnError): 1 | 2 {
+  return USAGE_CODES.has(e.code) ? 2 : 1;
 }
 
 export function isCairnError(e: unknown): e is CairnError {

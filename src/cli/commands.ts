@@ -65,7 +65,7 @@ export interface RegistryOptions {
 
 /** Loads the definition, picks the export and builds it (from the cache when nothing changed). */
 export async function buildFromDefinition(o: { file: string; attr?: string; frozen?: boolean; global: GlobalOptions }, ctx: BuildContext): Promise<Image> {
-  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck });
+  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck, reporter: ctx.reporter });
   const { name, spec } = pickImage(def, o.attr);
   ctx.reporter.info(`cairn: building ${name} (${spec.name}:${spec.tag}) from ${path.relative(process.cwd(), def.file) || def.file}`);
   try {
@@ -75,11 +75,16 @@ export async function buildFromDefinition(o: { file: string; attr?: string; froz
   }
 }
 
+/** Options that cannot go together are refused before any work is done. */
+export function checkBuildOptions(o: { stream?: boolean; push?: string; sbom?: string }): void {
+  if (o.stream && o.push) throw new CairnError(ErrorCode.USAGE, "--stream and --push cannot be used together.", "Push with `cairn push`, or drop --stream.");
+  if (o.sbom && !o.push) throw new CairnError(ErrorCode.USAGE, "--sbom attaches an SBOM to a pushed image, and there is no --push.", "Add --push REF, or write the SBOM to a file with `cairn sbom`.");
+}
+
 /** Build; returns the manifest digest (also printed as stdout's last line). */
 export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.global)): Promise<string> {
+  checkBuildOptions(o);
   const image = await buildFromDefinition(o, ctx);
-  if (o.stream && o.push) throw new CairnError(ErrorCode.DEFINITION_INVALID, "--stream and --push cannot be used together.", "Push with `cairn push`, or drop --stream.");
-  if (o.sbom && !o.push) throw new CairnError(ErrorCode.DEFINITION_INVALID, "--sbom attaches an SBOM to a pushed image, and there is no --push.", "Add --push REF, or write the SBOM to a file with `cairn sbom`.");
   if (o.load) {
     const { engineSink, pickEngine } = await import("../output/engine.js");
     const engine = pickEngine(process.env, o.engine);
@@ -133,7 +138,7 @@ async function pushTo(image: Image, ref: string, r: RegistryOptions, ctx: BuildC
   let credentials;
   if (r.creds) {
     const colon = r.creds.indexOf(":");
-    if (colon <= 0) throw new CairnError(ErrorCode.DEFINITION_INVALID, "--creds must be USER:PASSWORD.", "Or set CAIRN_REGISTRY_USER and CAIRN_REGISTRY_PASSWORD, or log in with docker/podman.");
+    if (colon <= 0) throw new CairnError(ErrorCode.USAGE, "--creds must be USER:PASSWORD.", "Or set CAIRN_REGISTRY_USER and CAIRN_REGISTRY_PASSWORD, or log in with docker/podman.");
     credentials = { username: r.creds.slice(0, colon), password: r.creds.slice(colon + 1) };
   } else if (env["CAIRN_REGISTRY_USER"] && env["CAIRN_REGISTRY_PASSWORD"]) {
     credentials = { username: env["CAIRN_REGISTRY_USER"], password: env["CAIRN_REGISTRY_PASSWORD"] };
@@ -184,7 +189,7 @@ export interface LockCommandOptions {
 }
 
 export async function lockCommand(o: LockCommandOptions, ctx = makeContext(o.global)): Promise<void> {
-  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck });
+  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck, reporter: ctx.reporter });
   const names = o.attr ? [pickImage(def, o.attr).name] : [...def.images.keys()];
   const lockPath = lockPathFor(def.file);
   let lock = await readLock(lockPath);

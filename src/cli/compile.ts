@@ -1,5 +1,5 @@
 // Definitions are TypeScript, Node 20 runs JavaScript. A definition is compiled with esbuild — its
-// local imports bundled in; npm packages, node builtins and "cairn" left as imports of the modules
+// local imports bundled in; npm packages, node builtins and cairn's API ("cairn-build", "cairn") left as imports of the modules
 // Node would load — and the result is kept in the store, remembered by the hashes of every file that
 // went in: an unchanged definition loads without starting a compiler.
 import { readFile, writeFile } from "node:fs/promises";
@@ -11,7 +11,7 @@ import type { BuildFailure, Message, Plugin } from "esbuild";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { filesUnchanged, hashFiles, sha256, type FileHashes } from "./file-hashes.js";
-import { CAIRN_API_URL } from "../location.js";
+import { CAIRN_API_NAMES, CAIRN_API_URL } from "../location.js";
 
 /** Bumped when the compiled output changes shape, so earlier results are not reused. */
 const COMPILE_FORMAT = 1;
@@ -100,7 +100,7 @@ function definitionPlugin(apiUrl: string, loaded: Map<string, string>, extra: Se
       build.onResolve({ filter: /.*/ }, async (args) => {
         const s = args.path;
         if (args.pluginData === inner || args.kind === "entry-point") return undefined;
-        if (s === "cairn") return { path: apiUrl, external: true };
+        if (CAIRN_API_NAMES.includes(s)) return { path: apiUrl, external: true };
         if (s.startsWith(".") || path.isAbsolute(s) || isBuiltin(s)) return undefined;
         // A package: loaded by Node from where it is installed, found from the importing file.
         const r = await build.resolve(s, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: inner });

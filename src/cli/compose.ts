@@ -32,7 +32,7 @@ export interface ComposeCommandOptions {
 export async function composeCommand(o: ComposeCommandOptions, ctx: BuildContext = makeContext(o.global), env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const engine = o.load ? pickEngine(env, o.engine) : undefined;
   if (engine && !onPath(env, engine)) throw new CairnError(ErrorCode.OUTPUT_FAILED, `cairn compose --load --engine ${engine}: ${engine} is not on PATH.`, `Install ${engine}, or leave out --engine to use whichever engine is installed.`);
-  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck });
+  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck, reporter: ctx.reporter });
   const { name, spec } = pickCompose(def, o.attr);
 
   const built: Record<string, BuiltImage> = {};

@@ -9,6 +9,8 @@ import type { ComposeSpec } from "../define/compose.js";
 import type { ImageSpec } from "../define/spec.js";
 import { CairnError, ErrorCode, isCairnError } from "../errors.js";
 import type { Store } from "../store/store.js";
+import { setNoteSink } from "../define/python.js";
+import type { Reporter } from "../pipeline/context.js";
 import { compileDefinition } from "./compile.js";
 import { typecheckDefinition } from "./typecheck.js";
 
@@ -24,6 +26,8 @@ export interface LoadOptions {
   store: Store;
   /** Check types first (cached); a type error stops the build with file and line. */
   typecheck?: boolean;
+  /** Where the notes a definition's helpers print while it is evaluated go (so that -q silences them). */
+  reporter?: Reporter;
 }
 
 export async function loadDefinition(file: string | undefined, options: LoadOptions): Promise<Definition> {
@@ -39,6 +43,8 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
   }
   if (options.typecheck) await typecheckDefinition(abs, options.store);
   const url = await compileDefinition(abs, options.store);
+  const reporter = options.reporter;
+  if (reporter) setNoteSink((text) => reporter.info(`cairn: note: ${text}`));
   let mod: Record<string, unknown>;
   try {
     mod = (await import(url)) as Record<string, unknown>;

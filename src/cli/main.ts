@@ -1,9 +1,11 @@
 // The command line: one file wiring commands to plain async functions, and one place that turns
 // errors into messages and exit codes (0 ok, 1 build failed, 2 usage).
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { statSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { isCairnError } from "../errors.js";
+import { exitCodeOf, isCairnError } from "../errors.js";
+import { cairnVersion } from "../location.js";
 
 export interface GlobalOptions {
   cacheDir: string;
@@ -20,6 +22,7 @@ function defaultCacheDir(): string {
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("cairn")
     .description("Reproducible, layered container images from Debian packages, declared in TypeScript.")
+    .version(cairnVersion(), "-V, --version", "print cairn's version")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError();
@@ -45,7 +48,9 @@ export async function main(argv: string[]): Promise<number> {
     .option("--creds <user:password>", "registry credentials (default: CAIRN_REGISTRY_USER/PASSWORD, else docker/podman login)")
     .option("--insecure", "allow plain HTTP and unverified TLS to the registry", false)
     .option("--ca-file <file>", "trust this CA certificate for the registry")
-    .action(async (file: string, opts) => {
+    .action(async (file: string, opts, cmd: Command) => {
+      if (opts.stream && opts.push) cmd.error("error: --stream and --push cannot be used together; push with `cairn push`, or drop --stream");
+      if (opts.sbom && !opts.push) cmd.error("error: --sbom attaches an SBOM to a pushed image, and there is no --push REF; write an SBOM file with `cairn sbom` instead");
       // Loaded by the command that runs: `--help` and usage errors start without the pipeline.
       const { buildCommand } = await import("./commands.js");
       await buildCommand({ file, ...opts, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: globals(opts) });
@@ -61,8 +66,10 @@ export async function main(argv: string[]): Promise<number> {
     .option("--ca-file <file>", "trust this CA certificate for the registry")
     .option("--sbom", "attach an SBOM to the pushed image (an OCI referrer)", false)
     .addOption(new Option("--sbom-format <format>", "the attached SBOM's format").choices(["spdx", "cyclonedx"]).default("spdx"))
-    .action(async (args: string[], opts) => {
-      if (args.length > 2) throw new CommanderError(2, "cairn.push", "cairn push takes [FILE] REF");
+    .action(async (args: string[], opts, cmd: Command) => {
+      if (args.length > 2) cmd.error(`error: cairn push takes [FILE] REF, not ${args.length} operands, e.g. cairn push image.ts -A redis 127.0.0.1:5000/redis:7`);
+      // One operand that names the definition is a push with the REF forgotten, not a push to "image.ts".
+      if (args.length === 1 && looksLikeDefinition(args[0]!)) cmd.error(`error: cairn push needs a REF to push to after ${args[0]}, e.g. cairn push ${args[0]} -A NAME 127.0.0.1:5000/name:tag`);
       const [file, ref] = args.length === 2 ? [args[0]!, args[1]!] : ["image.ts", args[0]!];
       const { pushCommand } = await import("./commands.js");
       await pushCommand({ file, ref, attr: opts.attr, frozen: opts.frozen, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: globals(opts) });
@@ -210,11 +217,16 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (isCairnError(e)) {
       process.stderr.write(`error[${e.code}]: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
-      return 1;
+      return exitCodeOf(e);
     }
     process.stderr.write(`cairn: internal error (a bug in cairn, please report it):\n${e instanceof Error ? e.stack : String(e)}\n`);
     return 1;
   }
+}
+
+/** A definition file, by its extension or because it is one: not a registry reference. */
+function looksLikeDefinition(operand: string): boolean {
+  return /\.(c|m)?[jt]s$/.test(operand) || statSync(operand, { throwIfNoEntry: false })?.isFile() === true;
 }
 
 function registryOptions(opts: { creds?: string; insecure?: boolean; caFile?: string }) {

@@ -13,6 +13,9 @@ export function stderrReporter(options: { quiet?: boolean } = {}): Reporter {
     info(message) {
       if (!options.quiet) process.stderr.write(message + "\n");
     },
+    warn(message) {
+      process.stderr.write(`cairn: warning: ${message}\n`);
+    },
     progress(title, total, unit): Progress {
       if (!tty || options.quiet || total <= 0) return { advance() {}, done() {} };
       const cliProgress = require("cli-progress") as typeof CliProgress;

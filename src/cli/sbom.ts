@@ -1,9 +1,7 @@
 // `cairn sbom`: the bill of materials of a definition's image or of an image tar, as SPDX 2.3
 // or CycloneDX 1.6 JSON, to stdout or a file; and the SBOM a push attaches as an OCI referrer.
-import { readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import { cairnVersion } from "../location.js";
 import { packageKey, readLock } from "../debian/lockfile.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { Image } from "../image/types.js";
@@ -56,7 +54,7 @@ export function renderSbom(image: InspectedImage, format: SbomFormat, debSha256?
 /** The SBOM of an image just built from a definition (for `--push … --sbom`). */
 export async function sbomOfBuilt(image: Image, target: { file: string; attr?: string }, format: SbomFormat, ctx: BuildContext, g: GlobalOptions): Promise<string> {
   const { loadDefinition, pickImage } = await import("./definition.js");
-  const def = await loadDefinition(target.file, { store: ctx.store, typecheck: g.typecheck });
+  const def = await loadDefinition(target.file, { store: ctx.store, typecheck: g.typecheck, reporter: ctx.reporter });
   const { name } = pickImage(def, target.attr);
   const inspected = await inspect(fromBuiltImage(image));
   return renderSbom(inspected, format, await lockedDebs(def.file, name, inspected));
@@ -90,7 +88,7 @@ export async function attachSbom(image: Image, ref: string, o: AttachOptions, ct
 
 export function checkFormat(format: string): SbomFormat {
   if ((SBOM_FORMATS as readonly string[]).includes(format)) return format as SbomFormat;
-  throw new CairnError(ErrorCode.DEFINITION_INVALID, `"${format}" is not an SBOM format cairn writes.`, `Use --format ${SBOM_FORMATS.join(" or --format ")}.`);
+  throw new CairnError(ErrorCode.USAGE, `"${format}" is not an SBOM format cairn writes.`, `Use --format ${SBOM_FORMATS.join(" or --format ")}.`);
 }
 
 /** sha256 of each installed package's .deb, as the definition's lock pins it. */
@@ -105,19 +103,7 @@ async function lockedDebs(file: string, exportName: string, image: InspectedImag
   return out;
 }
 
-let tool: { name: string; version: string } | undefined;
-
-/** cairn's name and version from its package.json (found upwards from this file, bundled or not). */
+/** cairn's name and version, as SBOMs name the tool that wrote them. */
 export function cairnTool(): { name: string; version: string } {
-  if (tool) return tool;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "cairn" && pkg.version) return (tool = { name: "cairn", version: pkg.version });
-    } catch {
-      // not here: one folder up
-    }
-  }
-  return (tool = { name: "cairn", version: "0.0.0" });
+  return { name: "cairn", version: cairnVersion() };
 }

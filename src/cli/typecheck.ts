@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { filesUnchanged, sha256, type FileHashes } from "./file-hashes.js";
-import { CAIRN_API_SOURCE as CAIRN_API, CAIRN_ROOT } from "../location.js";
+import { CAIRN_API_NAMES, CAIRN_API_SOURCE as CAIRN_API, CAIRN_ROOT } from "../location.js";
 
 /** Bumped when the checking rules change, so earlier clean results are not trusted. */
 const CHECK_FORMAT = 1;
@@ -31,7 +31,7 @@ export async function typecheckDefinition(file: string, store: Store): Promise<v
     types: ["node"],
     typeRoots: [path.join(CAIRN_ROOT, "node_modules", "@types")],
     baseUrl: path.dirname(file),
-    paths: { cairn: [CAIRN_API] },
+    paths: Object.fromEntries(CAIRN_API_NAMES.map((n) => [n, [CAIRN_API]])),
   });
   const errors = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error && d.file && !isCairnFile(d.file.fileName));
   if (errors.length) {

@@ -1,8 +1,18 @@
 // The plain, serialisable objects a definition describes. `define` builds them; every later stage
 // reads them. Nothing here does I/O.
-import type { ContainerConfig } from "../image/types.js";
 
-export type { ContainerConfig };
+/** Docker's container config keys, as dockerTools and the OCI image spec keep them. */
+export interface ContainerConfig {
+  User?: string;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Env?: string[];
+  Entrypoint?: string[];
+  Cmd?: string[];
+  Volumes?: Record<string, Record<string, never>>;
+  WorkingDir?: string;
+  Labels?: Record<string, string>;
+  StopSignal?: string;
+}
 
 /** A Debian archive to take packages from, when not the host's apt configuration. */
 export interface SourceSpec {

@@ -44,6 +44,12 @@ class GzipWorker {
     return this.worker.terminate();
   }
 
+  /** An idle worker must not keep the process alive; a busy one must (its answers are awaited). */
+  busy(on: boolean): void {
+    if (on) this.worker.ref();
+    else this.worker.unref();
+  }
+
   async *compress(input: AsyncIterable<Uint8Array>, level: number): AsyncGenerator<Uint8Array> {
     this.worker.postMessage({ start: true, level });
     const blocks = new Chunker(GZIP_BLOCK);
@@ -72,14 +78,21 @@ const idle: GzipWorker[] = [];
 /** Gzip a byte stream on a worker thread; byte-identical to gzip() from gzip.ts. */
 export async function* gzipOffThread(input: AsyncIterable<Uint8Array>, level = 6): AsyncGenerator<Uint8Array> {
   const worker = idle.pop() ?? new GzipWorker();
+  worker.busy(true);
+  let completed = false;
   try {
     yield* worker.compress(input, level);
+    completed = true;
   } finally {
-    if (!worker.broken) idle.push(worker);
+    worker.busy(false);
+    // A stream stopped halfway (its input failed, its reader gave up) leaves answers in flight
+    // that would be taken for the next stream's: that worker is not reused.
+    if (completed && !worker.broken) idle.push(worker);
+    else void worker.terminate();
   }
 }
 
-/** Stop the idle workers (a command calls this when it is done, so the process can end). */
+/** Stop the idle workers (a command calls this when it is done; idle workers never hold the process). */
 export async function closeGzipWorkers(): Promise<void> {
   await Promise.all(idle.splice(0).map((w) => w.terminate()));
 }

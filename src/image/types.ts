@@ -33,18 +33,8 @@ export interface Layer {
   compressed(): Readable;
 }
 
-/** Docker's container config keys, as dockerTools and the OCI image spec keep them. */
-export interface ContainerConfig {
-  User?: string;
-  ExposedPorts?: Record<string, Record<string, never>>;
-  Env?: string[];
-  Entrypoint?: string[];
-  Cmd?: string[];
-  Volumes?: Record<string, Record<string, never>>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-}
+// The container config keys are what a definition writes; the image carries them as they are.
+export type { ContainerConfig } from "../define/spec.js";
 
 export interface Image {
   /** `name:tag` references this image is saved under. */

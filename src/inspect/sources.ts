@@ -51,7 +51,7 @@ export async function inspectTarget(
   }
   const { buildFromDefinition } = await import("../cli/commands.js");
   const { loadDefinition, pickImage } = await import("../cli/definition.js");
-  const def = await loadDefinition(target.file, { store: ctx.store, typecheck: g.typecheck });
+  const def = await loadDefinition(target.file, { store: ctx.store, typecheck: g.typecheck, reporter: ctx.reporter });
   const { name } = pickImage(def, target.attr);
   const built = await buildFromDefinition({ file: target.file, attr: name, global: g }, ctx);
   const source = fromBuiltImage(built) as ImageSource;

@@ -89,17 +89,22 @@ function movedLinkTarget(from: string, to: string, target: string): string {
   return path.posix.relative(path.posix.dirname(to), mergedUsrPath(resolved)) || ".";
 }
 
+/** A destination as the tree spells paths: "/a//b/./c/" → "a/b/c", "/" → "" (the root). */
+function treePath(destination: string): string {
+  return path.posix.normalize(destination).replace(/^\/+|\/+$/g, "");
+}
+
 function textEntry(c: TextSpec): FsEntry {
   const data = Buffer.from(c.text, "utf8");
   return {
-    path: mergedUsrPath(c.destination.replace(/^\/+/, "")), type: "file", mode: c.mode ?? 0o644, uid: c.uid ?? 0, gid: c.gid ?? 0,
+    path: mergedUsrPath(treePath(c.destination)), type: "file", mode: c.mode ?? 0o644, uid: c.uid ?? 0, gid: c.gid ?? 0,
     size: data.length, sha256: createHash("sha256").update(data).digest("hex"), content: { kind: "bytes", data }, origin: `files:text ${c.destination}`,
   };
 }
 
 async function userFiles(c: FilesSpec, definitionDir: string, store: Store | undefined): Promise<FsEntry[]> {
   const source = path.resolve(definitionDir, c.source);
-  const dest = mergedUsrPath(c.destination.replace(/^\/+|\/+$/g, ""));
+  const dest = mergedUsrPath(treePath(c.destination));
   const origin = `files:${c.source}`;
   let st;
   try {
@@ -110,9 +115,12 @@ async function userFiles(c: FilesSpec, definitionDir: string, store: Store | und
   const out: FsEntry[] = [];
   const owner = { uid: c.uid ?? 0, gid: c.gid ?? 0 };
   const skip = excludeMatcher(c.exclude ?? []);
+  // A file copied to a directory ("/", "/etc/") keeps its name there, as `COPY` does.
+  const fileDest = !st.isDirectory() && (dest === "" || c.destination.endsWith("/")) ? [dest, path.basename(source)].filter(Boolean).join("/") : dest;
   const visit = async (abs: string, rel: string, s: Awaited<ReturnType<typeof fs.lstat>>) => {
     if (rel && skip(rel)) return;
-    const p = rel ? `${dest}/${rel}` : dest;
+    // The image root is "" in tree paths: what a directory copied to "/" holds sits at the top.
+    const p = rel ? (dest ? `${dest}/${rel}` : rel) : fileDest;
     if (s.isDirectory()) {
       if (p) out.push({ path: p, type: "dir", mode: c.mode !== undefined ? c.mode | 0o111 : 0o755, ...owner, size: 0, origin });
       for (const name of (await fs.readdir(abs)).sort()) {

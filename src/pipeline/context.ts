@@ -4,8 +4,10 @@ import type { Fetcher } from "../debian/http.js";
 import type { Store } from "../store/store.js";
 
 export interface Reporter {
-  /** A line for people on stderr. */
+  /** A note for people on stderr (progress, what was done); `-q` silences it. */
   info(message: string): void;
+  /** Something the user should look at; printed even with `-q`. Printed as `cairn: warning: …`. */
+  warn(message: string): void;
   /** A progress bar for a long step; returns a handle to advance and finish it. */
   progress(title: string, total: number, unit: "bytes" | "items"): Progress;
 }
@@ -33,5 +35,6 @@ export interface BuildContext {
 
 export const silentReporter: Reporter = {
   info() {},
+  warn() {},
   progress: () => ({ advance() {}, done() {} }),
 };

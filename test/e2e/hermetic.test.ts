@@ -293,7 +293,7 @@ export const x = buildImage({ name: "x", contents: [pkgs("hello")] });` });
   test("a missing definition file is a clear error", async () => {
     const d = await project({});
     const r = await cairn(["build", "--cache-dir", cache], { cwd: d });
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, "a usage error");
     assert.match(r.stderr, /No definition at .*image\.ts/);
   });
 

@@ -121,7 +121,7 @@ describe("cairn push --sbom (registry without the referrers API)", () => {
 
   test("--sbom without --push is refused with a hint", async () => {
     const r = await cairn(["build", redisDef, "-A", "redis", "-o", join(work, "x.tar"), "--sbom", "--cache-dir", cache]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, "a usage error");
     assert.match(r.stderr, /--sbom attaches an SBOM to a pushed image/);
   });
 });

@@ -35,7 +35,7 @@ describe("pull from a plain registry", () => {
     const store = new Store(join(dir, "store1"));
     const lines: string[] = [];
     let advanced = 0;
-    const reporter = { info: (m: string) => lines.push(m), progress: () => ({ advance: (n: number) => { advanced += n; }, done: () => {} }) };
+    const reporter = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(`warning: ${m}`), progress: () => ({ advance: (n: number) => { advanced += n; }, done: () => {} }) };
     const pulled = await pullImage(`${reg.host}/team/busybox:1`, { store, reporter });
     assert.equal(pulled.manifestDigest, image.manifestDigest);
     assert.equal(pulled.reference, `${reg.host}/team/busybox@${image.manifestDigest}`);

@@ -55,7 +55,7 @@ describe("push to a plain registry", () => {
     const lines: string[] = [];
     let total = 0, advanced = 0, done = 0;
     const reporter = {
-      info: (m: string) => lines.push(m),
+      info: (m: string) => lines.push(m), warn: (m: string) => lines.push(`warning: ${m}`),
       progress: (_t: string, n: number) => { total = n; return { advance: (by: number) => { advanced += by; }, done: () => { done++; } }; },
     };
     const chunkSize = 256 * 1024;

@@ -1,0 +1,152 @@
+// The command line's contract, as a user meets it: usage mistakes exit 2 before any work, a
+// failing build ends the process (streams included), -q is quiet, and the everyday forms of
+// files() build — against a signed Debian repository the test makes and serves on 127.0.0.1.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { CAIRN_BIN, cairn, extractImage, project } from "../support/cairn.js";
+import { available, docker } from "../support/engines.js";
+import { makeRepo, staticBinary, type Repo } from "../support/signed-repo.js";
+
+let repo: Repo;
+
+const definition = (body: string) => `import { buildLayeredImage, debian, files, text } from "cairn";
+const pkgs = debian({ sources: [{ uri: ${JSON.stringify(repo.url)}, suites: [${JSON.stringify(repo.suite)}], signedBy: ${JSON.stringify(repo.keyFile)} }] });
+${body}
+`;
+
+/** A site copied to the image root, as dockerTools examples do, served by nothing but read by cat. */
+const siteImage = `export default buildLayeredImage({
+  name: "site", tag: "1",
+  contents: [pkgs("tiny-base"), files("./site", "/"), files("./motd", "/etc/"), files("./notes.txt", "/")],
+  config: { Cmd: ["/bin/busybox", "cat", "/hello.txt", "/etc/motd", "/notes.txt", "/sub/deep.txt"] },
+});`;
+
+before(async () => {
+  repo = await makeRepo({
+    packages: [{ name: "tiny-base", version: "1.0-1", files: { "bin/busybox": { content: await readFile(staticBinary()), mode: 0o755 } } }],
+  });
+});
+
+after(async () => {
+  await repo?.close();
+});
+
+const siteProject = () =>
+  project({ "image.ts": definition(siteImage), "site/hello.txt": "hello from the root\n", "site/sub/deep.txt": "deep\n", motd: "welcome\n", "notes.txt": "notes\n" });
+
+describe("usage errors exit 2 before any work", () => {
+  test("--version prints the package's version", async () => {
+    const r = await cairn(["--version"]);
+    const { version } = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), version);
+  });
+
+  test("no image.ts in the folder", async () => {
+    const d = await project({});
+    const cache = join(d, "cache");
+    const r = await cairn(["build", "--cache-dir", cache], { cwd: d });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /No definition at .*image\.ts/);
+  });
+
+  test("push with a definition and no REF does not push to a registry named after the file", async () => {
+    const d = await siteProject();
+    const cache = join(d, "cache");
+    const r = await cairn(["push", "image.ts", "--cache-dir", cache], { cwd: d });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cairn push needs a REF to push to after image\.ts/);
+    assert.doesNotMatch(r.stderr, /docker\.io/);
+    assert.equal(existsSync(cache), false, "nothing was built");
+  });
+
+  test("--stream with --push, and --sbom without --push, are refused before building", async () => {
+    const d = await siteProject();
+    const cache = join(d, "cache");
+    const both = await cairn(["build", "--stream", "--push", "127.0.0.1:1/x:1", "--cache-dir", cache], { cwd: d });
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /--stream and --push cannot be used together/);
+    const sbom = await cairn(["build", "--sbom", "--cache-dir", cache], { cwd: d });
+    assert.equal(sbom.code, 2, sbom.stderr);
+    assert.match(sbom.stderr, /--sbom attaches an SBOM to a pushed image/);
+    assert.equal(existsSync(cache), false, "nothing was built");
+    assert.equal(existsSync(join(d, "cairn.lock")), false, "nothing was locked");
+  });
+
+  test("-A naming no export", async () => {
+    const d = await siteProject();
+    const r = await cairn(["build", "-A", "nosuch", "--cache-dir", join(d, "cache")], { cwd: d });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /has no image export "nosuch"/);
+  });
+});
+
+describe("files() to a directory", () => {
+  let dir: string;
+  let cache: string;
+
+  before(async () => {
+    dir = await siteProject();
+    cache = await mkdtemp(join(tmpdir(), "cairn-cache-"));
+  });
+
+  test("a folder copied to /, and files to / and /etc/, keep their names there", async () => {
+    const r = await cairn(["build", "--cache-dir", cache], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const { root } = await extractImage(join(dir, "result"));
+    assert.equal(await readFile(join(root, "hello.txt"), "utf8"), "hello from the root\n");
+    assert.equal(await readFile(join(root, "sub/deep.txt"), "utf8"), "deep\n");
+    assert.equal(await readFile(join(root, "etc/motd"), "utf8"), "welcome\n");
+    assert.equal(await readFile(join(root, "notes.txt"), "utf8"), "notes\n");
+  });
+
+  test("-q prints nothing on a build that has nothing to warn about", async () => {
+    const r = await cairn(["build", "-q", "-o", join(dir, "quiet.tar"), "--cache-dir", cache], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
+  });
+
+  test("cairn build --stream | docker load runs it", { skip: !available().docker && "docker.io is not installed (.ci/run installs it)" }, async () => {
+    const engine = await docker();
+    try {
+      const loaded = await new Promise<string>((resolve, reject) => {
+        const build = spawn(process.execPath, [CAIRN_BIN, "build", "--stream", "-q", "--cache-dir", cache], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
+        const load = engine.loadStream(build.stdout);
+        build.on("exit", (code) => { if (code !== 0) reject(new Error(`cairn build --stream exited ${code}`)); });
+        load.then(resolve, reject);
+      });
+      const r = await engine.run([loaded]);
+      assert.equal(r.stdout, "hello from the root\nwelcome\nnotes\ndeep\n", r.stderr);
+    } finally {
+      await engine.cleanup();
+    }
+  });
+
+  test("a --stream build that fails halfway exits 1 with the error, and does not hang", async () => {
+    // A fresh cache, built once; then one of its layer blobs is damaged, which the stream finds
+    // only while it writes that layer to stdout.
+    const own = await mkdtemp(join(tmpdir(), "cairn-cache-"));
+    const first = await cairn(["build", "-o", join(dir, "first.tar"), "--cache-dir", own], { cwd: dir });
+    assert.equal(first.code, 0, first.stderr);
+    const blobs = join(own, "blobs", "sha256");
+    const { manifest } = await extractImage(join(dir, "first.tar"));
+    const layer = manifest.Layers.at(-1)!.split("/").pop()!;
+    assert.ok((await readdir(blobs)).includes(layer), "the layer is a cache blob");
+    const original = await readFile(join(blobs, layer));
+    const damaged = Buffer.from(original);
+    damaged[damaged.length - 10]! ^= 0xff;
+    await writeFile(join(blobs, layer), damaged);
+    // Stdout goes to a pipe the test drains, as `| docker load` would; a hang fails on the timeout.
+    const r = await cairn(["build", "--stream", "--cache-dir", own], { cwd: dir, timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /CAIRN_E501/);
+    assert.match(r.stderr, /damaged/);
+    assert.doesNotMatch(r.stderr, /internal error/);
+  });
+});
