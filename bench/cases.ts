@@ -79,7 +79,7 @@ export const BIG = { files: 64, fileBytes: 16 * 1024 * 1024 } as const;
 
 export function bigDefinition(dataDir: string): string {
   return [
-    'import { buildLayeredImage, files } from "cairn";',
+    'import { buildLayeredImage, files } from "cairn-build";',
     "",
     `export const big = buildLayeredImage({ name: "big", contents: [files(${JSON.stringify(dataDir)}, "/data")], config: { Cmd: ["true"] } });`,
     "",

@@ -14,12 +14,12 @@ test("a label goes into the image's config, as a valid object key", () => {
 
 test("a text file becomes the first content, and text is imported once", () => {
   const out = definitionWithText(redis, "/etc/bench-app.conf", "x\n");
-  assert.match(out, /import \{ buildLayeredImage, debian, text \} from "cairn"/);
+  assert.match(out, /import \{ buildLayeredImage, debian, text \} from "cairn-build"/);
   assert.match(out, /contents: \[text\("\/etc\/bench-app\.conf", "x\\n"\), pkgs\("redis-server"\)\]/);
   const twice = definitionWithText(out, "/etc/b", "y");
   assert.equal((twice.match(/\btext\b/g) ?? []).length, (out.match(/\btext\b/g) ?? []).length + 1);
   const withText = definitionWithText(starlette, "/a", "b");
-  assert.match(withText, /import \{ buildLayeredImage, debian, files, python, text \} from "cairn"/);
+  assert.match(withText, /import \{ buildLayeredImage, debian, files, python, text \} from "cairn-build"/);
   assert.equal((withText.match(/\btext,|\btext \}/g) ?? []).length, (starlette.match(/\btext,|\btext \}/g) ?? []).length + 1);
 });
 

@@ -18,11 +18,11 @@ export function definitionWithLabel(src: string, value: string, file = "the defi
 
 /** The definition with `text(path, content)` as the first of the image's contents (one new small layer). */
 export function definitionWithText(src: string, path: string, content: string, file = "the definition"): string {
-  const imp = expectOnce(src, /import\s*\{([^}]*)\}\s*from\s*"cairn"/, "`import { … } from \"cairn\"`", file);
+  const imp = expectOnce(src, /import\s*\{([^}]*)\}\s*from\s*"(cairn(?:-build)?)"/, "`import { … } from \"cairn-build\"`", file);
   const names = imp[1].split(",").map((s) => s.trim()).filter(Boolean);
   let out = src;
   if (!names.includes("text")) {
-    out = `${src.slice(0, imp.index)}import { ${[...names, "text"].join(", ")} } from "cairn"${src.slice(imp.index + imp[0].length)}`;
+    out = `${src.slice(0, imp.index)}import { ${[...names, "text"].join(", ")} } from "${imp[2]}"${src.slice(imp.index + imp[0].length)}`;
   }
   const c = expectOnce(out, /contents:\s*\[/, "`contents: [`", file);
   const at = c.index + c[0].length;

@@ -36,6 +36,8 @@ export const ErrorCode = {
   MISSING_REFERENCE: "CAIRN_E403",
   /** Entrypoint, Cmd or a wrapper runs a program (or a script whose interpreter) the image does not have. */
   MISSING_PROGRAM: "CAIRN_E404",
+  /** files() met something an image layer cannot hold (a socket, a FIFO, a device). */
+  LOCAL_FILE_UNSUPPORTED: "CAIRN_E405",
   // output
   OUTPUT_FAILED: "CAIRN_E501",
   /** `cairn run` would publish on a host port something else already listens on. */

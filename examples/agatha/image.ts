@@ -5,7 +5,7 @@
 //        them into docker or podman, writes compose.yaml)   then   docker compose up
 //        (or podman-compose up)   and   open localhost:5173/
 // One image alone: npx cairn build examples/agatha/image.ts -A db   (or -A back, -A front)
-import { buildLayeredImage, compose, debian, files, node } from "cairn";
+import { buildLayeredImage, compose, debian, files, node } from "cairn-build";
 import { image as backend } from "../java-backend/image.js";
 
 const pkgs = debian({ suite: "bookworm" });

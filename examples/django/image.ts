@@ -5,7 +5,7 @@
 // The app's dependencies come from app/pyproject.toml; its sources are compiled to bytecode.
 // Build: npx cairn build examples/django/image.ts -A image   then   podman load -i result
 //        podman run --rm -p 8000:8000 ac2:dev   and   open localhost:8000/ (a form), /pdf
-import { buildLayeredImage, debian, python } from "cairn";
+import { buildLayeredImage, debian, python } from "cairn-build";
 
 const pkgs = debian({ suite: "bookworm" });
 const py = python(pkgs);

@@ -7,7 +7,7 @@
 // Build: npx cairn build examples/java-backend/image.ts -A image   then   podman load -i result
 //        podman run --rm -p 8080:8080 agatha-back   and   curl localhost:8080/api/health
 // -A slim: the same on a runtime that jlink makes of only the modules it uses (50 MB, not 242 MB).
-import { buildLayeredImage, debian, derivation, files, makeWrapper } from "cairn";
+import { buildLayeredImage, debian, derivation, files, makeWrapper } from "cairn-build";
 
 const pkgs = debian({ suite: "bookworm" });
 

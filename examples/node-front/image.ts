@@ -5,7 +5,7 @@
 // (http-server's --proxy).
 // Build: npx cairn build examples/node-front/image.ts -A image   then   podman load -i result
 //        podman run --rm -p 8080:8080 agatha-front   and   curl localhost:8080/
-import { buildLayeredImage, debian, node } from "cairn";
+import { buildLayeredImage, debian, node } from "cairn-build";
 
 const pkgs = debian({ suite: "bookworm" });
 

@@ -3,7 +3,7 @@
 // Pyramid and the waitress WSGI server are Debian's python3-pyramid and python3-waitress.
 // Build: npx cairn build examples/pyramid/image.ts -A image   then   podman load -i result
 //        podman run --rm -p 8080:8080 pyramid   and   curl localhost:8080/
-import { buildLayeredImage, debian, files, python } from "cairn";
+import { buildLayeredImage, debian, files, python } from "cairn-build";
 
 const pkgs = debian({ suite: "bookworm" });
 const py = python(pkgs);

@@ -2,7 +2,7 @@
 // a generic function making a redis image from a given redis package (the seed's `redisImage`),
 // a pinned older version, and the same image on top of a base image.
 // Build: npx cairn build examples/redis-gosu/image.ts -A redis   (or -A redisPinned, -A redisOnBase)
-import { buildLayeredImage, debian, text, type DebianPackageSpec, type ImageSpec } from "cairn";
+import { buildLayeredImage, debian, text, type DebianPackageSpec, type ImageSpec } from "cairn-build";
 
 const pkgs = debian({ suite: "bookworm" });
 

@@ -2,7 +2,7 @@
 // its /data directory. Debian's `passwd` (groupadd, useradd) is there only while the script runs;
 // the script runs in a sandbox as root of a user namespace, under fakeroot — no VM, no sudo.
 // Build: npx cairn build examples/redis-runasroot/image.ts -A redis   then   podman load < result
-import { buildLayeredImage, debian } from "cairn";
+import { buildLayeredImage, debian } from "cairn-build";
 
 const pkgs = debian({ suite: "bookworm" });
 

@@ -1,6 +1,6 @@
 // Seed 004's redis, from Debian's redis-server: a `redis` user owning /data, port 6379.
 // Build: npx cairn build examples/redis/image.ts -A redis   then   docker load < result
-import { buildLayeredImage, debian } from "cairn";
+import { buildLayeredImage, debian } from "cairn-build";
 
 const pkgs = debian({ suite: "bookworm" }); // sources: the host's apt configuration by default
 

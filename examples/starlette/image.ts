@@ -5,7 +5,7 @@
 //        podman run --rm -p 8000:8000 server   and   curl localhost:8000/
 // Run without an engine (nix-build -A server && ./result/bin/server.py):
 //        npx cairn shell examples/starlette/image.ts -A server
-import { buildLayeredImage, debian, files, python } from "cairn";
+import { buildLayeredImage, debian, files, python } from "cairn-build";
 
 const pkgs = debian({ suite: "bookworm" });
 

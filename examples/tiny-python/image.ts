@@ -2,7 +2,7 @@
 // bytecode and the .py sources removed, in one layer from scratch. The compile runs at build time
 // in the sandbox; SOURCE_DATE_EPOCH and a fixed hash seed make the bytecode the same every time.
 // Build: npx cairn build examples/tiny-python/image.ts -A image   then   podman load < result
-import { buildImage, debian } from "cairn";
+import { buildImage, debian } from "cairn-build";
 
 const pkgs = debian({ suite: "bookworm" });
 

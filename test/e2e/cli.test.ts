@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CAIRN_BIN, cairn, extractImage, project } from "../support/cairn.js";
+import { command } from "../support/command.js";
 import { available, docker } from "../support/engines.js";
 import { makeRepo, staticBinary, type Repo } from "../support/signed-repo.js";
 
@@ -103,6 +104,15 @@ describe("files() to a directory", () => {
     assert.equal(await readFile(join(root, "sub/deep.txt"), "utf8"), "deep\n");
     assert.equal(await readFile(join(root, "etc/motd"), "utf8"), "welcome\n");
     assert.equal(await readFile(join(root, "notes.txt"), "utf8"), "notes\n");
+  });
+
+  test("a named pipe in a copied folder is an error naming it, not silently left out", async () => {
+    const d = await siteProject();
+    await command("mkfifo", [join(d, "site", "live.pipe")]);
+    const r = await cairn(["build", "--cache-dir", cache], { cwd: d });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /CAIRN_E405.*site\/live\.pipe is a named pipe/);
+    assert.match(r.stderr, /exclude: \["live\.pipe"\]/);
   });
 
   test("-q prints nothing on a build that has nothing to warn about", async () => {
