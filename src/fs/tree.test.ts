@@ -90,3 +90,16 @@ test("entries(): bytewise sorted, with missing parent directories made", () => {
   assert.equal(t.get("usr/share")!.mode, 0o750, "an existing directory is kept as it was");
   assert.equal(new Set(paths).size, paths.length);
 });
+
+test("a directory is never replaced by a file or a link, nor a file by a directory, even where replacing is allowed", () => {
+  const t = new FileTree();
+  t.add(directory("etc", "base-files"));
+  t.add(file("etc/passwd", "base-files"));
+  t.add(file("usr/bin/tool", "pkg-one"));
+  const always = () => true;
+  conflict(() => t.add(file("etc", "files:./motd"), always), "would replace", "package base-files (a directory)", "/etc");
+  conflict(() => t.add(link("etc", "files:./x", "/elsewhere"), always), "a link to /elsewhere");
+  conflict(() => t.add(directory("usr/bin/tool", "files:./site"), always), "your files (./site) (a directory)", "package pkg-one");
+  assert.equal(t.get("etc")!.type, "dir");
+  assert.equal(t.get("usr/bin/tool")!.type, "file");
+});

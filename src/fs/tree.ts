@@ -37,6 +37,15 @@ export class FileTree {
     }
     if (old.type === "dir" && entry.type === "dir") return;
     if (sameContent(old, entry)) return;
+    // A directory is never replaced by a file or a link, nor the other way round: what the
+    // directory holds would be left under a file, which no engine can unpack.
+    if ((old.type === "dir") !== (entry.type === "dir")) {
+      throw new CairnError(
+        ErrorCode.FILE_CONFLICT,
+        `At /${entry.path}, ${describe(entry)} would replace ${describe(old)}.`,
+        entry.type === "dir" ? "Copy your folder to another path." : `Put your file inside the directory instead (a destination ending in "/" keeps the file's name), or at another path.`,
+      );
+    }
     if (replaces?.(old.origin)) {
       this.byPath.set(entry.path, entry);
       return;
