@@ -81,9 +81,17 @@ export function checkBuildOptions(o: { stream?: boolean; push?: string; sbom?: s
   if (o.sbom && !o.push) throw new CairnError(ErrorCode.USAGE, "--sbom attaches an SBOM to a pushed image, and there is no --push.", "Add --push REF, or write the SBOM to a file with `cairn sbom`.");
 }
 
+/** An -o into a folder that is not there fails before the build, not after it. */
+async function checkOutputFolder(out: string): Promise<void> {
+  const dir = path.dirname(path.resolve(out));
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new CairnError(ErrorCode.USAGE, `-o ${out}: the folder ${dir} does not exist.`, `Create it first (mkdir -p ${dir}), or pick another path with -o.`);
+}
+
 /** Build; returns the manifest digest (also printed as stdout's last line). */
 export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.global)): Promise<string> {
   checkBuildOptions(o);
+  if (!o.stream) await checkOutputFolder(o.out);
   const image = await buildFromDefinition(o, ctx);
   if (o.load) {
     const { engineSink, pickEngine } = await import("../output/engine.js");

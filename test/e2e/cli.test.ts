@@ -79,6 +79,15 @@ describe("usage errors exit 2 before any work", () => {
     assert.equal(existsSync(join(d, "cairn.lock")), false, "nothing was locked");
   });
 
+  test("-o into a folder that does not exist", async () => {
+    const d = await siteProject();
+    const cache = join(d, "cache");
+    const r = await cairn(["build", "-o", join(d, "no/such/folder/out.tar"), "--cache-dir", cache], { cwd: d });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /the folder .*no\/such\/folder does not exist/);
+    assert.equal(existsSync(cache), false, "nothing was built");
+  });
+
   test("-A naming no export", async () => {
     const d = await siteProject();
     const r = await cairn(["build", "-A", "nosuch", "--cache-dir", join(d, "cache")], { cwd: d });
