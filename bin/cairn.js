@@ -16,5 +16,7 @@ if (bundled) {
 const code = await main(process.argv.slice(2));
 // The command is over, failed or not: nothing it left behind (a stalled stream, a socket, a
 // worker) may keep the process alive, or `cairn build --stream | docker load` would wait forever.
+// A reader that went away (EPIPE) has been reported already; it must not crash the flush.
+process.stdout.on("error", () => {});
 await new Promise((resolve) => process.stdout.write("", () => process.stderr.write("", resolve)));
 process.exit(code);

@@ -81,6 +81,22 @@ export function checkBuildOptions(o: { stream?: boolean; push?: string; sbom?: s
   if (o.sbom && !o.push) throw new CairnError(ErrorCode.USAGE, "--sbom attaches an SBOM to a pushed image, and there is no --push.", "Add --push REF, or write the SBOM to a file with `cairn sbom`.");
 }
 
+/** The image tar to stdout; a reader that goes away early (`| head`, a failed `docker load`) is named as such. */
+async function streamArchive(image: Image, ctx: BuildContext): Promise<void> {
+  try {
+    await writeArchive(image, process.stdout, { mtime: ctx.epoch });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EPIPE" && code !== "ERR_STREAM_DESTROYED") throw e;
+    throw new CairnError(
+      ErrorCode.OUTPUT_FAILED,
+      "The program reading the image from cairn's standard output stopped before the image was complete.",
+      "See that program's own error (e.g. `docker load`), or write the image to a file with -o.",
+      { cause: e },
+    );
+  }
+}
+
 /** An -o into a folder that is not there fails before the build, not after it. */
 async function checkOutputFolder(out: string): Promise<void> {
   const dir = path.dirname(path.resolve(out));
@@ -99,7 +115,7 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
     await engineSink(engine, process.env, ctx.epoch, (m) => ctx.reporter.info(`cairn: ${engine}: ${m}`)).write(image);
   }
   if (o.stream) {
-    await writeArchive(image, process.stdout, { mtime: ctx.epoch });
+    await streamArchive(image, ctx);
   } else {
     // An output file cairn wrote for this very image, untouched since, is left as it is.
     const outKey = sha256Hex(path.resolve(o.out));

@@ -147,6 +147,13 @@ describe("files() to a directory", () => {
     }
   });
 
+  test("a --stream reader that goes away early (| head -c 100) is named, not an internal error", async () => {
+    const r = await command("bash", ["-c", `"$0" "$1" build --stream --cache-dir "$2" | head -c 100 >/dev/null; exit \${PIPESTATUS[0]}`, process.execPath, CAIRN_BIN, cache], { cwd: dir, allowFail: true, timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /CAIRN_E501.*stopped before the image was complete/);
+    assert.doesNotMatch(r.stderr, /internal error|EPIPE/);
+  });
+
   test("a --stream build that fails halfway exits 1 with the error, and does not hang", async () => {
     // A fresh cache, built once; then one of its layer blobs is damaged, which the stream finds
     // only while it writes that layer to stdout.
