@@ -1,5 +1,6 @@
 // The command-line side of inspect: "FILE -A NAME" is a definition (built from the cache when
-// unchanged, with what its lock says was resolved), anything ending in .tar an image tar.
+// unchanged, with what its lock says was resolved), an image tar by its name or its contents.
+import { closeSync, openSync, readSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { readLock } from "../debian/lockfile.js";
@@ -26,8 +27,21 @@ export interface Inspected {
   resolution?: Resolution;
 }
 
+/** An image tar by its name, or by its first block (`cairn build` writes `./result`, no extension). */
 export function isImageTar(arg: string): boolean {
-  return /\.(tar|oci|tgz)$/.test(arg);
+  if (/\.(tar|oci|tgz)$/.test(arg)) return true;
+  let fd: number | undefined;
+  try {
+    fd = openSync(arg, "r");
+    const header = Buffer.alloc(512);
+    const n = readSync(fd, header, 0, 512, 0);
+    // POSIX and GNU tar headers both carry "ustar" at offset 257.
+    return n === 512 && header.subarray(257, 262).toString("latin1") === "ustar";
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**

@@ -115,6 +115,15 @@ describe("files() to a directory", () => {
     assert.equal(await readFile(join(root, "notes.txt"), "utf8"), "notes\n");
   });
 
+  test("the inspect commands read ./result as the image tar it is, though it has no .tar in its name", async () => {
+    const size = await cairn(["size", "result", "--cache-dir", cache], { cwd: dir });
+    assert.equal(size.code, 0, size.stderr);
+    assert.match(size.stdout, /^site:1 \(sha256:/);
+    const why = await cairn(["why", "result", "tiny-base", "--cache-dir", cache], { cwd: dir });
+    assert.equal(why.code, 0, why.stderr);
+    assert.match(why.stdout, /^tiny-base 1\.0-1 is in the image/);
+  });
+
   test("a named pipe in a copied folder is an error naming it, not silently left out", async () => {
     const d = await siteProject();
     await command("mkfifo", [join(d, "site", "live.pipe")]);
