@@ -38,6 +38,8 @@ export const ErrorCode = {
   MISSING_PROGRAM: "CAIRN_E404",
   /** files() met something an image layer cannot hold (a socket, a FIFO, a device). */
   LOCAL_FILE_UNSUPPORTED: "CAIRN_E405",
+  /** A definition's file sits where cairn writes its own record of the image (/etc/passwd, the dpkg database). */
+  GENERATED_FILE_CLASH: "CAIRN_E406",
   // output
   OUTPUT_FAILED: "CAIRN_E501",
   /** `cairn run` would publish on a host port something else already listens on. */

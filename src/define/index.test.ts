@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
 import { ErrorCode, isCairnError } from "../errors.js";
 import { derivationsOf } from "../pipeline/derivation.js";
-import { buildImage, buildLayeredImage, debian, derivation, files, text } from "./index.js";
+import { buildImage, buildLayeredImage, CA_BUNDLE_PATHS, debian, derivation, files, text } from "./index.js";
 
 /** Asserts `fn` throws DEFINITION_INVALID whose message names `at` (the field path). */
 function rejects(fn: () => unknown, at: string): void {
@@ -105,6 +105,7 @@ test("modes, ids and paths of files() and text()", () => {
   rejects(() => text("/a", "x", { gid: 2 ** 32 }), "text() options.gid");
   for (const dest of ["etc/x", "/etc/../x", "", ".."]) rejects(() => files("a", dest), "files() destination");
   rejects(() => text("etc/motd", "x"), "text() destination");
+  for (const dest of ["/", "/etc/", "/etc/."]) rejects(() => text(dest, "x"), "text() destination");
   rejects(() => text("/etc/motd", 5 as never), "text() content");
   rejects(() => files("", "/a"), "files() source");
 });
@@ -192,4 +193,21 @@ test("files() exclude: names, globs and relative paths, kept sorted; '..' and em
   assert.equal("exclude" in files("./app", "/app", { exclude: [] }), false, "an empty list leaves the spec as it was");
   for (const bad of ["", "/", "../x", "a/../b"]) rejects(() => files("./app", "/app", { exclude: [bad] }), "files() options.exclude[0]");
   rejects(() => files("./app", "/app", { exclude: "node_modules" as never }), "files() options.exclude");
+});
+
+test("caBundleLinks: true for the usual paths, or a list, normalised and sorted; absent when empty", () => {
+  assert.deepEqual(buildImage({ name: "t", caBundleLinks: true }).caBundleLinks, [...CA_BUNDLE_PATHS].sort());
+  assert.ok(CA_BUNDLE_PATHS.includes("/etc/pki/tls/certs/ca-bundle.crt") && CA_BUNDLE_PATHS.includes("/etc/ssl/certs/ca-bundle.crt"));
+  assert.deepEqual(buildImage({ name: "t", caBundleLinks: ["/opt/b.pem", "//opt/./a.pem", "/opt/b.pem"] }).caBundleLinks, ["/opt/a.pem", "/opt/b.pem"]);
+  for (const v of [false, [] as string[], undefined]) assert.equal("caBundleLinks" in buildImage({ name: "t", caBundleLinks: v }), false);
+  rejects(() => buildImage({ name: "t", caBundleLinks: ["etc/x.pem"] }), "buildImage().caBundleLinks[0]");
+  rejects(() => buildImage({ name: "t", caBundleLinks: ["/etc/ssl/certs/ca-certificates.crt"] }), "buildImage().caBundleLinks[0]");
+  rejects(() => buildImage({ name: "t", caBundleLinks: ["/etc/pki/"] }), "buildImage().caBundleLinks[0]");
+  rejects(() => buildImage({ name: "t", caBundleLinks: "yes" as unknown as boolean }), "buildImage().caBundleLinks");
+});
+
+test("users: homeMode is a file mode", () => {
+  assert.equal(buildImage({ name: "t", users: [{ name: "app", uid: 1000, home: "/home/app", homeMode: 0o700 }] }).users[0]!.homeMode, 0o700);
+  rejects(() => buildImage({ name: "t", users: [{ name: "app", uid: 1000, homeMode: 0o10000 }] }), "buildImage().users[0].homeMode");
+  rejects(() => buildImage({ name: "t", users: [{ name: "app", uid: 1000, homeMode: "700" as unknown as number }] }), "buildImage().users[0].homeMode");
 });

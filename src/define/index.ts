@@ -122,6 +122,8 @@ export function files(source: string | URL, destination: string, options: Direct
 /** A small file with the given text. */
 export function text(destination: string, content: string, options: FilesOptions = {}): TextSpec {
   isAbsolutePath(destination, "text() destination");
+  // A text is one file: "/" or "/etc/" names a directory, which the file would replace.
+  if (/\/(\.)?$/.test(destination)) invalid("text() destination", `must name a file, like "/etc/motd", not a directory ("${destination}")`);
   isString(content, "text() content");
   checkObject(options, "text() options", { mode: isMode, uid: isId, gid: isId });
   return { kind: "text", destination, text: content, ...options };
@@ -204,6 +206,11 @@ export interface ImageOptions {
   /** Start from this image's layers and config: `pullImage({...})`, `imageFile("base.tar")`, or
    *  an image of this definition (`fromImage: base`), built first. */
   fromImage?: PulledImageSpec | LocalImageSpec | ImageSpec;
+  /** Also make the CA bundle available where programs built for other distributions look for it:
+   *  `true` for the usual paths (CA_BUNDLE_PATHS: Fedora/RHEL, openSUSE, Alpine, ...), or a list
+   *  of absolute paths. Each becomes a link to /etc/ssl/certs/ca-certificates.crt; the image needs
+   *  `ca-certificates` (like dockerTools' caCertificates). Default: none. */
+  caBundleLinks?: boolean | string[];
   /** A script run as root inside the image's filesystem (sandboxed, no VM): create users, chown,
    *  compile. What it adds, changes or removes becomes the top layer. */
   runAsRoot?: string | StepOptions;
@@ -217,7 +224,35 @@ export interface LayeredImageOptions extends ImageOptions {
   maxLayers?: number;
 }
 
-const userShape = { name: isNonEmptyString, uid: isId, gid: isId, home: isAbsolutePath, shell: isAbsolutePath, description: isString };
+/** Where programs built for other distributions look for the CA bundle (Go's crypto/x509 list and dockerTools' caCertificates, less Debian's own). */
+export const CA_BUNDLE_PATHS: readonly string[] = [
+  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+  "/etc/pki/tls/cacert.pem",
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/ca-bundle.pem",
+  "/etc/ssl/cert.pem",
+  "/etc/ssl/certs/ca-bundle.crt",
+];
+const BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+
+const caBundleLinksCheck = (v: unknown, at: string) => {
+  if (typeof v === "boolean") return;
+  if (!Array.isArray(v)) invalid(at, "must be true, false or a list of absolute paths");
+  v.forEach((p, i) => {
+    isAbsolutePath(p, `${at}[${i}]`);
+    if (normalPath(p as string) === BUNDLE) invalid(`${at}[${i}]`, `is the bundle itself (${BUNDLE})`);
+    if ((p as string).endsWith("/")) invalid(`${at}[${i}]`, "must name a file, not a directory");
+  });
+};
+
+const normalPath = (p: string) => "/" + p.split("/").filter((x) => x && x !== ".").join("/");
+
+function caBundleLinks(v: boolean | string[] | undefined): string[] {
+  const list = v === true ? CA_BUNDLE_PATHS : Array.isArray(v) ? v : [];
+  return [...new Set(list.map(normalPath))].sort();
+}
+
+const userShape = { name: isNonEmptyString, uid: isId, gid: isId, home: isAbsolutePath, homeMode: isMode, shell: isAbsolutePath, description: isString };
 const groupShape = { name: isNonEmptyString, gid: isId, members: isStringArray };
 const configShape = {
   User: isString, ExposedPorts: isEmptyObjectRecord, Env: isStringArray, Entrypoint: isStringArray, Cmd: isStringArray,
@@ -256,6 +291,7 @@ const imageShape = {
       docs: isBoolean, man: isBoolean, info: isBoolean, packaging: isBoolean, charsets: isBoolean,
       locales: (x: unknown, a: string) => (x === "all" ? undefined : isStringArray(x, a)),
     }),
+  caBundleLinks: caBundleLinksCheck,
   runAsRoot: (v: unknown, at: string) => void makeStep(v as StepOptions, at),
   extraCommands: (v: unknown, at: string) => void makeStep(v as StepOptions, at),
   maxLayers: (v: unknown, at: string) => {
@@ -285,6 +321,7 @@ function makeImage(options: LayeredImageOptions, layered: boolean, fn: string): 
     ...(options.fromImage ? { fromImage: options.fromImage } : {}),
     ...(options.created ? { created: options.created } : {}),
     architecture: [...archs][0] ?? "amd64",
+    ...(caBundleLinks(options.caBundleLinks).length ? { caBundleLinks: caBundleLinks(options.caBundleLinks) } : {}),
     ...(options.extraCommands ? { extraCommands: makeStep(options.extraCommands, `${fn}().extraCommands`) } : {}),
     ...(options.runAsRoot ? { runAsRoot: makeStep(options.runAsRoot, `${fn}().runAsRoot`) } : {}),
   };

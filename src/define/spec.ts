@@ -100,19 +100,25 @@ export interface StepSpec {
   network: boolean;
 }
 
+/** An account for /etc/passwd. Naming root (uid 0) or nobody (uid 65534), or a base image's user
+ *  with its uid, redefines it: the fields given replace its own. */
 export interface UserSpec {
   name: string;
   uid: number;
   /** Primary group id; default: a group of the user's name with gid = uid. */
   gid?: number;
-  /** Home directory, created and owned by the user unless it is /nonexistent; default /nonexistent. */
+  /** Home directory, created and owned by the user unless it is /nonexistent; default /nonexistent
+   *  (for root and nobody, redefined: what they had). */
   home?: string;
+  /** Mode of the home directory cairn creates; default 0o755 (0o700 for root). */
+  homeMode?: number;
   /** Login shell; default /usr/sbin/nologin. */
   shell?: string;
   /** Free text for passwd's GECOS field. */
   description?: string;
 }
 
+/** A group for /etc/group. Gid 0 or 65534 under another name renames root's or nogroup's group. */
 export interface GroupSpec {
   name: string;
   gid: number;
@@ -178,6 +184,9 @@ export interface ImageSpec {
   /** RFC 3339 time for the config's `created`, or "now" (not reproducible); default the epoch. */
   created?: string;
   architecture: string;
+  /** Absolute paths, sorted, made links to /etc/ssl/certs/ca-certificates.crt (other distributions'
+   *  bundle paths); absent: none. */
+  caBundleLinks?: string[];
   /** Run in the image's tree after contents are in place, as the building user, tools as the root
    *  and the image's tree as the working directory (dockerTools' extraCommands). */
   extraCommands?: StepSpec;

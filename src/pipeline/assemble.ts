@@ -11,6 +11,7 @@ import { formatParagraph, parseParagraphs } from "../debian/control.js";
 import type { BaseImage } from "./base.js";
 import type { FilesSpec, ImageSpec, TextSpec } from "../define/spec.js";
 import type { Store } from "../store/store.js";
+import { silentReporter, type Reporter } from "./context.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { directory, FileTree } from "../fs/tree.js";
 import type { FsEntry } from "../fs/types.js";
@@ -18,10 +19,11 @@ import { mergedUsrLinks, mergedUsrPath } from "../fs/usrmerge.js";
 import { makeAccounts } from "../image/generated/accounts.js";
 import { jinfoAlternatives, planAlternatives, postinstAlternatives, type AltCandidate } from "../image/generated/alternatives.js";
 import { BUSYBOX_PATH, busyboxApplets } from "../image/generated/busybox.js";
-import { bundleSources, caBundle } from "../image/generated/ca-bundle.js";
+import { BUNDLE_PATH, bundleSources, cacerts, JAVA_CACERTS_PATH, javaTrustFromBundle, planTrust } from "../image/generated/ca-bundle.js";
 import { dpkgDatabase } from "../image/generated/dpkg-database.js";
 import { LD_SO_CACHE_PATH } from "../image/generated/ldcache.js";
 import { osRelease, type Distribution } from "../image/generated/os-release.js";
+import { isUserOrigin, userOverride } from "../image/generated/overrides.js";
 import { imageLdSoCache } from "./ld-so-cache.js";
 
 export interface UnpackedPackage {
@@ -43,7 +45,10 @@ export async function userEntries(spec: ImageSpec, definitionDir: string, store?
   return out;
 }
 
-export async function assemble(spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, user: FsEntry[], base?: BaseImage): Promise<FileTree> {
+/** `report` hears what people should know about the tree (a file of theirs replacing cairn's). */
+export async function assemble(
+  spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, user: FsEntry[], base?: BaseImage, report: Pick<Reporter, "info" | "warn"> = silentReporter,
+): Promise<FileTree> {
   const tree = new FileTree();
   const sorted = [...packages].sort((a, b) => (a.locked.name < b.locked.name ? -1 : a.locked.name > b.locked.name ? 1 : 0));
   const fileGroups = new Map<number, string>();
@@ -59,10 +64,10 @@ export async function assemble(spec: ImageSpec, packages: UnpackedPackage[], dis
   }
 
   // User files win over package files at the same path: that is how a config file is replaced.
-  const userWins = (origin: string) => origin !== GENERATED && !origin.startsWith("files:") && !origin.startsWith("derivation:");
+  const userWins = (origin: string) => origin !== GENERATED && !isUserOrigin(origin);
   for (const e of user) tree.add(e, userWins);
 
-  await addGenerated(tree, spec, sorted, distribution, fileGroups, base);
+  await addGenerated(tree, spec, sorted, distribution, fileGroups, base, report);
   return tree;
 }
 
@@ -131,6 +136,10 @@ async function userFiles(c: FilesSpec, definitionDir: string, store: Store | und
     } else if (s.isFile()) {
       const mode = c.mode ?? (Number(s.mode) & 0o111 ? 0o755 : 0o644);
       out.push({ path: p, type: "file", mode, ...owner, size: Number(s.size), sha256: await hashFile(abs, s, store), content: { kind: "path", path: abs }, origin });
+    } else {
+      // A socket, FIFO or device: an image layer cannot hold it, and leaving it out silently would hide that.
+      const kind = s.isSocket() ? "a socket" : s.isFIFO() ? "a named pipe" : "a device file";
+      throw new CairnError(ErrorCode.LOCAL_FILE_UNSUPPORTED, `files("${c.source}", "${c.destination}"): ${abs} is ${kind}, which an image cannot hold.`, `Leave it out with files(…, { exclude: ["${rel ? rel.slice(rel.lastIndexOf("/") + 1) : path.basename(abs)}"] }).`);
     }
   };
   await visit(source, "", st);
@@ -175,9 +184,21 @@ function link(p: string, target: string): FsEntry {
   return { path: p, type: "symlink", mode: 0o777, uid: 0, gid: 0, size: 0, linkname: target, origin: GENERATED };
 }
 
-async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, fileGroups: Map<number, string>, base?: BaseImage): Promise<void> {
-  const setIfAbsent = (e: FsEntry) => {
-    if (!tree.has(e.path)) tree.set(e);
+async function addGenerated(
+  tree: FileTree, spec: ImageSpec, packages: UnpackedPackage[], distribution: Distribution | undefined, fileGroups: Map<number, string>, base: BaseImage | undefined, report: Pick<Reporter, "info" | "warn">,
+): Promise<void> {
+  /** Whether what is at `p` stays instead of cairn's file: the definition's own file does (with a
+   *  note, or an error where cairn must own the file), a package's when `packagesWin`. */
+  const stays = (p: string, packagesWin: boolean): boolean => {
+    const old = tree.get(p);
+    if (old && isUserOrigin(old.origin)) {
+      report.info(userOverride(p, old.origin));
+      return true;
+    }
+    return !!old && packagesWin;
+  };
+  const generate = (e: FsEntry, packagesWin = false) => {
+    if (!stays(e.path, packagesWin)) tree.set(e);
   };
   for (const l of mergedUsrLinks(tree.paths())) {
     // A base with a real /bin directory keeps it: a link on top would hide its contents.
@@ -187,21 +208,21 @@ async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedP
   }
 
   const accounts = makeAccounts(spec.users, spec.groups, fileGroups, base && { passwd: base.files.get("etc/passwd"), group: base.files.get("etc/group") });
-  tree.set(bytesEntry("etc/passwd", accounts.passwd));
-  tree.set(bytesEntry("etc/group", accounts.group));
-  tree.set(bytesEntry("etc/shadow", accounts.shadow, 0o640));
+  generate(bytesEntry("etc/passwd", accounts.passwd));
+  generate(bytesEntry("etc/group", accounts.group));
+  generate(bytesEntry("etc/shadow", accounts.shadow, 0o640));
   for (const h of accounts.homes) {
     const existing = tree.get(h.path);
     if (!existing || existing.type === "dir") tree.set(directory(h.path, GENERATED, h.mode, h.uid, h.gid));
   }
-  setIfAbsent(bytesEntry("etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"));
+  generate(bytesEntry("etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"), true);
   tree.set(directory("tmp", GENERATED, 0o1777));
 
   if (distribution) {
     const rel = osRelease(distribution);
-    setIfAbsent(bytesEntry("usr/lib/os-release", rel.osRelease));
-    setIfAbsent(link("etc/os-release", "../usr/lib/os-release"));
-    if (rel.debianVersion) setIfAbsent(bytesEntry("etc/debian_version", rel.debianVersion));
+    generate(bytesEntry("usr/lib/os-release", rel.osRelease), true);
+    generate(link("etc/os-release", "../usr/lib/os-release"), true);
+    if (rel.debianVersion) generate(bytesEntry("etc/debian_version", rel.debianVersion), true);
   }
 
   // Before busybox's applets, so that mawk's awk is the awk.
@@ -215,16 +236,7 @@ async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedP
     }
   }
 
-  // The CA bundle update-ca-certificates would write.
-  if (packages.some((p) => p.locked.name === "ca-certificates")) {
-    const certs = bundleSources(tree.paths()).map((p) => tree.get(p)!);
-    const data = caBundle(await Promise.all(certs.map((e) => (e.content?.kind === "path" ? fs.readFile(e.content.path) : Promise.resolve(e.content?.kind === "bytes" ? e.content.data : Buffer.alloc(0))))));
-    tree.set(bytesEntry("etc/ssl/certs/ca-certificates.crt", data));
-    // OpenSSL looks in its OPENSSLDIR (/usr/lib/ssl); the links there come with the `openssl`
-    // package, which the runtime closure leaves out when nothing runs its program.
-    setIfAbsent(link("usr/lib/ssl/cert.pem", "/etc/ssl/certs/ca-certificates.crt"));
-    setIfAbsent(link("usr/lib/ssl/certs", "/etc/ssl/certs"));
-  }
+  await addTrust(tree, spec, packages, base, generate, report);
 
   if (packages.length) {
     const installed = await Promise.all(packages.map(async (p) => ({ control: p.manifest.control, md5sums: p.manifest.md5sums ?? (await md5sumsOf(p)), paths: p.manifest.entries.map((e) => e.path) })));
@@ -235,13 +247,62 @@ async function addGenerated(tree: FileTree, spec: ImageSpec, packages: UnpackedP
     const status = baseStatus.length
       ? [...baseStatus, ...parseParagraphs(db.status)].sort((a, b) => (a["Package"]! < b["Package"]! ? -1 : 1)).map(formatParagraph).join("\n")
       : db.status;
-    tree.set(bytesEntry("var/lib/dpkg/status", status));
-    for (const [name, text] of db.info) tree.set(bytesEntry(`var/lib/dpkg/info/${name}`, text));
+    generate(bytesEntry("var/lib/dpkg/status", status));
+    for (const [name, text] of db.info) generate(bytesEntry(`var/lib/dpkg/info/${name}`, text));
   }
 
   // The ld.so.cache ldconfig would write, last: every library and link is in place by now.
-  const ldCache = tree.has(LD_SO_CACHE_PATH) ? undefined : await imageLdSoCache(tree, spec.architecture, base);
-  if (ldCache) tree.set(bytesEntry(LD_SO_CACHE_PATH, ldCache));
+  if (!stays(LD_SO_CACHE_PATH, true)) {
+    const ldCache = await imageLdSoCache(tree, spec.architecture, base);
+    if (ldCache) tree.set(bytesEntry(LD_SO_CACHE_PATH, ldCache));
+  }
+}
+
+/**
+ * What update-ca-certificates and ca-certificates-java would have made: the bundle (with the
+ * definition's CAs under /usr/local/share/ca-certificates), the links OpenSSL finds it by, Java's
+ * cacerts when a JRE is there, and the other distributions' bundle paths the definition asks for.
+ */
+async function addTrust(
+  tree: FileTree, spec: ImageSpec, packages: UnpackedPackage[], base: BaseImage | undefined, generate: (e: FsEntry, packagesWin?: boolean) => void, report: Pick<Reporter, "warn">,
+): Promise<void> {
+  // The JRE's lib/security/cacerts links to the keystore ca-certificates-java's trigger writes.
+  const jreLink = [...tree.paths()].find((p) => p.startsWith("usr/lib/jvm/") && tree.get(p)!.linkname === "/" + JAVA_CACERTS_PATH);
+  if (packages.some((p) => p.locked.name === "ca-certificates")) {
+    const files = (paths: string[]) => Promise.all(paths.map((p) => tree.get(p)!).filter((e) => e.type === "file").map(async (e) => ({ path: e.path, data: await contentOf(e) })));
+    const sources = await files(bundleSources(tree.paths()));
+    const inCertsDir = await files([...tree.paths()].filter((p) => /^etc\/ssl\/certs\/[^/]+$/.test(p) && p !== BUNDLE_PATH));
+    const plan = planTrust(sources, inCertsDir);
+    generate(bytesEntry(BUNDLE_PATH, plan.bundle));
+    for (const l of plan.links) generate(link(l.path, l.target), true);
+    // OpenSSL looks in its OPENSSLDIR (/usr/lib/ssl); the links there come with the `openssl`
+    // package, which the runtime closure leaves out when nothing runs its program.
+    generate(link("usr/lib/ssl/cert.pem", "/" + BUNDLE_PATH), true);
+    generate(link("usr/lib/ssl/certs", "/etc/ssl/certs"), true);
+
+    if (jreLink || packages.some((p) => p.locked.name === "ca-certificates-java")) {
+      // A bundle of the definition's own is what Java trusts too.
+      const bundle = tree.get(BUNDLE_PATH)!;
+      const certs = isUserOrigin(bundle.origin) && bundle.type === "file" ? javaTrustFromBundle(await contentOf(bundle)) : plan.java;
+      generate(bytesEntry(JAVA_CACERTS_PATH, cacerts(certs)));
+    }
+  } else if (jreLink && !tree.has(JAVA_CACERTS_PATH) && !base?.paths.has(JAVA_CACERTS_PATH) && !spec.exclude.some((x) => x === "ca-certificates" || x === "ca-certificates-java")) {
+    // Java would fail only at run time, with "the trustAnchors parameter must be non-empty".
+    report.warn(
+      `Java in this image (${tree.get(jreLink)!.origin}) trusts no certificate authority: /${JAVA_CACERTS_PATH} is made from ca-certificates, which is not in the image. ` +
+        'Add pkgs("ca-certificates") to `contents` for HTTPS from Java, or put "ca-certificates-java" in `exclude` to say the image needs none.',
+    );
+  }
+  const links = spec.caBundleLinks ?? [];
+  if (links.length && !tree.has(BUNDLE_PATH) && !base?.paths.has(BUNDLE_PATH)) {
+    throw new CairnError(ErrorCode.DEFINITION_INVALID, `caBundleLinks asks for links to /${BUNDLE_PATH}, but the image has no CA bundle.`, 'Add pkgs("ca-certificates") to `contents`, or drop `caBundleLinks`.');
+  }
+  for (const p of links) generate(link(p.replace(/^\/+/, ""), "/" + BUNDLE_PATH));
+}
+
+async function contentOf(e: FsEntry): Promise<Buffer> {
+  if (e.content?.kind === "path") return fs.readFile(e.content.path);
+  return e.content?.kind === "bytes" ? e.content.data : Buffer.alloc(0);
 }
 
 /** The links update-alternatives would have made, from literal postinst calls and Java's .jinfo files. */
