@@ -18,6 +18,8 @@ export interface FileRefs {
   elf?: { interpreter?: string; needed: string[]; rpath: string[]; runpath: string[] };
   /** Only for executable files. */
   shebang?: { interpreter: string; arg?: string };
+  /** The program a makeWrapper script runs (only the user's files are read for it). */
+  runs?: string;
 }
 
 export interface PackageAnalysis {
@@ -76,6 +78,18 @@ export function shapeOf(paths: Iterable<string>): { programs: boolean; modules: 
     for (const [re, family] of MODULE_DIRS) if (re.test(p)) modules.add(family);
   }
   return { programs, modules: [...modules].sort() };
+}
+
+/** Packaging metadata and documentation: what a transitional package ships besides nothing. */
+const PACKAGING = /^usr\/share\/(doc|doc-base|bug|lintian)\//;
+
+/**
+ * A transitional or meta package (nginx-light, imagemagick): nothing but directories, its
+ * copyright and packaging metadata. What it declares is what whoever asked for it wants.
+ */
+export function shipsNothing(entries: Iterable<{ path: string; type: string }>): boolean {
+  for (const e of entries) if (e.type !== "dir" && !PACKAGING.test(e.path)) return false;
+  return true;
 }
 
 /** What one file refers to: an ELF's interpreter and libraries, or an executable script's `#!`. */

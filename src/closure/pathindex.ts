@@ -23,6 +23,15 @@ export class PathIndex {
   private readonly entries = new Map<string, IndexedEntry>();
   private linksByOwner?: Map<string, string[]>;
 
+  private readonly fallbacks = new Set<string>();
+
+  /** An entry any package's own entry at the path replaces (busybox's applet links, made only where nothing else is). */
+  addFallback(p: string, e: IndexedEntry): void {
+    if (this.entries.has(p)) return;
+    this.add(p, e);
+    this.fallbacks.add(p);
+  }
+
   add(p: string, e: IndexedEntry): void {
     // Parents exist implicitly, as in the image (packages do not always list them).
     for (let i = p.indexOf("/"); i > 0; i = p.indexOf("/", i + 1)) {
@@ -31,7 +40,7 @@ export class PathIndex {
     }
     const old = this.entries.get(p);
     // The first owner stays (packages are added in name order); dirs never replace files.
-    if (!old || (old.type === "dir" && e.type !== "dir")) this.entries.set(p, e);
+    if (!old || (old.type === "dir" && e.type !== "dir") || (e.type !== "dir" && this.fallbacks.delete(p))) this.entries.set(p, e);
     this.linksByOwner = undefined;
   }
 

@@ -97,3 +97,46 @@ test("the result does not depend on the order of the inputs", async () => {
   assert.deepEqual(r1.kept, r2.kept);
   assert.deepEqual(r1.leftOut, r2.leftOut);
 });
+
+test("what Cmd runs is kept though it only ships programs; a transitional root brings what it declares", async () => {
+  const { index, analyses, edges } = fixture();
+  // adduser ships only programs, so nothing keeps it — unless the image runs it.
+  const r = await runtimeClosure(inputs(analyses, { edges, roots: ["app"], wanted: [["adduser", "Cmd runs adduser"]], keep: [], exclude: [], index, architecture: "amd64" }));
+  assert.deepEqual(r.keptBecause.get("adduser"), ["Cmd runs adduser"]);
+  assert.ok(r.kept.includes("perl-base"), "what the wanted package uses comes with it");
+  // An excluded package stays out even when wanted: the build's own checks then say why.
+  const ex = await runtimeClosure(inputs(analyses, { edges, roots: ["app"], wanted: [["adduser", "Cmd runs adduser"]], keep: [], exclude: ["adduser"], index, architecture: "amd64" }));
+  assert.ok(!ex.kept.includes("adduser"));
+
+  // toolbox-light ships nothing and declares toolbox, which ships only programs.
+  analyses.set("toolbox-light", analysis({}));
+  const transitional = [...edges, ["toolbox-light", "toolbox"] as [string, string]];
+  const t = await runtimeClosure(inputs(analyses, { edges: transitional, roots: ["toolbox-light"], keep: [], exclude: [], index, architecture: "amd64", isEmpty: (n) => n === "toolbox-light" }));
+  assert.deepEqual(t.kept, ["toolbox", "toolbox-light"]);
+  assert.deepEqual(t.keptBecause.get("toolbox"), ["toolbox-light"]);
+  const notEmpty = await runtimeClosure(inputs(analyses, { edges: transitional, roots: ["toolbox-light"], keep: [], exclude: [], index, architecture: "amd64", isEmpty: () => false }));
+  assert.deepEqual(notEmpty.kept, ["toolbox-light"]);
+});
+
+test("the user's files' #! and wrapped programs are looked for in the whole closure, listed lazily", async () => {
+  const { analyses, edges } = fixture();
+  const files: Record<string, [string, string?][]> = {
+    python3: [["usr/bin/python3", "python3.11"]], "python3.11": [["usr/bin/python3.11"]], toolbox: [["usr/bin/tool-real"]], "perl-base": [["usr/bin/perl"]],
+  };
+  const all = [...analyses.keys()];
+  // Only what the closure lists is in the index; here nothing is listed until the closure asks.
+  const run = async (user: PackageAnalysis) => {
+    const index = new PathIndex();
+    for (const d of ["bin", "lib", "lib64", "sbin"]) index.add(d, { type: "symlink", linkname: `usr/${d}`, owner: "" });
+    const expand = async (names: string[]) => {
+      for (const n of names) for (const [p, to] of files[n] ?? []) index.add(p, to ? { type: "symlink", linkname: to, owner: n } : { type: "file", owner: n });
+    };
+    const withUser = new Map([...analyses, ["(your files)", user]]);
+    return runtimeClosure({ ...inputs(withUser, { edges, roots: ["(your files)"], keep: [], exclude: [], index, architecture: "amd64" }), expand, all });
+  };
+  const script = await run(analysis({ programs: true, files: [{ path: "app/run.py", shebang: { interpreter: "/usr/bin/python3" } }] }));
+  assert.deepEqual(script.kept, ["(your files)", "python3", "python3.11"]);
+  const wrapper = await run(analysis({ programs: true, files: [{ path: "usr/bin/wrapped", shebang: { interpreter: "/usr/bin/perl" }, runs: "/usr/bin/tool-real" }] }));
+  assert.deepEqual(wrapper.kept, ["(your files)", "perl-base", "toolbox"]);
+  assert.ok(wrapper.references.get("toolbox")!.some((x) => x.ref.kind === "runs" && x.ref.file === "usr/bin/wrapped"));
+});

@@ -2,7 +2,9 @@
 // way Nix finds references — by looking at what the files point to — instead of trusting Depends,
 // which also lists what only maintainer scripts use (adduser, debconf, perl for redis-server).
 //
-// A package is kept when it is asked for (or in `keep`), or when a kept package
+// A package is kept when it is asked for (or in `keep`, or `wanted`: what Cmd or a wrapper runs,
+// what a build step's output points to), when a transitional package asked for declares it, or
+// when a kept package
 //   1. references one of its files: an ELF interpreter or needed library (resolved as ld.so
 //      would), a `#!` interpreter, or a symlink target; or
 //   2. declares it and it carries modules for an interpreter the kept package uses
@@ -32,16 +34,20 @@ export interface ClosureInput {
   /** Declared dependencies: from → to (package names). */
   edges: [string, string][];
   roots: string[];
+  /** More packages to keep, each with its reason: what Cmd or a wrapper runs, what a step's output references. */
+  wanted?: [name: string, because: string][];
   keep: string[];
   exclude: string[];
   index: PathIndex;
   architecture: string;
+  /** Whether a package ships no files at all once trimmed (a transitional or meta package). */
+  isEmpty?: (name: string) => boolean;
 }
 
 export interface Reference {
   /** Image path of the referring file. */
   file: string;
-  kind: "needed" | "interpreter" | "shebang" | "symlink";
+  kind: "needed" | "interpreter" | "shebang" | "symlink" | "runs";
   /** What it asks for: a library name or a path. */
   target: string;
 }
@@ -98,6 +104,7 @@ export function fileReferences(f: PackageAnalysis["files"][number], index: PathI
       if (prog) look("shebang", prog, prog.includes("/") ? prog : PATH_DIRS.map((d) => `/${d}/${prog}`).find((p) => index.lookup(p)?.type === "file"));
     } else look("shebang", interp, interp);
   }
+  if (f.runs) look("runs", f.runs, f.runs);
   return out;
 }
 
@@ -131,9 +138,15 @@ export async function runtimeClosure(input: ClosureInput): Promise<ClosureResult
     for (let j = 0; j < order.length; j++) for (const d of declared.get(order[j]!) ?? []) if (!seen.has(d)) (seen.add(d), order.push(d));
     return order;
   };
-  await expand([...input.roots, ...input.keep]);
+  await expand([...input.roots, ...input.keep, ...(input.wanted ?? []).map(([n]) => n)]);
   for (const r of [...input.roots].sort()) want(r, "root");
   for (const k of [...input.keep].sort()) want(k, "keep");
+  for (const [name, because] of input.wanted ?? []) want(name, because);
+  // A transitional or meta package asked for (nginx-light → nginx, imagemagick → imagemagick-6.q16)
+  // ships nothing of its own: what it declares is what the user asked for.
+  const empty = [...input.roots].sort().filter((r) => input.isEmpty?.(r));
+  await expand(empty.flatMap((r) => declared.get(r) ?? []));
+  for (const r of empty) for (const d of declared.get(r) ?? []) want(d, r);
 
   // Breadth-first in a fixed order, so the reasons recorded are the same every time.
   for (let i = 0; i < queue.length; i++) {
@@ -150,9 +163,10 @@ export async function runtimeClosure(input: ClosureInput): Promise<ClosureResult
       })),
     ];
     let refs = resolveAll();
-    // Libraries may come from anywhere below; a script's interpreter must be a declared
-    // dependency (Debian Policy 10.4), so an unresolved `#!` is not searched further.
-    if (input.expand && refs.some((r) => r.owners.length === 0 && r.ref.kind !== "shebang")) {
+    // Libraries may come from anywhere below; a package script's interpreter must be a declared
+    // dependency (Debian Policy 10.4), so its unresolved `#!` is not searched further. What the
+    // user's files run (no declared dependencies) is looked for in the whole closure.
+    if (input.expand && refs.some((r) => r.owners.length === 0 && (r.ref.kind !== "shebang" || !declared.has(name)))) {
       await expand(declared.has(name) ? closureOf(name) : (input.all ?? []));
       refs = resolveAll();
     }

@@ -9,18 +9,18 @@ import { inputKey } from "../store/store.js";
 import { cairnFingerprint } from "./fingerprint.js";
 import { buildManifest, describe, digestOf } from "../image/manifest.js";
 import { MediaType, type Image, type Layer } from "../image/types.js";
-import { assemble, userEntries } from "./assemble.js";
-import { selectPackages } from "./closure.js";
+import { assemble, userEntries, type UnpackedPackage } from "./assemble.js";
+import { checkPrograms, selectPackages } from "./closure.js";
 import { baseFromLayers, loadBase, type BaseImage } from "./base.js";
 import type { BuildContext } from "./context.js";
 import { fetchPackages, mapLimit } from "./fetch.js";
 import { planImageLayers } from "./layers.js";
 import { resolveImage, type ResolvedImage } from "./resolve.js";
-import { environmentsOf, resolveEnvironments, type ImageEnvironments } from "./environment.js";
+import { environmentEntries, environmentsOf, resolveEnvironments, type ImageEnvironments } from "./environment.js";
 import { buildDerivation, derivationsOf } from "./derivation.js";
 import { runImageStep } from "./steps.js";
 import type { FsEntry } from "../fs/types.js";
-import { applyStep, stepView } from "./step-apply.js";
+import { applyStep, followStepOutputs, stepView, type StepOutput } from "./step-apply.js";
 import { baseEntries } from "./base-files.js";
 
 /** Bumped when how layers are made from the same inputs changes. */
@@ -86,17 +86,26 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   await fetchPackages(resolved.packages, resolved.sets, ctx);
   const edges = resolved.image.edges.map((e) => e.split(" -> ") as [string, string]);
   const roots = resolved.image.request.roots.map((r) => r.split("=")[0]!);
-  const selection = await selectPackages(spec, resolved.packages, user, edges, roots, ctx, base);
-  const tree = await assemble(spec, selection.packages, resolved.packages.length ? resolved.image.distribution : undefined, user, base);
+  // What the container runs is kept, and checked once the steps (which may make it) are done.
+  const config = mergeConfig(base?.config.config ?? {}, spec.config);
+  const first = await selectPackages(spec, resolved.packages, user, edges, roots, ctx, base, config);
+  const reassemble = (packages: UnpackedPackage[]) => assemble(spec, packages, resolved.packages.length ? resolved.image.distribution : undefined, user, base, ctx.reporter);
+  const firstTree = await reassemble(first.packages);
   // The steps see the image as it stands, base image included; what they change replaces it,
   // what they delete leaves cairn's own layers and is whited out of the base's.
   const below = base && (spec.runAsRoot || spec.extraCommands) ? await baseEntries(base, ctx) : [];
+  const stepOutputs: StepOutput[] = [];
   for (const kind of ["extraCommands", "runAsRoot"] as const) {
     const step = spec[kind];
     if (!step) continue;
-    const view = stepView(tree, below);
-    applyStep(tree, await runImageStep({ kind, step, env: envs.steps.get(kind)!, image: view, ctx }), view, below, `step:${kind}`);
+    const view = stepView(firstTree, below);
+    const changes = await runImageStep({ kind, step, env: envs.steps.get(kind)!, image: view, ctx });
+    applyStep(firstTree, changes, view, below, `step:${kind}`);
+    stepOutputs.push({ kind, changes });
   }
+  const tools = (kind: string) => environmentEntries(envs.steps.get(kind)!, ctx);
+  const { selection, tree } = await followStepOutputs(stepOutputs, firstTree, first, below, base, tools, reassemble, ctx);
+  await checkPrograms(tree.entries(), selection, config, base);
 
   const keptNames = new Set(selection.packages.map((p) => p.locked.name));
   const graph = {

@@ -83,6 +83,35 @@ test("calls with shell variables, other actions and trailing operators", () => {
   ]);
 });
 
+// imagemagick-6.q16 6.9.11.60 (bookworm): its postinst installs each tool from a loop over literal names.
+const IMAGEMAGICK_POSTINST = `#!/bin/sh
+set -e
+if [ "$1" = "configure" ]
+then
+    # Setup alternatives for each program separately along with their
+    # manual pages
+    for prog in compare convert; do
+	if dpkg --compare-versions "$2" lt-nl "8:6.9.2.10+dfsg-3"; then
+	    if  update-alternatives --list $prog > /dev/null 2>&1; then
+		update-alternatives --remove-all $prog
+	    fi
+	fi
+	update-alternatives --install /usr/bin/$prog \\
+	                    $prog /usr/bin/$prog-im6.q16 10000 \\
+	                    --slave /usr/share/man/man1/$prog.1.gz \\
+	                    $prog.1.gz /usr/share/man/man1/$prog-im6.q16.1.gz
+    done
+fi
+`;
+
+test("a loop over literal names is unrolled; a loop over a variable is not", () => {
+  assert.deepEqual(postinstAlternatives(IMAGEMAGICK_POSTINST).map((c) => [c.link, c.name, c.path, c.priority, c.slaves.map((s) => s.path)]), [
+    ["/usr/bin/compare", "compare", "/usr/bin/compare-im6.q16", 10000, ["/usr/share/man/man1/compare-im6.q16.1.gz"]],
+    ["/usr/bin/convert", "convert", "/usr/bin/convert-im6.q16", 10000, ["/usr/share/man/man1/convert-im6.q16.1.gz"]],
+  ]);
+  assert.deepEqual(postinstAlternatives(IMAGEMAGICK_POSTINST.replace("in compare convert;", "in $tools;")), []);
+});
+
 test("a .jinfo gives /usr/bin/NAME for every tool, at the header's priority, man page as slave", () => {
   const c = jinfoAlternatives(JINFO);
   assert.deepEqual(c.map((x) => [x.link, x.name, x.path, x.priority]), [

@@ -30,7 +30,7 @@ const ALTDIR = "/etc/alternatives";
 /** `update-alternatives --install` calls whose arguments are all literal; the rest are skipped. */
 export function postinstAlternatives(postinst: string): AltCandidate[] {
   const out: AltCandidate[] = [];
-  const joined = postinst.replace(/\\\r?\n/g, " ");
+  const joined = expandForLoops(postinst.replace(/\\\r?\n/g, " "));
   for (const raw of joined.split("\n")) {
     const line = raw.replace(/(^|\s)#.*$/, "");
     const at = line.search(/(^|[\s;&|(])update-alternatives\s/);
@@ -41,6 +41,19 @@ export function postinstAlternatives(postinst: string): AltCandidate[] {
     if (c) out.push(c);
   }
   return out;
+}
+
+/**
+ * `for VAR in WORD...; do BODY done` over literal words, unrolled: imagemagick-6.q16's postinst
+ * installs `convert` and its siblings from such a loop. Loops over anything else stay as they are.
+ */
+function expandForLoops(text: string): string {
+  return text.replace(/(^|[\s;&|])for\s+([A-Za-z_]\w*)\s+in\s+([^;\n]*?)\s*[;\n]\s*do\b([\s\S]*?)\bdone\b/g, (all, lead: string, name: string, list: string, body: string) => {
+    const words = list.trim().split(/\s+/);
+    if (!words[0] || words.some((w) => !/^[\w.+-]+$/.test(w))) return all;
+    const variable = new RegExp(`\\$(${name}\\b|\\{${name}\\})`, "g");
+    return lead + words.map((w) => body.replace(variable, w)).join("\n");
+  });
 }
 
 /**
