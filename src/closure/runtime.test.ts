@@ -140,3 +140,25 @@ test("the user's files' #! and wrapped programs are looked for in the whole clos
   assert.deepEqual(wrapper.kept, ["(your files)", "perl-base", "toolbox"]);
   assert.ok(wrapper.references.get("toolbox")!.some((x) => x.ref.kind === "runs" && x.ref.file === "usr/bin/wrapped"));
 });
+
+test("a link into a file a maintainer script would make keeps that package, and what the file is made from", async () => {
+  // The JRE's cacerts link points at the keystore ca-certificates-java's script writes from ca-certificates' CAs.
+  const index = new PathIndex();
+  index.add("usr/lib/jvm/jre/lib/security/cacerts", { type: "symlink", linkname: "/etc/ssl/certs/java/cacerts", owner: "jre" });
+  index.add("etc/ssl/certs/java/cacerts", { type: "file", owner: "ca-certificates-java" });
+  index.add("usr/sbin/update-ca-certificates", { type: "file", owner: "ca-certificates" });
+  const analyses = new Map<string, PackageAnalysis>([
+    ["jre", analysis({ programs: true })],
+    ["ca-certificates-java", analysis({ programs: true })],
+    ["ca-certificates", analysis({ programs: true })],
+  ]);
+  const edges: [string, string][] = [["jre", "ca-certificates-java"], ["ca-certificates-java", "ca-certificates"]];
+  const base = { edges, roots: ["jre"], keep: [], exclude: [], index, architecture: "amd64" };
+  const without = await runtimeClosure(inputs(analyses, base));
+  assert.deepEqual(without.kept, ["ca-certificates-java", "jre"], "the link alone keeps the keystore's package");
+  const r = await runtimeClosure(inputs(analyses, { ...base, madeFrom: new Map([["ca-certificates-java", ["ca-certificates"]]]) }));
+  assert.deepEqual(r.kept, ["ca-certificates", "ca-certificates-java", "jre"]);
+  assert.deepEqual(r.keptBecause.get("ca-certificates"), ["ca-certificates-java"]);
+  const excluded = await runtimeClosure(inputs(analyses, { ...base, exclude: ["ca-certificates-java"], madeFrom: new Map([["ca-certificates-java", ["ca-certificates"]]]) }));
+  assert.deepEqual(excluded.kept, ["jre"]);
+});

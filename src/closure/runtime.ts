@@ -42,6 +42,9 @@ export interface ClosureInput {
   architecture: string;
   /** Whether a package ships no files at all once trimmed (a transitional or meta package). */
   isEmpty?: (name: string) => boolean;
+  /** Packages whose generated files (what their maintainer scripts would make) are made from
+   *  other packages' files: ca-certificates-java's keystore from ca-certificates' CAs. */
+  madeFrom?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface Reference {
@@ -178,6 +181,7 @@ export async function runtimeClosure(input: ClosureInput): Promise<ClosureResult
         want(owner, name);
       }
     }
+    for (const source of input.madeFrom?.get(name) ?? []) want(source, name);
     for (const dep of declared.get(name) ?? []) {
       const d = shapes.get(dep);
       if (!d) continue;

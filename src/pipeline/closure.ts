@@ -18,6 +18,7 @@ import type { FsEntry } from "../fs/types.js";
 import { MERGED_DIRS, mergedUsrPath } from "../fs/usrmerge.js";
 import { jinfoAlternatives, postinstAlternatives } from "../image/generated/alternatives.js";
 import { BUSYBOX_PATH, busyboxApplets } from "../image/generated/busybox.js";
+import { BUNDLE_PATH, JAVA_CACERTS_PATH } from "../image/generated/ca-bundle.js";
 import type { UnpackedPackage } from "./assemble.js";
 import type { BuildContext } from "./context.js";
 import type { BaseImage } from "./base.js";
@@ -161,7 +162,7 @@ export async function selectPackages(spec: ImageSpec, allPackages: LockedPackage
     let closure: ClosureResult | undefined;
     if (spec.closure === "runtime") {
       closure = await runtimeClosure({
-        shapes, analyse, dirs: () => dirs, expand, all, edges, roots: [...roots, USER_FILES], wanted: [...programWants, ...more], keep: spec.keep, exclude: spec.exclude, index, architecture: spec.architecture, isEmpty,
+        shapes, analyse, dirs: () => dirs, expand, all, edges, roots: [...roots, USER_FILES], wanted: [...programWants, ...more], madeFrom: MADE_FROM, keep: spec.keep, exclude: spec.exclude, index, architecture: spec.architecture, isEmpty,
       });
       keptNames = closure.kept.filter((n) => n !== USER_FILES);
       if (!more.length) reportLeftOut(closure, keptNames.length, packages.length, ctx);
@@ -236,10 +237,19 @@ async function alternativesOf(p: UnpackedPackage): Promise<{ link: string; path:
   return out;
 }
 
-/** An index holding the /usr-merge links and the user's files; packages are added as listed. */
+/**
+ * Files no package ships but cairn generates in their stead, owned by the package whose maintainer
+ * script would have made them: a link into one (the JRE's lib/security/cacerts) keeps that package,
+ * and with it what the file is made from.
+ */
+const GENERATED_OWNERS: readonly [path: string, owner: string][] = [[BUNDLE_PATH, "ca-certificates"], [JAVA_CACERTS_PATH, "ca-certificates-java"]];
+const MADE_FROM: ReadonlyMap<string, readonly string[]> = new Map([["ca-certificates-java", ["ca-certificates"]]]);
+
+/** An index holding the /usr-merge links, the files cairn generates and the user's files; packages are added as listed. */
 function indexOf(packages: UnpackedPackage[], userEntries: FsEntry[]): PathIndex {
   const index = new PathIndex();
   for (const d of MERGED_DIRS) index.add(d, { type: "symlink", linkname: `usr/${d}`, owner: "" });
+  for (const [p, owner] of GENERATED_OWNERS) index.add(p, { type: "file", owner });
   for (const p of packages) addToIndex(index, p);
   for (const e of userEntries) index.add(e.path, { type: e.type, ...(e.linkname ? { linkname: e.linkname } : {}), owner: USER_FILES });
   return index;

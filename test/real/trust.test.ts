@@ -129,8 +129,8 @@ test("a JRE's HttpsURLConnection trusts the server through the generated cacerts
 const pkgs = debian({ suite: "bookworm" });
 export default buildLayeredImage({
   name: "trust-java",
-  // ca-certificates by name: the runtime closure keeps only its programs' users (cairn warns without it).
-  contents: [pkgs("openjdk-17-jre-headless"), pkgs("ca-certificates"), files("./ca.crt", "/usr/local/share/ca-certificates/test.crt"), files("./Fetch.class", "/app/Fetch.class")],
+  // The JRE alone: its lib/security/cacerts link keeps ca-certificates-java, whose keystore is made from ca-certificates.
+  contents: [pkgs("openjdk-17-jre-headless"), files("./ca.crt", "/usr/local/share/ca-certificates/test.crt"), files("./Fetch.class", "/app/Fetch.class")],
   config: { Entrypoint: ["java", "-cp", "/app", "Fetch"] },
 });`, ["Fetch.class"], out);
   const { root } = await extractImage(out);
