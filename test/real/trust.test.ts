@@ -15,7 +15,7 @@ import { cairn, extractImage, project } from "../support/cairn.js";
 import { available, podman, type Engine } from "../support/engines.js";
 
 const noPodman = !available().podman && "podman missing";
-const noJavac = spawnSync("javac", ["-version"]).status !== 0 && "javac missing";
+const noJavac = spawnSync("javac", ["-version"]).status !== 0 && "javac is not installed (apt-get install -y openjdk-17-jdk-headless; .ci/run installs it)";
 let work = "";
 const servers: Server[] = [];
 let url = "";
