@@ -14,7 +14,7 @@ import { sharedCache } from "../support/cache.js";
 import { cairn, extractImage, project } from "../support/cairn.js";
 import { available, podman, type Engine } from "../support/engines.js";
 
-const noPodman = !available().podman && "podman missing";
+const noPodman = !available().podman && "podman is not installed (apt-get install -y podman runc; .ci/run installs it)";
 const noJavac = spawnSync("javac", ["-version"]).status !== 0 && "javac is not installed (apt-get install -y openjdk-17-jdk-headless; .ci/run installs it)";
 let work = "";
 const servers: Server[] = [];
