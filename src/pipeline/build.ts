@@ -6,6 +6,7 @@ import type { ContainerConfig, ImageSpec } from "../define/spec.js";
 import { buildConfig, defaultEnv } from "../image/config.js";
 import { buildLayer, storedLayer, type LayerRecord } from "../image/layer.js";
 import { inputKey } from "../store/store.js";
+import { CairnError, ErrorCode } from "../errors.js";
 import { cairnFingerprint } from "./fingerprint.js";
 import { buildManifest, describe, digestOf } from "../image/manifest.js";
 import { MediaType, type Image, type Layer } from "../image/types.js";
@@ -113,7 +114,7 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
     edges: edges.filter(([a, b]) => keptNames.has(a) && keptNames.has(b)),
     roots: roots.filter((r) => keptNames.has(r)),
   };
-  const plan = planImageLayers(tree, spec.layered, spec.maxLayers, graph);
+  const plan = planImageLayers(tree, spec.layered, ownLayerBudget(spec, base, graph.nodes.length > 0), graph);
   ctx.reporter.info(`cairn: ${tree.size} paths in ${plan.layers.length} layer${plan.layers.length > 1 ? "s" : ""}`);
   // Two at a time: each compresses on its own worker thread.
   const layers: Layer[] = await mapLimit(plan.layers, 2, (entries) => buildLayer(entries, ctx.epoch, ctx.store));
@@ -121,6 +122,25 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   await ctx.store.putEntry("image-layers", layersKey, { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions });
   const image = assembleImage(spec, layers, plan.descriptions, ctx, base);
   return { image, resolved, lockWritten: await save() };
+}
+
+/**
+ * How many layers this image may add: `maxLayers` counts the base's layers too, as dockerTools
+ * does, so that the image stays under what engines accept (about 127 in all).
+ */
+function ownLayerBudget(spec: ImageSpec, base: BaseImage | undefined, hasPackages: boolean): number {
+  const inBase = base?.layers.length ?? 0;
+  const budget = spec.maxLayers - inBase;
+  // Packages need a layer of their own below the generated files; files alone need one.
+  const needed = spec.layered && hasPackages ? 2 : 1;
+  if (spec.layered && budget < needed) {
+    throw new CairnError(
+      ErrorCode.DEFINITION_INVALID,
+      `${spec.name}:${spec.tag}: maxLayers is ${spec.maxLayers}, and its base image ${base?.reference ?? ""} already has ${inBase} layer${inBase === 1 ? "" : "s"}, which leaves ${Math.max(0, budget)} for this image's own (it needs at least ${needed}).`,
+      `Raise maxLayers to ${inBase + needed} or more (it counts the base's layers), or start from a base with fewer layers.`,
+    );
+  }
+  return budget;
 }
 
 /** A base image this definition declares (`fromImage: base`): built first, locked under `EXPORT^base`. */
