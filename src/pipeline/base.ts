@@ -3,7 +3,7 @@
 // already provides) and the account and package databases that cairn's own would otherwise hide.
 import { pipeline } from "node:stream/promises";
 import { createReadStream } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { CairnError, ErrorCode } from "../errors.js";
 import { feedLayerTar, storedLayer, type LayerRecord } from "../image/layer.js";
@@ -11,6 +11,7 @@ import { applyWhiteout } from "../fs/whiteout.js";
 import type { Layer } from "../image/types.js";
 import { parseReference } from "../registry/reference.js";
 import type { BuildContext } from "./context.js";
+import { dockerArchive, storeDockerArchive } from "./base-archive.js";
 
 /** Bumped when what is read from base layers changes. */
 const BASE_FORMAT = 1;
@@ -31,37 +32,6 @@ interface LayerScan {
   files: Record<string, string>;
 }
 
-/** The manifest digest an image tar's index.json points to (the first image in it). */
-export async function localManifestDigest(file: string): Promise<string> {
-  const index = (await isDirectory(file)) ? JSON.parse(await readFile(path.join(file, "index.json"), "utf8").catch(() => "{}")) : await readArchiveJson(file, "index.json");
-  const digest = (index as { manifests?: { digest?: string }[] } | undefined)?.manifests?.[0]?.digest;
-  if (!digest) {
-    throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not an OCI image archive (no index.json naming a manifest).`, "Use a tar written by cairn build, docker save (25 or later), or skopeo copy ... oci-archive:FILE.");
-  }
-  return digest;
-}
-
-async function readArchiveJson(file: string, name: string): Promise<unknown> {
-  const tar = await import("tar-stream");
-  const extract = tar.extract();
-  const feeding = pipeline(createReadStream(file), extract);
-  feeding.catch(() => {});
-  let found: unknown;
-  try {
-    for await (const item of extract) {
-      if (item.header.name.replace(/^\.\//, "") === name) {
-        const chunks: Buffer[] = [];
-        for await (const c of item as unknown as AsyncIterable<Buffer>) chunks.push(c);
-        found = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      } else item.resume();
-    }
-    await feeding;
-  } catch (e) {
-    throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} could not be read as an image tar: ${(e as Error).message}.`, "Check the path given to imageFile().");
-  }
-  return found;
-}
-
 export async function loadBase(reference: string, digest: string, architecture: string, ctx: BuildContext): Promise<BaseImage> {
   const key = `${BASE_FORMAT}-${digest}-${architecture}`;
   let record = await ctx.store.getEntry<{ reference: string; config: BaseImage["config"]; layers: LayerRecord[] }>("base", key);
@@ -73,9 +43,9 @@ export async function loadBase(reference: string, digest: string, architecture: 
     if (ctx.offline) throw new CairnError(ErrorCode.OFFLINE_MISSING, `--offline, but the cache lacks the base image ${reference}@${digest}.`, "Build once without --offline to fill the cache.");
     const { pullImage } = await import("../registry/pull.js");
     const registry = parseReference(reference).registry;
-    const credentials = await ctx.credentialsFor?.(registry);
+    const access = (await ctx.registryAccess?.(registry)) ?? {};
     const pulled = await pullImage(`${reference.replace(/[:@][^/]*$/, "")}@${digest}`, {
-      store: ctx.store, platform: { os: "linux", architecture }, reporter: ctx.reporter, ...(credentials ? { credentials } : {}),
+      store: ctx.store, platform: { os: "linux", architecture }, reporter: ctx.reporter, ...access,
     });
     record = { reference: pulled.reference, config: pulled.configJson, layers: pulled.layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size, mediaType: l.mediaType })) };
     await ctx.store.putEntry("base", key, record);
@@ -114,12 +84,20 @@ async function loadArchive(file: string, digest: string, ctx: BuildContext): Pro
     const extract = tar.extract();
     const feeding = pipeline(createReadStream(file), extract);
     feeding.catch(() => {});
+    let oci = false;
     for await (const item of extract) {
       const m = /^(?:\.\/)?blobs\/sha256\/([0-9a-f]{64})$/.exec(item.header.name);
+      if (/^(?:\.\/)?index\.json$/.test(item.header.name)) oci = true;
       if (m && item.header.type === "file") await ctx.store.writeBlobStream(item as unknown as AsyncIterable<Uint8Array>, m[1], `blob ${m[1].slice(0, 12)} of ${file}`);
       else item.resume();
     }
     await feeding;
+    if (!oci) {
+      // A docker-archive (docker save before 25, skopeo's docker-archive:): the manifest made for it.
+      const archive = await dockerArchive(file, ctx.store);
+      if (archive.digest !== digest) throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} changed since cairn.lock pinned it (${digest}; it is now ${archive.digest}).`, "Run `cairn lock` to pin it anew.");
+      await storeDockerArchive(file, archive, ctx.store);
+    }
   }
   const json = async (d: string) => JSON.parse((await ctx.store.readBlob(d.slice(7))).toString("utf8"));
   const manifest = await json(digest);

@@ -99,17 +99,17 @@ async function pinBase(request: PackageRequest, existing: LockedImage | undefine
   if (!b) return undefined;
   if ("file" in b) {
     // A file's content is what it is: its manifest digest is read each time and recorded.
-    const { localManifestDigest } = await import("./base.js");
+    const { localManifestDigest } = await import("./base-archive.js");
     const file = path.resolve(definitionDir, b.file);
-    return { reference: `file:${b.file}`, digest: await localManifestDigest(file) };
+    return { reference: `file:${b.file}`, digest: await localManifestDigest(file, ctx.store) };
   }
   const reference = `${b.imageName}${b.tag ? `:${b.tag}` : b.imageDigest ? "" : ":latest"}`;
   if (b.imageDigest) return { reference, digest: b.imageDigest };
   if (!update && existing?.base && canonicalJson(existing.request.base) === canonicalJson(b)) return existing.base;
   const { resolveDigest } = await import("../registry/pull.js");
   const { parseReference } = await import("../registry/reference.js");
-  const credentials = await ctx.credentialsFor?.(parseReference(reference).registry);
-  const digest = await resolveDigest(reference, credentials ? { credentials } : {});
+  const access = (await ctx.registryAccess?.(parseReference(reference).registry)) ?? {};
+  const digest = await resolveDigest(reference, access);
   ctx.reporter.info(`cairn: base image ${reference} is ${digest}`);
   return { reference, digest };
 }

@@ -37,7 +37,8 @@ export async function extractImage(tarPath: string): Promise<{ root: string; man
   const [manifest] = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8"));
   const root = join(dir, "rootfs");
   await mkdir(root);
-  for (const layer of manifest.Layers as string[]) await command("tar", ["-xzf", join(dir, layer), "-C", root]);
+  // -x without -z: GNU tar tells gzip from a plain tar (docker-archive bases keep plain layers).
+  for (const layer of manifest.Layers as string[]) await command("tar", ["-xf", join(dir, layer), "-C", root]);
   const config = JSON.parse(await readFile(join(dir, manifest.Config), "utf8"));
   return { root, manifest, config };
 }
