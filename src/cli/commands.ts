@@ -19,6 +19,8 @@ import { stat } from "node:fs/promises";
 import { loadDefinition, pickImage } from "./definition.js";
 import type { GlobalOptions } from "./main.js";
 import { stderrReporter } from "./reporter.js";
+import { registryAccess } from "../registry/credentials.js";
+import { parseReference } from "../registry/reference.js";
 
 export function makeContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): BuildContext {
   return {
@@ -29,7 +31,14 @@ export function makeContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process.e
     offline: g.offline,
     aptDir: env["CAIRN_APT_DIR"] ?? "/etc/apt",
     reporter: stderrReporter({ quiet: g.quiet }),
+    registryAccess: pullAccess(g.registry ?? {}, env),
   };
+}
+
+/** How base images are pulled: the chain pushes use, the flags scoped to the push's registry when there is one. */
+function pullAccess(r: NonNullable<GlobalOptions["registry"]>, env: NodeJS.ProcessEnv): NonNullable<BuildContext["registryAccess"]> {
+  const { creds, insecure, caFile, pushTo } = r;
+  return registryAccess({ creds, insecure, caFile, ...(pushTo ? { only: parseReference(pushTo).registry } : {}) }, env, os.homedir());
 }
 
 function sourceDateEpoch(v: string | undefined): number {
@@ -156,25 +165,8 @@ type SbomRequest = { format: "spdx" | "cyclonedx"; target: { file: string; attr?
 
 async function pushTo(image: Image, ref: string, r: RegistryOptions, ctx: BuildContext, sbom?: SbomRequest, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const { pushImage } = await import("../registry/push.js");
-  const { parseReference } = await import("../registry/reference.js");
-  const { credentialsFromConfigFiles } = await import("../registry/credentials.js");
   const registry = parseReference(ref).registry;
-  let credentials;
-  if (r.creds) {
-    const colon = r.creds.indexOf(":");
-    if (colon <= 0) throw new CairnError(ErrorCode.USAGE, "--creds must be USER:PASSWORD.", "Or set CAIRN_REGISTRY_USER and CAIRN_REGISTRY_PASSWORD, or log in with docker/podman.");
-    credentials = { username: r.creds.slice(0, colon), password: r.creds.slice(colon + 1) };
-  } else if (env["CAIRN_REGISTRY_USER"] && env["CAIRN_REGISTRY_PASSWORD"]) {
-    credentials = { username: env["CAIRN_REGISTRY_USER"], password: env["CAIRN_REGISTRY_PASSWORD"] };
-  } else {
-    const home = os.homedir();
-    credentials = await credentialsFromConfigFiles(registry, [
-      path.join(env["DOCKER_CONFIG"] ?? path.join(home, ".docker"), "config.json"),
-      ...(env["REGISTRY_AUTH_FILE"] ? [env["REGISTRY_AUTH_FILE"]] : []),
-      ...(env["XDG_RUNTIME_DIR"] ? [path.join(env["XDG_RUNTIME_DIR"], "containers", "auth.json")] : []),
-      path.join(home, ".config", "containers", "auth.json"),
-    ]);
-  }
+  const { credentials } = await registryAccess({ ...r, only: registry }, env, os.homedir())(registry);
   ctx.reporter.info(`cairn: pushing ${image.repoTags[0]} to ${ref}`);
   // Blobs this cache pushed to another repository of the same registry are mounted from there
   // rather than uploaded (the registry uploads as usual when it cannot mount).

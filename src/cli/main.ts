@@ -12,6 +12,8 @@ export interface GlobalOptions {
   offline: boolean;
   quiet: boolean;
   typecheck: boolean;
+  /** --creds/--insecure/--ca-file, and the REF pushed to if any: how base images are pulled. */
+  registry?: { creds?: string; insecure?: boolean; caFile?: string; pushTo?: string };
 }
 
 function defaultCacheDir(): string {
@@ -32,8 +34,14 @@ export async function main(argv: string[]): Promise<number> {
       .option("--offline", "use only what the cache holds", false)
       .option("-q, --quiet", "no progress output", false)
       .option("--no-typecheck", "skip checking the definition's types");
+  // For the registry pushed to; without a push, for the registries base images are pulled from.
+  const registryFlags = (cmd: Command) =>
+    cmd
+      .option("--creds <user:password>", "registry credentials (default: CAIRN_REGISTRY_USER/PASSWORD, else docker/podman login)")
+      .option("--insecure", "allow plain HTTP and unverified TLS to the registry", false)
+      .option("--ca-file <file>", "trust this CA certificate for the registry");
 
-  common(program.command("build"))
+  registryFlags(common(program.command("build")))
     .description("build an image and write it as a tar file (docker load / podman load)")
     .argument("[file]", "the definition", "image.ts")
     .option("-A, --attr <name>", "the export to build (default: the default export, or the only image)")
@@ -45,25 +53,19 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option("--sbom-format <format>", "the attached SBOM's format").choices(["spdx", "cyclonedx"]).default("spdx"))
     .option("--load", "load the image into docker or podman too (piped, no temporary file)", false)
     .addOption(new Option("--engine <name>", "the engine --load uses (default: docker when its daemon is set up, else podman)").choices(["docker", "podman"]))
-    .option("--creds <user:password>", "registry credentials (default: CAIRN_REGISTRY_USER/PASSWORD, else docker/podman login)")
-    .option("--insecure", "allow plain HTTP and unverified TLS to the registry", false)
-    .option("--ca-file <file>", "trust this CA certificate for the registry")
     .action(async (file: string, opts, cmd: Command) => {
       if (opts.stream && opts.push) cmd.error("error: --stream and --push cannot be used together; push with `cairn push`, or drop --stream");
       if (opts.sbom && !opts.push) cmd.error("error: --sbom attaches an SBOM to a pushed image, and there is no --push REF; write an SBOM file with `cairn sbom` instead");
       // Loaded by the command that runs: `--help` and usage errors start without the pipeline.
       const { buildCommand } = await import("./commands.js");
-      await buildCommand({ file, ...opts, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: globals(opts) });
+      await buildCommand({ file, ...opts, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: globals(opts, opts.push) });
     });
 
-  common(program.command("push"))
+  registryFlags(common(program.command("push")))
     .description("build (from the cache when unchanged) and push an image to a registry")
     .argument("<file-and-ref...>", "[FILE] REF: the definition (default image.ts) and where to push, e.g. 127.0.0.1:5000/redis:7")
     .option("-A, --attr <name>", "the export to push")
     .option("--frozen", "fail instead of changing cairn.lock", false)
-    .option("--creds <user:password>", "registry credentials (default: CAIRN_REGISTRY_USER/PASSWORD, else docker/podman login)")
-    .option("--insecure", "allow plain HTTP and unverified TLS to the registry", false)
-    .option("--ca-file <file>", "trust this CA certificate for the registry")
     .option("--sbom", "attach an SBOM to the pushed image (an OCI referrer)", false)
     .addOption(new Option("--sbom-format <format>", "the attached SBOM's format").choices(["spdx", "cyclonedx"]).default("spdx"))
     .action(async (args: string[], opts, cmd: Command) => {
@@ -72,11 +74,11 @@ export async function main(argv: string[]): Promise<number> {
       if (args.length === 1 && looksLikeDefinition(args[0]!)) cmd.error(`error: cairn push needs a REF to push to after ${args[0]}, e.g. cairn push ${args[0]} -A NAME 127.0.0.1:5000/name:tag`);
       const [file, ref] = args.length === 2 ? [args[0]!, args[1]!] : ["image.ts", args[0]!];
       const { pushCommand } = await import("./commands.js");
-      await pushCommand({ file, ref, attr: opts.attr, frozen: opts.frozen, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: globals(opts) });
+      await pushCommand({ file, ref, attr: opts.attr, frozen: opts.frozen, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: globals(opts, ref) });
     });
 
   let exitCode = 0; // `cairn run` exits with its container's status
-  common(program.command("run"))
+  registryFlags(common(program.command("run")))
     .description("build (from the cache when unchanged), load into podman or docker, and run in the foreground")
     .argument("[file-and-args...]", "[FILE] [-- ARGS]: the definition (default image.ts); ARGS after -- replace the image's Cmd")
     .option("-A, --attr <name>", "the export to run")
@@ -93,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await runCommand({ file: before[0] ?? "image.ts", attr: opts.attr, frozen: opts.frozen, publish: opts.publish, engine: opts.engine, args, global: globals(opts) });
     });
 
-  common(program.command("shell"))
+  registryFlags(common(program.command("shell")))
     .description("run in the sandbox: packages with the current directory mounted (-p, like nix-shell -p), or an image of a definition as a local program (FILE -A NAME)")
     .argument("[file]", "a definition whose image to run (with -A), instead of -p")
     .option("-p, --packages <names...>", "the packages (name or name=version)")
@@ -113,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
       });
     });
 
-  common(program.command("compose"))
+  registryFlags(common(program.command("compose")))
     .description("build the images of a compose() export and write compose.yaml naming them")
     .argument("[file]", "the definition", "image.ts")
     .option("-A, --attr <name>", "the compose() export (default: the only one)")
@@ -126,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
       await composeCommand({ file, attr: opts.attr, out: opts.out, frozen: opts.frozen, load: opts.load, engine: opts.engine, global: globals(opts) });
     });
 
-  common(program.command("diff"))
+  registryFlags(common(program.command("diff")))
     .description("compare two images: packages, files (by content hash), layers, sizes and config")
     .argument("<a>", "FILE#NAME (a definition and its export; FILE alone when it has one image), or an image tar")
     .argument("<b>", "the other image, given the same way")
@@ -139,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = (await diffCommand({ a, b, json: opts.json, exitCode: opts.exitCode, files: opts.files, frozen: opts.frozen, global: globals(opts) })).code;
     });
 
-  common(program.command("verify"))
+  registryFlags(common(program.command("verify")))
     .description("build again in a fresh, empty cache and compare: reproducible, or which layer and files differ and how")
     .argument("[file]", "the definition", "image.ts")
     .option("-A, --attr <name>", "the export to verify")
@@ -151,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
       await verifyCommand({ file, attr: opts.attr, against: opts.against, keep: opts.keep, frozen: opts.frozen, global: globals(opts) });
     });
 
-  common(program.command("size"))
+  registryFlags(common(program.command("size")))
     .description("where an image's bytes are: per package, per layer, the largest files, and wasted space scored as dive does")
     .argument("[file]", "a definition (with -A) or an image tar (cairn's, docker save's, skopeo's docker-archive or oci-archive)", "image.ts")
     .option("-A, --attr <name>", "the export to look into")
@@ -168,7 +170,7 @@ export async function main(argv: string[]): Promise<number> {
       await sizeCommand({ file, attr: opts.attr, json: opts.json, top: opts.top, svg: opts.svg, html: opts.html, global: globals(opts) });
     });
 
-  common(program.command("graph"))
+  registryFlags(common(program.command("graph")))
     .description("draw the package closure: packages in the image sized by their bytes, what was asked for, and what the closure left out")
     .argument("[file]", "a definition (with -A) or an image tar", "image.ts")
     .option("-A, --attr <name>", "the export to draw")
@@ -179,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
       await graphCommand({ file, attr: opts.attr, format: opts.format, out: opts.out, global: globals(opts) });
     });
 
-  common(program.command("why"))
+  registryFlags(common(program.command("why")))
     .description("why a package is in an image: the shortest dependency paths to it, and the files that load its libraries or interpreters")
     .argument("<file-and-package...>", "[FILE] PACKAGE: a definition (default image.ts, with -A) or an image tar, and the package")
     .option("-A, --attr <name>", "the export to look into")
@@ -190,7 +192,7 @@ export async function main(argv: string[]): Promise<number> {
       await whyCommand({ file, attr: opts.attr, package: pkg, global: globals(opts) });
     });
 
-  common(program.command("sbom"))
+  registryFlags(common(program.command("sbom")))
     .description("the image's software bill of materials (SPDX 2.3 or CycloneDX 1.6 JSON): packages, versions, purls, licences, dependencies")
     .argument("[file]", "the definition (with -A), or an image tar", "image.ts")
     .option("-A, --attr <name>", "the export to describe")
@@ -201,7 +203,7 @@ export async function main(argv: string[]): Promise<number> {
       await sbomCommand({ file, attr: opts.attr, format: opts.format, out: opts.out, global: globals(opts) });
     });
 
-  common(program.command("lock"))
+  registryFlags(common(program.command("lock")))
     .description("resolve every image in the definition and write cairn.lock beside it")
     .argument("[file]", "the definition", "image.ts")
     .option("-A, --attr <name>", "lock only this export")
@@ -233,6 +235,7 @@ function registryOptions(opts: { creds?: string; insecure?: boolean; caFile?: st
   return { ...(opts.creds ? { creds: opts.creds } : {}), ...(opts.insecure ? { insecure: true } : {}), ...(opts.caFile ? { caFile: opts.caFile } : {}) };
 }
 
-function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean }): GlobalOptions {
-  return { cacheDir: opts.cacheDir, offline: opts.offline, quiet: opts.quiet, typecheck: opts.typecheck };
+/** `pushTo`: the REF pushed to, whose registry alone --creds/--insecure/--ca-file are then for. */
+function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean; creds?: string; insecure?: boolean; caFile?: string }, pushTo?: string): GlobalOptions {
+  return { cacheDir: opts.cacheDir, offline: opts.offline, quiet: opts.quiet, typecheck: opts.typecheck, registry: { ...registryOptions(opts), ...(pushTo ? { pushTo } : {}) } };
 }

@@ -1,6 +1,7 @@
 // What every step of a build needs from the outside world, read once at the edge (the CLI) and
 // passed in: the store, the network, the clock, the epoch, and where to report progress.
 import type { Fetcher } from "../debian/http.js";
+import type { RegistryAccess } from "../registry/credentials.js";
 import type { Store } from "../store/store.js";
 
 export interface Reporter {
@@ -29,8 +30,8 @@ export interface BuildContext {
   /** The host's apt configuration folder (normally /etc/apt). */
   aptDir: string;
   reporter: Reporter;
-  /** Credentials for a registry (base images), looked up at the edge; none when absent. */
-  credentialsFor?: (registry: string) => Promise<{ username: string; password: string } | undefined>;
+  /** Credentials and TLS settings for a registry base images are pulled from, looked up at the edge; anonymous when absent. */
+  registryAccess?: (registry: string) => Promise<RegistryAccess>;
 }
 
 export const silentReporter: Reporter = {

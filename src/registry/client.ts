@@ -225,7 +225,8 @@ export class RegistryClient {
   private authError(status: number, step: string): CairnError {
     const had = this.opts.credentials ? "authentication failed" : "the registry wants credentials and none were given";
     return new CairnError(ErrorCode.REGISTRY_AUTH, `${this.opts.action}: ${had} (HTTP ${status}) while ${step}`,
-      this.opts.credentials ? `check the credentials for ${this.registry}` : `give credentials for ${this.registry}`);
+      this.opts.credentials ? `check the credentials for ${this.registry}`
+        : `log in with \`docker login ${this.registry}\` or \`podman login ${this.registry}\`, or pass --creds USER:PASSWORD, or set CAIRN_REGISTRY_USER and CAIRN_REGISTRY_PASSWORD`);
   }
 
   /** The error for a status the caller could not accept. */
@@ -233,7 +234,7 @@ export class RegistryClient {
     if (r.status === 401 || r.status === 403) {
       if (r.status === 403) {
         return new CairnError(ErrorCode.REGISTRY_AUTH, `${this.opts.action}: access denied (HTTP 403) while ${step}`,
-          `check that the account for ${this.registry} may push to ${this.repository}`);
+          `check that the account for ${this.registry} may ${/^push/.test(this.opts.action) ? "push to" : "pull from"} ${this.repository}`);
       }
       return this.authError(r.status, step);
     }
@@ -246,7 +247,7 @@ export class RegistryClient {
   private tlsError(e: unknown): CairnError {
     return new CairnError(ErrorCode.REGISTRY_UNREACHABLE,
       `${this.opts.action}: the TLS connection to ${this.registry} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      `if ${this.registry} uses a private CA, pass its certificate file (caFile); for a registry without TLS, use insecure`, { cause: e });
+      `if ${this.registry} uses a private CA, pass its certificate file (--ca-file, caFile in the API); for a registry without TLS, --insecure (insecure)`, { cause: e });
   }
 }
 

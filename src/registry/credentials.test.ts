@@ -3,7 +3,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { credentialsFromConfigFiles } from "./credentials.js";
+import { ErrorCode, isCairnError } from "../errors.js";
+import { credentialsFromConfigFiles, registryAccess } from "./credentials.js";
 
 test("auths entries of docker and podman config files give credentials, first file first", async () => {
   const dir = await mkdtemp(join(tmpdir(), "cairn-creds-"));
@@ -32,4 +33,27 @@ test("credHelpers and credsStore ask docker-credential-<name>, with the registry
   assert.equal(await credentialsFromConfigFiles("127.0.0.1:6000", [store], env), undefined, "not found is no credentials");
   await writeFile(perRegistry, JSON.stringify({ credHelpers: { "127.0.0.1:5000": "missing-helper" } }));
   await assert.rejects(credentialsFromConfigFiles("127.0.0.1:5000", [perRegistry], env), /docker-credential-missing-helper.*cannot be run/);
+});
+
+test("registryAccess: --creds, then the environment, then login files; flags only for the registry pushed to", async () => {
+  const home = await mkdtemp(join(tmpdir(), "cairn-home-"));
+  const dockerConfig = await mkdtemp(join(tmpdir(), "cairn-docker-config-"));
+  await writeFile(join(dockerConfig, "config.json"), JSON.stringify({ auths: { "127.0.0.1:5000": { auth: Buffer.from("file:from-file").toString("base64") } } }));
+  const env = { DOCKER_CONFIG: dockerConfig, CAIRN_REGISTRY_USER: "env", CAIRN_REGISTRY_PASSWORD: "from-env" };
+  const flag = { username: "flag", password: "from-flag" };
+
+  const pulling = registryAccess({ creds: "flag:from-flag", caFile: "/ca.pem" }, env, home);
+  assert.deepEqual(await pulling("127.0.0.1:5000"), { credentials: flag, caFile: "/ca.pem" }, "--creds first");
+  assert.deepEqual(await pulling("other.example"), { credentials: flag, caFile: "/ca.pem" }, "with no push, for every registry");
+  assert.deepEqual(await registryAccess({}, env, home)("127.0.0.1:5000"), { credentials: { username: "env", password: "from-env" } }, "then the environment");
+  assert.deepEqual(await registryAccess({}, { DOCKER_CONFIG: dockerConfig }, home)("127.0.0.1:5000"), { credentials: { username: "file", password: "from-file" } }, "then docker's config");
+  assert.deepEqual(await registryAccess({}, {}, home)("127.0.0.1:5000"), {}, "else anonymous");
+
+  // Pushing to one registry, a base from another never gets the push's password or TLS settings.
+  const pushing = registryAccess({ creds: "flag:from-flag", insecure: true, only: "push.example" }, env, home);
+  assert.deepEqual(await pushing("push.example"), { credentials: flag, insecure: true });
+  assert.deepEqual(await pushing("127.0.0.1:5000"), { credentials: { username: "file", password: "from-file" } });
+  assert.deepEqual(await pushing("docker.io"), {});
+
+  assert.throws(() => registryAccess({ creds: "no-colon" }, {}, home), (e) => isCairnError(e) && e.code === ErrorCode.USAGE && /--creds must be USER:PASSWORD/.test(e.message));
 });

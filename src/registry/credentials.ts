@@ -3,6 +3,7 @@
 // `docker-credential-<name>` program to ask; else an `auths` entry holds base64 "user:password".
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import * as path from "node:path";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { Credentials } from "./client.js";
 
@@ -10,6 +11,59 @@ interface ConfigFile {
   auths?: Record<string, { auth?: string; username?: string; password?: string }>;
   credHelpers?: Record<string, string>;
   credsStore?: string;
+}
+
+/** How to talk to one registry: who to be, and how to trust it. */
+export interface RegistryAccess {
+  credentials?: Credentials;
+  insecure?: boolean;
+  caFile?: string;
+}
+
+export interface AccessOptions {
+  /** `USER:PASSWORD` (`--creds`). */
+  creds?: string;
+  insecure?: boolean;
+  caFile?: string;
+  /**
+   * The registry that `creds`, `insecure`, `caFile` and CAIRN_REGISTRY_USER/PASSWORD are for (the
+   * one pushed to); unset, they are for every registry, as when a command only pulls base images.
+   * A password given for one registry is never sent to another.
+   */
+  only?: string;
+}
+
+/**
+ * The one chain pushes and pulls use: --creds, else CAIRN_REGISTRY_USER/CAIRN_REGISTRY_PASSWORD,
+ * else what `docker login` / `podman login` wrote. `env` and `home` are read at the edge.
+ */
+export function registryAccess(o: AccessOptions, env: NodeJS.ProcessEnv, home: string): (registry: string) => Promise<RegistryAccess> {
+  const explicit = o.creds !== undefined ? parseCreds(o.creds) : undefined;
+  const fromEnv = env["CAIRN_REGISTRY_USER"] && env["CAIRN_REGISTRY_PASSWORD"] ? { username: env["CAIRN_REGISTRY_USER"], password: env["CAIRN_REGISTRY_PASSWORD"] } : undefined;
+  const files = [
+    path.join(env["DOCKER_CONFIG"] ?? path.join(home, ".docker"), "config.json"),
+    ...(env["REGISTRY_AUTH_FILE"] ? [env["REGISTRY_AUTH_FILE"]] : []),
+    ...(env["XDG_RUNTIME_DIR"] ? [path.join(env["XDG_RUNTIME_DIR"], "containers", "auth.json")] : []),
+    path.join(home, ".config", "containers", "auth.json"),
+  ];
+  const known = new Map<string, Promise<RegistryAccess>>();
+  const lookUp = async (registry: string): Promise<RegistryAccess> => {
+    const mine = o.only === undefined || o.only === registry;
+    const tls = mine ? { ...(o.insecure ? { insecure: true } : {}), ...(o.caFile ? { caFile: o.caFile } : {}) } : {};
+    const credentials = (mine ? explicit ?? fromEnv : undefined) ?? (await credentialsFromConfigFiles(registry, files, env));
+    return { ...tls, ...(credentials ? { credentials } : {}) };
+  };
+  // Asked once per registry: a credential helper may prompt or be slow.
+  return (registry) => {
+    if (!known.has(registry)) known.set(registry, lookUp(registry));
+    return known.get(registry)!;
+  };
+}
+
+function parseCreds(creds: string): Credentials {
+  const colon = creds.indexOf(":");
+  if (colon <= 0) throw new CairnError(ErrorCode.USAGE, "--creds must be USER:PASSWORD.", "Or set CAIRN_REGISTRY_USER and CAIRN_REGISTRY_PASSWORD, or log in with docker/podman.");
+  return { username: creds.slice(0, colon), password: creds.slice(colon + 1) };
 }
 
 /** The first file that knows `registry` wins. `env` is passed to credential helpers (PATH). */
