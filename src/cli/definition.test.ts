@@ -210,3 +210,30 @@ describe("the bundle", () => {
     assert.ok(existsSync(fileURLToPath(new URL("../../scripts/bundle.mjs", import.meta.url))));
   });
 });
+
+describe("a fromImage chain that leads back to itself", () => {
+  test("is refused when the definition loads, naming the exports on the way", async () => {
+    const dir = await folder({
+      "image.ts": `import { buildImage } from "cairn";
+export const base = buildImage({ name: "base", contents: [] });
+export const app = buildImage({ name: "app", fromImage: base, contents: [] });
+// A spec object changed after it was made: base now starts from app, which starts from base.
+(base as { fromImage?: unknown }).fromImage = app;
+`,
+    });
+    await assert.rejects(loadDefinition(join(dir, "image.ts"), { store: await store(), typecheck: false }), (e: unknown) => {
+      assert.ok(isCairnError(e));
+      assert.equal(e.code, ErrorCode.DEFINITION_INVALID);
+      // Module namespaces list exports in name order: the walk starts from app.
+      assert.match(e.message, /go round in a circle: app → fromImage → base → fromImage → app\./);
+      return true;
+    });
+  });
+
+  test("an image on itself is one step round", async () => {
+    const spec = buildImage({ name: "self", contents: [] });
+    (spec as { fromImage?: unknown }).fromImage = spec;
+    const { checkBaseChains } = await import("./definition.js");
+    assert.throws(() => checkBaseChains(new Map([["self", spec]]), "image.ts"), /self → fromImage → self/);
+  });
+});

@@ -64,7 +64,31 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
     if (isImageSpec(value)) images.set(name, value);
     else if (isComposeSpec(value)) composes.set(name, value);
   }
+  checkBaseChains(images, abs);
   return { file: abs, images, composes };
+}
+
+/**
+ * An image whose `fromImage` leads back to itself (a spec object changed after it was made) would
+ * build its base forever: refused here, for every command, with the chain named.
+ */
+export function checkBaseChains(images: Map<string, ImageSpec>, file: string): void {
+  const names = new Map<ImageSpec, string>([...images].map(([n, s]) => [s, n]));
+  const label = (s: ImageSpec) => names.get(s) ?? `${s.name}:${s.tag}`;
+  for (const [, spec] of images) {
+    const chain: ImageSpec[] = [];
+    // Bounded by the number of distinct specs on the way: a repeat is the cycle.
+    for (let s: ImageSpec | undefined = spec; s; s = s.fromImage?.kind === "image" ? s.fromImage : undefined) {
+      if (chain.includes(s)) {
+        throw new CairnError(
+          ErrorCode.DEFINITION_INVALID,
+          `${file}: the base images go round in a circle: ${[...chain, s].map(label).join(" → fromImage → ")}.`,
+          "An image cannot be built on itself; give the first one in that chain a base that does not lead back to it.",
+        );
+      }
+      chain.push(s);
+    }
+  }
 }
 
 /** The image an `-A NAME` picks: the named export, else the default export, else the only image. */
