@@ -22,6 +22,8 @@ export const ErrorCode = {
   KEY_NOT_FOUND: "CAIRN_E109",
   /** A deb822 paragraph or a relation field that cannot be parsed. */
   BAD_CONTROL: "CAIRN_E110",
+  /** A .deb over one of the bounds cairn unpacks within: control size, entry count, unpacked size. */
+  DEB_TOO_BIG: "CAIRN_E111",
   // resolution
   NO_SUCH_PACKAGE: "CAIRN_E201",
   UNSATISFIABLE: "CAIRN_E202",
@@ -69,6 +71,15 @@ export const ErrorCode = {
   // inspect
   /** `cairn verify`: a rebuild in a fresh cache (or the image tar given) differs from the build. */
   NOT_REPRODUCIBLE: "CAIRN_E801",
+  // the machine
+  /** A write failed: the disk (or quota) is full. */
+  NO_SPACE: "CAIRN_E901",
+  /** A file or folder cairn must read or write is not allowed to it, or is on a read-only filesystem. */
+  NO_PERMISSION: "CAIRN_E902",
+  /** The process ran out of file descriptors. */
+  TOO_MANY_FILES: "CAIRN_E903",
+  /** The system could not give the memory asked for. */
+  NO_MEMORY: "CAIRN_E904",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -94,4 +105,32 @@ export function exitCodeOf(e: CairnError): 1 | 2 {
 
 export function isCairnError(e: unknown): e is CairnError {
   return e instanceof Error && (e as CairnError).name === "CairnError" && typeof (e as CairnError).code === "string";
+}
+
+/**
+ * The system errors any write site can meet (a full disk, a read-only cache, too many open
+ * files) as one CairnError naming the path, wherever they happen; undefined for anything else.
+ */
+export function systemError(e: unknown, at: { cacheDir?: string } = {}): CairnError | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (!err || typeof err !== "object" || typeof err.code !== "string") return undefined;
+  // A write to an open file names no path: the cache is where cairn writes most.
+  const where = err.path ? `${err.path}` : at.cacheDir ? `a file (the cache is ${at.cacheDir})` : "a file";
+  const dir = err.path ? err.path.replace(/\/[^/]*$/, "") || "/" : at.cacheDir ?? "the folder it writes to";
+  switch (err.code) {
+    case "ENOSPC":
+    case "EDQUOT":
+      return new CairnError(ErrorCode.NO_SPACE, `No space left to write ${where}${err.code === "EDQUOT" ? " (the disk quota is used up)" : ""}.`, `Free space on the filesystem of ${dir}, or point cairn elsewhere (--cache-dir for the cache, -o for the image).`, { cause: e });
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return new CairnError(ErrorCode.NO_PERMISSION, `cairn may not ${err.syscall === "open" || err.syscall === "mkdir" || err.syscall === "rename" || err.syscall === "write" ? "write" : "use"} ${where}${err.code === "EROFS" ? " (a read-only filesystem)" : ""}.`, `Give this user write access to ${dir}, or point cairn elsewhere (--cache-dir for the cache, -o for the image).`, { cause: e });
+    case "EMFILE":
+    case "ENFILE":
+      return new CairnError(ErrorCode.TOO_MANY_FILES, `Too many open files while opening ${where}.`, "Raise the limit (ulimit -n 4096) and run cairn again.", { cause: e });
+    case "ENOMEM":
+      return new CairnError(ErrorCode.NO_MEMORY, `The system had no memory to give${err.path ? ` while using ${where}` : ""}.`, "Close other programs or give the machine more memory, and run cairn again.", { cause: e });
+    default:
+      return undefined;
+  }
 }

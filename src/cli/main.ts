@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { statSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { exitCodeOf, isCairnError } from "../errors.js";
+import { exitCodeOf, isCairnError, systemError } from "../errors.js";
 import { cairnVersion } from "../location.js";
 
 export interface GlobalOptions {
@@ -217,9 +217,11 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (isCairnError(e)) {
-      process.stderr.write(`error[${e.code}]: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
-      return exitCodeOf(e);
+    const at = { cacheDir: lastGlobals?.cacheDir };
+    const known = isCairnError(e) ? e : systemError(e, at) ?? systemError((e as { cause?: unknown } | undefined)?.cause, at);
+    if (known) {
+      process.stderr.write(`error[${known.code}]: ${known.message}\n${known.hint ? `  hint: ${known.hint}\n` : ""}`);
+      return exitCodeOf(known);
     }
     process.stderr.write(`cairn: internal error (a bug in cairn, please report it):\n${e instanceof Error ? e.stack : String(e)}\n`);
     return 1;
@@ -236,6 +238,10 @@ function registryOptions(opts: { creds?: string; insecure?: boolean; caFile?: st
 }
 
 /** `pushTo`: the REF pushed to, whose registry alone --creds/--insecure/--ca-file are then for. */
+/** The last command's global options, for naming the cache in errors that name no path. */
+let lastGlobals: GlobalOptions | undefined;
+
 function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean; creds?: string; insecure?: boolean; caFile?: string }, pushTo?: string): GlobalOptions {
-  return { cacheDir: opts.cacheDir, offline: opts.offline, quiet: opts.quiet, typecheck: opts.typecheck, registry: { ...registryOptions(opts), ...(pushTo ? { pushTo } : {}) } };
+  lastGlobals = { cacheDir: opts.cacheDir, offline: opts.offline, quiet: opts.quiet, typecheck: opts.typecheck, registry: { ...registryOptions(opts), ...(pushTo ? { pushTo } : {}) } };
+  return lastGlobals;
 }

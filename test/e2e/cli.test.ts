@@ -2,7 +2,7 @@
 // failing build ends the process (streams included), -q is quiet, and the everyday forms of
 // files() build — against a signed Debian repository the test makes and serves on 127.0.0.1.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -183,5 +183,29 @@ describe("files() to a directory", () => {
     assert.match(r.stderr, /CAIRN_E501/);
     assert.match(r.stderr, /damaged/);
     assert.doesNotMatch(r.stderr, /internal error/);
+  });
+});
+
+describe("the machine's limits are named errors", () => {
+  // A small filesystem of the test's own: only root may mount one (CI runs as root).
+  const canMount = process.getuid?.() === 0 && spawnSync("mount", ["--version"]).status === 0;
+
+  test("a full cache disk, and a read-only one, end with CAIRN_E901 / E902 naming the cache", { skip: !canMount && "mounting a small tmpfs needs root" }, async () => {
+    const d = await siteProject();
+    const mnt = await mkdtemp(join(tmpdir(), "cairn-small-"));
+    await command("mount", ["-t", "tmpfs", "-o", "size=512k", "tmpfs", mnt]);
+    try {
+      const full = await cairn(["build", "--cache-dir", join(mnt, "cache")], { cwd: d, timeoutMs: 60_000 });
+      assert.equal(full.code, 1, full.stderr);
+      assert.match(full.stderr, /error\[CAIRN_E901\]: No space left to write .*cache/);
+      assert.doesNotMatch(full.stderr, /internal error|    at /);
+      await command("mount", ["-o", "remount,ro", mnt]);
+      const ro = await cairn(["build", "--cache-dir", join(mnt, "cache")], { cwd: d, timeoutMs: 60_000 });
+      assert.equal(ro.code, 1, ro.stderr);
+      assert.match(ro.stderr, /error\[CAIRN_E902\]: .*read-only filesystem/);
+      assert.doesNotMatch(ro.stderr, /internal error|    at /);
+    } finally {
+      await command("umount", [mnt], { allowFail: true });
+    }
   });
 });
