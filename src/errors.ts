@@ -32,6 +32,8 @@ export const ErrorCode = {
   LOCK_DRIFT: "CAIRN_E301",
   LOCK_INVALID: "CAIRN_E302",
   OFFLINE_MISSING: "CAIRN_E303",
+  /** A cache entry no longer matches the hash it is stored under, and --offline forbids fetching it again. */
+  CACHE_DAMAGED: "CAIRN_E304",
   // filesystem assembly
   FILE_CONFLICT: "CAIRN_E401",
   LOCAL_FILE_MISSING: "CAIRN_E402",

@@ -102,6 +102,29 @@ export class Store {
     return { hex, size };
   }
 
+  /** Whether the blob's bytes still hash to its name (a shared cache may have been written by anyone). */
+  async blobIntact(hex: Sha256Hex): Promise<boolean> {
+    const h = createHash("sha256");
+    try {
+      for await (const chunk of createReadStream(this.blobPath(hex))) h.update(chunk as Buffer);
+    } catch {
+      return false;
+    }
+    return h.digest("hex") === hex;
+  }
+
+  /** Take a damaged blob out, so that it is fetched (or made) again. */
+  async dropBlob(hex: Sha256Hex): Promise<void> {
+    await fs.rm(this.blobPath(hex), { force: true });
+  }
+
+  /** Take a damaged tree out: moved aside first (atomic for readers), then removed. */
+  async dropTree(key: string): Promise<void> {
+    const aside = await this.tempPath();
+    await fs.rename(this.treePath(key), aside).catch(() => {});
+    await fs.rm(aside, { recursive: true, force: true });
+  }
+
   openBlob(hex: Sha256Hex): Readable {
     return createReadStream(this.blobPath(hex));
   }
