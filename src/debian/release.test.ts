@@ -5,7 +5,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as openpgp from "openpgp";
-import { ErrorCode } from "../errors.js";
+import { ErrorCode, isCairnError } from "../errors.js";
 import { checkValidUntil, loadKeyring, parseRelease, verifyDetached, verifyInRelease } from "./release.js";
 
 const RELEASE = `Origin: Test
@@ -203,4 +203,13 @@ test("a signature minutes ahead of our clock verifies (skew); one a day ahead do
     openpgp.sign({ message: await openpgp.createCleartextMessage({ text: RELEASE }), signingKeys: [rsa.priv], date: new Date(now.getTime() + ms) });
   assert.equal(parseRelease(await verifyInRelease(await at(5 * 60_000), [rsa.pub], "x", now)).suite, "stable");
   await assert.rejects(verifyInRelease(await at(24 * 3600_000), [rsa.pub], "x", now), assertBad("x", /future/));
+});
+
+test("a Release that lists its indexes with MD5Sum only is refused for that reason, not as 'no Packages index'", () => {
+  const text = "Suite: old\nCodename: old\nMD5Sum:\n 0123456789abcdef0123456789abcdef 100 main/binary-amd64/Packages\n";
+  assert.throws(() => parseRelease(text, "the Release file at http://127.0.0.1/dists/old/InRelease"), (e: unknown) => {
+    assert.ok(isCairnError(e));
+    assert.match(e.message, /at http:\/\/127\.0\.0\.1\/dists\/old\/InRelease is malformed: it lists its indexes with MD5Sum only, and cairn \(like apt\) needs SHA256 sums/);
+    return true;
+  });
 });

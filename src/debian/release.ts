@@ -203,6 +203,10 @@ export function parseRelease(text: string, what = "the Release file"): Release {
   }
   const suite = fields.get("suite") ?? fields.get("codename");
   if (!suite) throw malformed(what, "it has neither Suite nor Codename");
+  // apt stopped trusting MD5 and SHA1 years ago: an archive that lists only those is refused by name.
+  if (!fields.has("sha256") && (fields.has("md5sum") || fields.has("sha1"))) {
+    throw malformed(what, `it lists its indexes with ${["md5sum", "sha1"].filter((k) => fields.has(k)).map((k) => (k === "md5sum" ? "MD5Sum" : "SHA1")).join(" and ")} only, and cairn (like apt) needs SHA256 sums`);
+  }
   const files = new Map<string, ReleaseFile>();
   for (const l of (fields.get("sha256") ?? "").split("\n")) {
     if (!l.trim()) continue;
