@@ -44,6 +44,8 @@ export const ErrorCode = {
   LOCAL_FILE_UNSUPPORTED: "CAIRN_E405",
   /** A definition's file sits where cairn writes its own record of the image (/etc/passwd, the dpkg database). */
   GENERATED_FILE_CLASH: "CAIRN_E406",
+  /** files() names a path outside the definition's folder without `outside: true`. */
+  LOCAL_FILE_OUTSIDE: "CAIRN_E407",
   // output
   OUTPUT_FAILED: "CAIRN_E501",
   /** `cairn run` would publish on a host port something else already listens on. */

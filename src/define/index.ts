@@ -101,6 +101,9 @@ export interface DirectoryOptions extends FilesOptions {
   /** Leave these out of a directory: names or globs at any depth ("node_modules", "*.log"), or
    *  paths from the directory's top when they have a slash ("public/drafts"). */
   exclude?: string[];
+  /** Allow a `source` outside the definition's folder (`../shared`, an absolute path elsewhere).
+   *  Off by default, so that a definition from elsewhere cannot quietly copy your files into an image. */
+  outside?: boolean;
 }
 
 const isExcludeList = arrayOf((v: unknown, at: string) => {
@@ -114,7 +117,7 @@ export function files(source: string | URL, destination: string, options: Direct
   const src = source instanceof URL ? (source.protocol === "file:" ? fileURLToPath(source) : "") : source;
   isNonEmptyString(src, "files() source");
   isAbsolutePath(destination, "files() destination");
-  checkObject(options, "files() options", { mode: isMode, uid: isId, gid: isId, exclude: isExcludeList });
+  checkObject(options, "files() options", { mode: isMode, uid: isId, gid: isId, exclude: isExcludeList, outside: isBoolean });
   const { exclude, ...rest } = options;
   return { kind: "files", source: src, destination, ...rest, ...(exclude?.length ? { exclude: [...exclude].sort() } : {}) };
 }

@@ -59,6 +59,8 @@ export interface FilesSpec {
   /** Paths of a directory source to leave out: a name or glob (`*`, `?`) matches at any depth
    *  ("node_modules", "*.log"); one with a slash matches from the source's top ("public/tmp"). */
   exclude?: string[];
+  /** The source may lie outside the definition's folder. */
+  outside?: boolean;
 }
 
 export interface TextSpec {

@@ -111,6 +111,14 @@ async function userFiles(c: FilesSpec, definitionDir: string, store: Store | und
   const source = path.resolve(definitionDir, c.source);
   const dest = mergedUsrPath(treePath(c.destination));
   const origin = `files:${c.source}`;
+  const rel = path.relative(definitionDir, source);
+  if (!c.outside && (rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))) {
+    throw new CairnError(
+      ErrorCode.LOCAL_FILE_OUTSIDE,
+      `files("${c.source}", "${c.destination}"): ${source} is outside the definition's folder ${definitionDir}.`,
+      `If the image should hold it, say so: files("${c.source}", "${c.destination}", { outside: true }). A definition is code: build only definitions you trust.`,
+    );
+  }
   let st;
   try {
     st = await fs.lstat(source);

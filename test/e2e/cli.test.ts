@@ -124,6 +124,22 @@ describe("files() to a directory", () => {
     assert.match(why.stdout, /^tiny-base 1\.0-1 is in the image/);
   });
 
+  test("a files() path outside the definition's folder needs outside: true", async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), "cairn-elsewhere-"));
+    await writeFile(join(elsewhere, "secret.txt"), "not for the image\n");
+    const body = (opts: string) => `export default buildLayeredImage({ name: "out", tag: "1", contents: [pkgs("tiny-base"), files(${JSON.stringify(join(elsewhere, "secret.txt"))}, "/secret.txt"${opts})] });`;
+    const refused = await project({ "image.ts": definition(body("")) });
+    const r = await cairn(["build", "--cache-dir", cache], { cwd: refused });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /CAIRN_E407.*secret\.txt is outside the definition's folder/);
+    assert.match(r.stderr, /\{ outside: true \}/);
+    const allowed = await project({ "image.ts": definition(body(", { outside: true }")) });
+    const ok = await cairn(["build", "--cache-dir", cache], { cwd: allowed });
+    assert.equal(ok.code, 0, ok.stderr);
+    const { root } = await extractImage(join(allowed, "result"));
+    assert.equal(await readFile(join(root, "secret.txt"), "utf8"), "not for the image\n");
+  });
+
   test("a named pipe in a copied folder is an error naming it, not silently left out", async () => {
     const d = await siteProject();
     await command("mkfifo", [join(d, "site", "live.pipe")]);
