@@ -6,7 +6,8 @@ import { SourceMap } from "node:module";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ComposeSpec } from "../define/compose.js";
-import type { ImageSpec } from "../define/spec.js";
+import type { ContentSpec, ImageSpec } from "../define/spec.js";
+import { callStackOf, setLocation } from "../define/call-site.js";
 import { CairnError, ErrorCode, isCairnError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { setNoteSink } from "../define/python.js";
@@ -46,6 +47,9 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
   const reporter = options.reporter;
   if (reporter) setNoteSink((text) => reporter.info(`cairn: note: ${text}`));
   let mod: Record<string, unknown>;
+  // The definition's own line may sit below many frames of cairn's validation: keep them all.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Math.max(limit, 100);
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
@@ -57,6 +61,8 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
       isCairnError(e) ? e.hint : "Fix the definition at that line; `npx tsc --noEmit` shows type errors too.",
       { cause: e },
     );
+  } finally {
+    Error.stackTraceLimit = limit;
   }
   const images = new Map<string, ImageSpec>();
   const composes = new Map<string, ComposeSpec>();
@@ -65,7 +71,25 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
     else if (isComposeSpec(value)) composes.set(name, value);
   }
   checkBaseChains(images, abs);
+  await locateFiles(images, abs, url);
   return { file: abs, images, composes };
+}
+
+/** Each files() of the definition learns its file:line, for errors found at build time. */
+async function locateFiles(images: Map<string, ImageSpec>, file: string, compiledUrl: string): Promise<void> {
+  const seen = new Set<object>();
+  const visit = async (items: readonly ContentSpec[]) => {
+    for (const c of items) {
+      if (seen.has(c)) continue;
+      seen.add(c);
+      if (c.kind === "derivation") await visit(c.inputs);
+      const stack = c.kind === "files" ? callStackOf(c) : undefined;
+      if (!stack) continue;
+      const where = await locate({ stack, message: "" }, file, compiledUrl);
+      if (/:\d+:\d+$/.test(where)) setLocation(c, where);
+    }
+  };
+  for (const spec of images.values()) await visit(spec.contents);
 }
 
 /**
@@ -131,9 +155,10 @@ function firstLine(e: unknown): string {
  */
 async function locate(e: unknown, file: string, compiledUrl: string): Promise<string> {
   const rel = path.relative(process.cwd(), file) || file;
-  const msg = e instanceof Error ? e.message : "";
+  const err = e as { message?: unknown; stack?: unknown } | undefined;
+  const msg = typeof err?.message === "string" ? err.message : "";
   if (msg.includes(file)) return rel;
-  const stack = e instanceof Error ? (e.stack ?? "") : "";
+  const stack = typeof err?.stack === "string" ? err.stack : "";
   const url = pathToFileURL(file).href;
   let map: SourceMap | undefined;
   for (const line of stack.split("\n")) {

@@ -1,6 +1,7 @@
 // The public API: what `import { ... } from "cairn"` gives a definition. These functions only
 // describe — they return plain spec objects and never touch the disk or the network.
 import { fileURLToPath } from "node:url";
+import { recordCallSite } from "./call-site.js";
 import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, DerivationSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, StepSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
 import { DEFAULT_TRIM } from "../closure/trim.js";
 import {
@@ -119,7 +120,7 @@ export function files(source: string | URL, destination: string, options: Direct
   isAbsolutePath(destination, "files() destination");
   checkObject(options, "files() options", { mode: isMode, uid: isId, gid: isId, exclude: isExcludeList, outside: isBoolean });
   const { exclude, ...rest } = options;
-  return { kind: "files", source: src, destination, ...rest, ...(exclude?.length ? { exclude: [...exclude].sort() } : {}) };
+  return recordCallSite({ kind: "files", source: src, destination, ...rest, ...(exclude?.length ? { exclude: [...exclude].sort() } : {}) });
 }
 
 /** A small file with the given text. */

@@ -10,6 +10,7 @@ import { parseRelations } from "../debian/relations.js";
 import { formatParagraph, parseParagraphs } from "../debian/control.js";
 import type { BaseImage } from "./base.js";
 import type { FilesSpec, ImageSpec, TextSpec } from "../define/spec.js";
+import { locationOf } from "../define/call-site.js";
 import type { Store } from "../store/store.js";
 import { silentReporter, type Reporter } from "./context.js";
 import { CairnError, ErrorCode } from "../errors.js";
@@ -94,6 +95,12 @@ function movedLinkTarget(from: string, to: string, target: string): string {
   return path.posix.relative(path.posix.dirname(to), mergedUsrPath(resolved)) || ".";
 }
 
+/** "image.ts:5:31: " where the definition made this files(), when known. */
+function at(c: FilesSpec): string {
+  const where = locationOf(c);
+  return where ? `${where}: ` : "";
+}
+
 /** A destination as the tree spells paths: "/a//b/./c/" → "a/b/c", "/" → "" (the root). */
 function treePath(destination: string): string {
   return path.posix.normalize(destination).replace(/^\/+|\/+$/g, "");
@@ -115,7 +122,7 @@ async function userFiles(c: FilesSpec, definitionDir: string, store: Store | und
   if (!c.outside && (rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))) {
     throw new CairnError(
       ErrorCode.LOCAL_FILE_OUTSIDE,
-      `files("${c.source}", "${c.destination}"): ${source} is outside the definition's folder ${definitionDir}.`,
+      `${at(c)}files("${c.source}", "${c.destination}"): ${source} is outside the definition's folder ${definitionDir}.`,
       `If the image should hold it, say so: files("${c.source}", "${c.destination}", { outside: true }). A definition is code: build only definitions you trust.`,
     );
   }
@@ -123,7 +130,7 @@ async function userFiles(c: FilesSpec, definitionDir: string, store: Store | und
   try {
     st = await fs.lstat(source);
   } catch {
-    throw new CairnError(ErrorCode.LOCAL_FILE_MISSING, `files("${c.source}", "${c.destination}"): ${source} does not exist.`, "Relative paths are taken from the folder of the definition file; fix the path or create the file.");
+    throw new CairnError(ErrorCode.LOCAL_FILE_MISSING, `${at(c)}files("${c.source}", "${c.destination}"): ${source} does not exist.`, "Relative paths are taken from the folder of the definition file; fix the path or create the file.");
   }
   const out: FsEntry[] = [];
   const owner = { uid: c.uid ?? 0, gid: c.gid ?? 0 };

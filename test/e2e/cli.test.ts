@@ -140,6 +140,23 @@ describe("files() to a directory", () => {
     assert.equal(await readFile(join(root, "secret.txt"), "utf8"), "not for the image\n");
   });
 
+  test("errors about a files() or a field name the definition's file and line", async () => {
+    const missing = await project({ "image.ts": definition(`export default buildLayeredImage({
+  name: "m", tag: "1",
+  contents: [pkgs("tiny-base"), files("./nothing-here", "/x")],
+});`) });
+    const r = await cairn(["build", "--cache-dir", cache], { cwd: missing });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /error\[CAIRN_E402\]: image\.ts:5:33: files\("\.\/nothing-here", "\/x"\)/);
+    const uid = await project({ "image.ts": definition(`export default buildLayeredImage({
+  name: "u", tag: "1", contents: [pkgs("tiny-base")],
+  users: [{ name: "app", uid: -1 }],
+});`) });
+    const u = await cairn(["build", "--no-typecheck", "--cache-dir", cache], { cwd: uid });
+    assert.equal(u.code, 1, u.stderr);
+    assert.match(u.stderr, /error\[CAIRN_E003\]: image\.ts:3:16: .*users\[0\]\.uid/);
+  });
+
   test("a named pipe in a copied folder is an error naming it, not silently left out", async () => {
     const d = await siteProject();
     await command("mkfifo", [join(d, "site", "live.pipe")]);

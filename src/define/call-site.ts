@@ -1,0 +1,24 @@
+// Where in the definition a value was made, for errors found later, at build time (a missing
+// file named by files() on line 5). Kept off the spec's enumerable keys, so that specs stay
+// plain data: JSON, cache keys and equality never see it.
+const STACK = Symbol.for("cairn.callStack");
+const LOCATION = Symbol.for("cairn.location");
+
+/** Remember the stack of the call that made `spec` (resolved to file:line when the definition has loaded). */
+export function recordCallSite<T extends object>(spec: T): T {
+  Object.defineProperty(spec, STACK, { value: new Error().stack ?? "", enumerable: false });
+  return spec;
+}
+
+export function callStackOf(spec: object): string | undefined {
+  return (spec as Record<symbol, string | undefined>)[STACK];
+}
+
+export function setLocation(spec: object, where: string): void {
+  Object.defineProperty(spec, LOCATION, { value: where, enumerable: false, configurable: true });
+}
+
+/** "image.ts:5:31" when known. */
+export function locationOf(spec: object): string | undefined {
+  return (spec as Record<symbol, string | undefined>)[LOCATION];
+}
