@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ComposeSpec } from "../define/compose.js";
 import type { ContentSpec, ImageSpec } from "../define/spec.js";
-import { callStackOf, setLocation } from "../define/call-site.js";
+import { callStackOf, setHome, setLocation } from "../define/call-site.js";
+import { CAIRN_ROOT } from "../location.js";
 import { CairnError, ErrorCode, isCairnError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { setNoteSink } from "../define/python.js";
@@ -71,12 +72,14 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
     else if (isComposeSpec(value)) composes.set(name, value);
   }
   checkBaseChains(images, abs);
-  await locateFiles(images, abs, url);
+  // Images a compose() service or a fromImage names need not be exports themselves.
+  const all = [...images.values(), ...[...composes.values()].flatMap((c) => Object.values(c.services).map((s) => s.image))];
+  await locateFiles(all, abs, url);
   return { file: abs, images, composes };
 }
 
 /** Each files() of the definition learns its file:line, for errors found at build time. */
-async function locateFiles(images: Map<string, ImageSpec>, file: string, compiledUrl: string): Promise<void> {
+async function locateFiles(images: ImageSpec[], file: string, compiledUrl: string): Promise<void> {
   const seen = new Set<object>();
   const visit = async (items: readonly ContentSpec[]) => {
     for (const c of items) {
@@ -87,9 +90,16 @@ async function locateFiles(images: Map<string, ImageSpec>, file: string, compile
       if (!stack) continue;
       const where = await locate({ stack, message: "" }, file, compiledUrl);
       if (/:\d+:\d+$/.test(where)) setLocation(c, where);
+      const caller = await callerSource(stack, compiledUrl);
+      if (caller) setHome(c, path.dirname(caller));
     }
   };
-  for (const spec of images.values()) await visit(spec.contents);
+  for (const image of images) {
+    for (let spec: ImageSpec | undefined = image; spec && !seen.has(spec); spec = spec.fromImage?.kind === "image" ? spec.fromImage : undefined) {
+      seen.add(spec);
+      await visit(spec.contents);
+    }
+  }
 }
 
 /**
@@ -172,6 +182,24 @@ async function locate(e: unknown, file: string, compiledUrl: string): Promise<st
     if (at && "originalSource" in at && at.originalSource === url) return `${rel}:${at.originalLine + 1}:${at.originalColumn + 1}`;
   }
   return rel;
+}
+
+/** The local source file whose code is the innermost frame of the compiled definition in `stack`. */
+async function callerSource(stack: string, compiledUrl: string): Promise<string | undefined> {
+  const own = [path.join(CAIRN_ROOT, "src") + path.sep, path.join(CAIRN_ROOT, "dist") + path.sep];
+  for (const line of stack.split("\n")) {
+    const m = /\((.*):(\d+):(\d+)\)$/.exec(line) ?? /at (.*):(\d+):(\d+)$/.exec(line);
+    if (!m || m[1]!.startsWith("node:")) continue;
+    if (m[1] === compiledUrl) {
+      const at = (await inlineSourceMap(compiledUrl))?.findEntry(Number(m[2]) - 1, Number(m[3]) - 1);
+      return at && "originalSource" in at && at.originalSource.startsWith("file:") ? fileURLToPath(at.originalSource) : undefined;
+    }
+    // Frames already mapped to their sources (node --enable-source-maps): cairn's own are passed over.
+    const file = m[1]!.startsWith("file:") ? fileURLToPath(m[1]!) : m[1]!;
+    if (!path.isAbsolute(file) || own.some((o) => file.startsWith(o))) continue;
+    return file;
+  }
+  return undefined;
 }
 
 async function inlineSourceMap(moduleUrl: string): Promise<SourceMap | undefined> {

@@ -2,7 +2,8 @@
 // data padded to an even length. We only list members (name, offset, size) so callers can stream
 // data.tar straight from the file without holding it in memory.
 import * as fs from "node:fs/promises";
-import { CairnError, ErrorCode } from "../errors.js";
+import type { CairnError } from "../errors.js";
+import { badDeb, type DebOrigin } from "./deb-limits.js";
 
 export interface ArMember {
   /** Member name with padding and any GNU "/" terminator removed. */
@@ -15,9 +16,15 @@ export interface ArMember {
 
 const MAGIC = "!<arch>\n";
 const HEADER_SIZE = 60;
+/** A .deb has three members (four with a signature): more is a hostile file, not a package. */
+const MAX_MEMBERS = 64;
 
-/** List the members of an ar archive in file order. Throws BAD_DEB on anything malformed. */
-export async function readArMembers(file: string): Promise<ArMember[]> {
+/**
+ * List the members of an ar archive in file order. Throws BAD_DEB on anything malformed, naming
+ * the package when its origin is given.
+ */
+export async function readArMembers(file: string, origin?: DebOrigin): Promise<ArMember[]> {
+  const bad = (f: string, why: string) => badDeb(f, origin, `ar archive: ${why}`);
   const fh = await fs.open(file, "r");
   try {
     const { size: fileSize } = await fh.stat();
@@ -34,8 +41,9 @@ export async function readArMembers(file: string): Promise<ArMember[]> {
       if (fileSize - pos === 1) break;
       const r = await fh.read(header, 0, HEADER_SIZE, pos);
       if (r.bytesRead !== HEADER_SIZE) throw bad(file, `the member header at byte ${pos} is truncated`);
-      const member = await parseMember(fh, header, pos, fileSize, file);
+      const member = await parseMember(fh, header, pos, fileSize, file, bad);
       members.push(member);
+      if (members.length > MAX_MEMBERS) throw bad(file, `it has more than ${MAX_MEMBERS} members`);
       pos = member.offset + member.size + (member.size % 2);
       if (member.offset + member.size > fileSize) {
         throw bad(file, `member "${member.name}" claims ${member.size} bytes but the file ends first`);
@@ -53,6 +61,7 @@ async function parseMember(
   pos: number,
   fileSize: number,
   file: string,
+  bad: (file: string, why: string) => CairnError,
 ): Promise<ArMember> {
   if (h[58] !== 0x60 || h[59] !== 0x0a) throw bad(file, `the member header at byte ${pos} has no "\`\\n" terminator`);
   const sizeField = h.toString("latin1", 48, 58).trimEnd();
@@ -75,12 +84,4 @@ async function parseMember(
   }
   if (name === "") throw bad(file, `the member at byte ${pos} has an empty name`);
   return { name, offset, size };
-}
-
-function bad(file: string, why: string): CairnError {
-  return new CairnError(
-    ErrorCode.BAD_DEB,
-    `${file} is not a valid .deb (ar archive): ${why}.`,
-    "Delete the file so it is downloaded again; if it persists, the archive serves a broken package.",
-  );
 }

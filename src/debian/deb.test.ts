@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadUnpacked, readDebControl, unpackDeb, type DebEntry } from "./deb.js";
+import { DEFAULT_LIMITS, loadUnpacked, readDebControl, unpackDeb, type DebEntry } from "./deb.js";
+import { writeHandMadeDeb, type TarItem } from "./hostile-debs.test-helper.js";
 import { ErrorCode } from "../errors.js";
 
 const CONTROL = "Package: cairn-test\nVersion: 1.0-1\nArchitecture: all\nMaintainer: Test <test@example.org>\nDescription: test package\n";
@@ -183,4 +184,112 @@ test("a truncated or corrupt data.tar is BAD_DEB", async () => {
   fs.writeFileSync(broken, bytes.subarray(0, bytes.length - 300));
   await assert.rejects(unpackDeb(broken, path.join(tmp, "out-short")), /claims \d+ bytes but the file ends first/);
   await assert.rejects(readDebControl(path.join(tmp, "missing.deb")), /ENOENT/);
+});
+
+// Hostile packages: each refused at a named bound or rule, naming the package and where it came from.
+const origin = (name: string) => ({ name, version: "6.6-6", filename: `pool/main/h/${name}/${name}_6.6-6_amd64.deb` });
+const hostileControl = (name: string, extra = "") => `Package: ${name}\nVersion: 6.6-6\nArchitecture: amd64\n${extra}`;
+
+function refused(code: string, name: string, debPath: string, why: RegExp) {
+  return (e: Error & { code?: string; hint?: string }) => {
+    assert.equal(e.code, code, String(e));
+    assert.ok(e.message.startsWith(`The package ${name} 6.6-6 (pool/main/h/${name}/${name}_6.6-6_amd64.deb) is malformed`), e.message);
+    assert.ok(!e.message.includes(debPath), `the cache path stays out of the message: ${e.message}`);
+    assert.match(e.message, why);
+    assert.doesNotMatch(String(e.hint), /delete/i);
+    return true;
+  };
+}
+
+test("a control.tar that expands far beyond its size is refused without being held in memory", async () => {
+  const deb = path.join(tmp, "control-bomb.deb");
+  await writeHandMadeDeb(deb, { control: hostileControl("control-bomb"), controlExtra: [{ name: "./bomb", zeros: 512 * 2 ** 20 }], data: [] });
+  assert.ok(fs.statSync(deb).size < 2 * 2 ** 20, "the bomb is small on disk");
+  const peakBefore = process.resourceUsage().maxRSS; // KiB
+  await assert.rejects(unpackDeb(deb, path.join(tmp, "out-control-bomb"), { origin: origin("control-bomb") }),
+    refused(ErrorCode.DEB_TOO_BIG, "control-bomb", deb, /control\.tar\.gz expands to more than 16 MiB/));
+  const grewMiB = (process.resourceUsage().maxRSS - peakBefore) / 1024;
+  assert.ok(grewMiB < 128, `peak memory grew by ${grewMiB.toFixed(0)} MiB reading a 512 MiB control.tar`);
+  assert.deepEqual(DEFAULT_LIMITS.maxControlBytes, 16 * 2 ** 20);
+});
+
+test("xz and zstd control bombs are refused within bounded memory too", async () => {
+  for (const [ext, compress] of [["zst", "zstd -3 -q -c"], ["xz", "xz -1 -T1 -c"]] as const) {
+    const work = path.join(tmp, `bomb-${ext}`);
+    fs.mkdirSync(work);
+    fs.writeFileSync(path.join(work, "control"), hostileControl(`bomb-${ext}`));
+    fs.writeFileSync(path.join(work, "debian-binary"), "2.0\n");
+    fs.writeFileSync(path.join(work, "data.tar"), Buffer.alloc(1024)); // an empty tar
+    fs.closeSync(fs.openSync(path.join(work, "big"), "w"));
+    fs.truncateSync(path.join(work, "big"), 512 * 2 ** 20); // sparse: the test holds none of it
+    execFileSync("sh", ["-c", `tar --format=gnu -cf - control big | ${compress} > control.tar.${ext}`], { cwd: work });
+    fs.rmSync(path.join(work, "big"));
+    const deb = path.join(tmp, `bomb-${ext}.deb`);
+    execFileSync("ar", ["rc", deb, "debian-binary", `control.tar.${ext}`, "data.tar"], { cwd: work });
+    const peakBefore = process.resourceUsage().maxRSS;
+    await assert.rejects(readDebControl(deb, { origin: origin(`bomb-${ext}`) }),
+      refused(ErrorCode.DEB_TOO_BIG, `bomb-${ext}`, deb, new RegExp(`control\\.tar\\.${ext} expands to more than 16 MiB`)));
+    const grewMiB = (process.resourceUsage().maxRSS - peakBefore) / 1024;
+    assert.ok(grewMiB < 128, `${ext}: peak memory grew by ${grewMiB.toFixed(0)} MiB reading a 512 MiB control.tar`);
+  }
+});
+
+test("data.tar entries are capped, at the limit given and by default", async () => {
+  const links = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `./l${i}`, type: "symlink" as const, linkname: "target" }));
+  const deb = path.join(tmp, "many.deb");
+  await writeHandMadeDeb(deb, { control: hostileControl("many"), data: links(101) });
+  await assert.rejects(unpackDeb(deb, path.join(tmp, "out-many"), { origin: origin("many"), limits: { maxEntries: 100 } }),
+    refused(ErrorCode.DEB_TOO_BIG, "many", deb, /data\.tar\.gz holds more than 100 entries/));
+  const ok = await unpackDeb(deb, path.join(tmp, "out-many-ok"), { origin: origin("many"), limits: { maxEntries: 101 } });
+  assert.equal(ok.entries.length, 101);
+  assert.ok(DEFAULT_LIMITS.maxEntries >= 100_000 && DEFAULT_LIMITS.maxEntries < 1_000_000, "a million entries is over the default");
+});
+
+test("the unpacked size is bounded by Installed-Size, checked before any content is written", async () => {
+  const big = path.join(tmp, "big.deb");
+  await writeHandMadeDeb(big, { control: hostileControl("big", "Installed-Size: 1\n"), data: [{ name: "./small", content: "x" }, { name: "./usr/huge", zeros: 70 * 2 ** 20 }] });
+  const dest = path.join(tmp, "out-big");
+  await assert.rejects(unpackDeb(big, dest, { origin: origin("big") }),
+    refused(ErrorCode.DEB_TOO_BIG, "big", big, /unpacks to more than the 64 MiB its Installed-Size of 1 KiB allows \(at "\.\/usr\/huge"\)/));
+  assert.equal(fs.existsSync(path.join(dest, "files/usr/huge")), false, "refused on the header, not after writing");
+  // No Installed-Size: the fixed bound applies; within the bound the same shape unpacks.
+  const plain = path.join(tmp, "no-size.deb");
+  await writeHandMadeDeb(plain, { control: hostileControl("no-size"), data: [{ name: "./f", zeros: 2000 }] });
+  await assert.rejects(unpackDeb(plain, path.join(tmp, "out-no-size"), { origin: origin("no-size"), limits: { sizeWithoutInstalledSize: 1000 } }),
+    refused(ErrorCode.DEB_TOO_BIG, "no-size", plain, /more than the 1000 bytes allowed a package without Installed-Size/));
+  const m = await unpackDeb(plain, path.join(tmp, "out-no-size-ok"), { origin: origin("no-size") });
+  assert.equal(m.entries[0]!.size, 2000);
+});
+
+test("an entry beneath a symlink of the same package is refused", async () => {
+  const cases: [string, TarItem[], RegExp][] = [
+    ["escape", [{ name: "./etc/x", type: "symlink", linkname: "/tmp" }, { name: "./etc/x/evil", content: "pwned" }], /"etc\/x\/evil" lies beneath "etc\/x", a symlink/],
+    ["deep", [{ name: "./a", type: "symlink", linkname: "b" }, { name: "./a/b/c", type: "directory" }], /"a\/b\/c" lies beneath "a", a symlink/],
+    // Not an escape, but the same shape on disk: refused by name, not as a host ENOTDIR.
+    ["under-file", [{ name: "./usr/f", content: "1" }, { name: "./usr/f/g", content: "2" }], /"usr\/f\/g" lies beneath "usr\/f", a file in the same package/],
+  ];
+  for (const [name, data, why] of cases) {
+    const deb = path.join(tmp, `${name}.deb`);
+    await writeHandMadeDeb(deb, { control: hostileControl(name), data });
+    await assert.rejects(unpackDeb(deb, path.join(tmp, `out-${name}`), { origin: origin(name) }), refused(ErrorCode.BAD_DEB, name, deb, why));
+  }
+  // A symlink beside (not above) other entries is fine, as is a name that merely starts alike.
+  const deb = path.join(tmp, "beside.deb");
+  await writeHandMadeDeb(deb, { control: hostileControl("beside"), data: [{ name: "./etc/x", type: "symlink", linkname: "/tmp" }, { name: "./etc/xy/f", content: "1" }] });
+  assert.equal((await unpackDeb(deb, path.join(tmp, "out-beside"), { origin: origin("beside") })).entries.length, 2);
+});
+
+test("every malformed-package error names the package, the ar framing included", async () => {
+  const deb = path.join(tmp, "not-ar.deb");
+  fs.writeFileSync(deb, "this is not a package\n");
+  await assert.rejects(readDebControl(deb, { origin: origin("not-ar") }), refused(ErrorCode.BAD_DEB, "not-ar", deb, /ar archive: it does not start with the ar magic/));
+  // An ar of 65 empty members: a few bytes each, so a small file could otherwise list millions.
+  const members = path.join(tmp, "members.deb");
+  const header = (i: number) => `m${i}`.padEnd(16) + "0".padEnd(12) + "0".padEnd(6) + "0".padEnd(6) + "100644".padEnd(8) + "0".padEnd(10) + "`\n";
+  fs.writeFileSync(members, "!<arch>\n" + Array.from({ length: 65 }, (_, i) => header(i)).join(""));
+  await assert.rejects(unpackDeb(members, path.join(tmp, "out-members"), { origin: origin("members") }),
+    refused(ErrorCode.BAD_DEB, "members", members, /ar archive: it has more than 64 members/));
+  const dotdot = craftDeb(tmp, "dotdot-named", `[("./../x", F, b"x")]`);
+  await assert.rejects(unpackDeb(dotdot, path.join(tmp, "out-dotdot-named"), { origin: origin("dotdot-named") }),
+    refused(ErrorCode.BAD_DEB, "dotdot-named", dotdot, /has a "\.\." component/));
 });

@@ -1,5 +1,6 @@
-// Reading a .deb: the control files (small, read whole) and the data tar (streamed: each regular
-// file's bytes go to disk as they are decompressed, hashed on the way). Symlinks and hardlinks are
+// Reading a .deb: the control files (streamed, capped at a size no real control.tar nears) and the
+// data tar (streamed: each regular file's bytes go to disk as they are decompressed, hashed on the
+// way; entries and unpacked bytes bounded, see deb-limits.ts). Symlinks and hardlinks are
 // only recorded, never made on the host, and no file gets setuid/setgid on the host: the image's
 // real metadata lives in manifest.json, the disk only holds content.
 import { createHash } from "node:crypto";
@@ -11,7 +12,16 @@ import { pipeline } from "node:stream/promises";
 import type * as tar from "tar-stream";
 import { CairnError, ErrorCode } from "../errors.js";
 import { readArMembers, type ArMember } from "./ar.js";
-import { decompressBuffer, decompressStream, type Compression } from "./decompress.js";
+import { badDeb, capBytes, DEFAULT_LIMITS, fmt, sizeLimit, tooBig, type DebLimits, type DebOrigin } from "./deb-limits.js";
+import { decompressStream, type Compression } from "./decompress.js";
+
+export { DEFAULT_LIMITS, type DebLimits, type DebOrigin } from "./deb-limits.js";
+
+/** Which package a .deb is (named in every error) and the bounds to unpack it within. */
+export interface DebOptions {
+  origin?: DebOrigin;
+  limits?: Partial<DebLimits>;
+}
 
 // Loaded on first use: a build whose packages are already unpacked never reads a .deb.
 const tarStream = () => import("tar-stream");
@@ -53,34 +63,41 @@ export const FILES_DIR = "files";
 
 const CONTROL_TEXTS = ["control", "md5sums", "conffiles", "postinst"] as const;
 
-/** Read control, md5sums, conffiles and postinst from a .deb's control.tar. */
-export async function readDebControl(debPath: string): Promise<DebControl> {
-  const { control } = await debMembers(debPath);
-  const kind = memberCompression(debPath, control, "control");
-  const raw = await readSlice(debPath, control);
-  let plain: Uint8Array;
-  try {
-    plain = await decompressBuffer(kind, raw);
-  } catch (e) {
-    throw bad(debPath, `${control.name} does not decompress (${(e as Error).message})`, e);
-  }
+/**
+ * Read control, md5sums, conffiles and postinst from a .deb's control.tar. Streamed and capped:
+ * a small .deb whose control.tar expands to gigabytes is refused, never held in memory.
+ */
+export async function readDebControl(debPath: string, opts: DebOptions = {}): Promise<DebControl> {
+  const bad = badFor(debPath, opts.origin);
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const { control } = await debMembers(debPath, opts.origin);
+  const kind = memberCompression(bad, control, "control");
+  if (control.size === 0) throw bad(`${control.name} is empty`);
   const texts = new Map<string, string>();
+  const raw = createReadStream(debPath, { start: control.offset, end: control.offset + control.size - 1 });
+  const cap = capBytes(limits.maxControlBytes, () =>
+    tooBig(debPath, opts.origin, `${control.name} expands to more than ${fmt(limits.maxControlBytes)} (control archives hold a few KB)`));
   const extract = (await tarStream()).extract();
-  const feeding = pipeline(Readable.from([Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength)]), extract);
+  const feeding = pipeline(decompress(kind, raw), cap, extract);
   feeding.catch(() => {}); // the same error surfaces through the iteration below
   try {
     for await (const entry of extract) {
-      const p = normalisePath(debPath, entry.header.name);
+      const p = normalisePath(bad, entry.header.name);
+      const wanted = (CONTROL_TEXTS as readonly (string | null)[]).includes(p);
       const chunks: Buffer[] = [];
-      for await (const c of entry) chunks.push(c as Buffer);
-      if ((CONTROL_TEXTS as readonly (string | null)[]).includes(p)) texts.set(p!, Buffer.concat(chunks).toString("utf8"));
+      for await (const c of entry) if (wanted) chunks.push(c as Buffer);
+      if (wanted) texts.set(p!, Buffer.concat(chunks).toString("utf8"));
     }
     await feeding;
   } catch (e) {
-    throw asBadDeb(debPath, control.name, e);
+    raw.destroy();
+    if (e instanceof CairnError) throw e;
+    // The cap's error may reach the iteration only as the extractor's "premature close".
+    const cause = await feeding.then(() => e, (f: unknown) => (f instanceof CairnError ? f : e));
+    throw asBadDeb(bad, control.name, cause);
   }
   const text = texts.get("control");
-  if (text === undefined) throw bad(debPath, `${control.name} has no control file`);
+  if (text === undefined) throw bad(`${control.name} has no control file`);
   const out: DebControl = { control: text };
   if (texts.has("md5sums")) out.md5sums = texts.get("md5sums");
   if (texts.has("conffiles")) out.conffiles = texts.get("conffiles");
@@ -92,34 +109,50 @@ export async function readDebControl(debPath: string): Promise<DebControl> {
  * Unpack a .deb into destDir: file contents under destDir/files/<path> (mode 0644 or 0755), and
  * destDir/manifest.json holding the control files and every entry's real metadata.
  */
-export async function unpackDeb(debPath: string, destDir: string): Promise<UnpackedManifest> {
-  const control = await readDebControl(debPath);
-  const { data } = await debMembers(debPath);
-  const kind = memberCompression(debPath, data, "data");
-  if (data.size === 0) throw bad(debPath, `${data.name} is empty`);
+export async function unpackDeb(debPath: string, destDir: string, opts: DebOptions = {}): Promise<UnpackedManifest> {
+  const bad = badFor(debPath, opts.origin);
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const control = await readDebControl(debPath, opts);
+  const maxBytes = sizeLimit(control.control, limits);
+  const { data } = await debMembers(debPath, opts.origin);
+  const kind = memberCompression(bad, data, "data");
+  if (data.size === 0) throw bad(`${data.name} is empty`);
   const filesDir = path.join(destDir, FILES_DIR);
   await fs.mkdir(filesDir, { recursive: true });
 
   const raw = createReadStream(debPath, { start: data.offset, end: data.offset + data.size - 1 });
   const extract = (await tarStream()).extract();
-  const feeding = pipeline(decompressStream(kind, raw), extract);
+  const feeding = pipeline(decompress(kind, raw), extract);
   feeding.catch(() => {}); // surfaces through the iteration below
 
   const entries: DebEntry[] = [];
   const seen = new Map<string, DebEntry>();
   const madeDirs = new Set<string>();
+  let count = 0;
+  let bytes = 0;
   try {
     for await (const item of extract) {
       const h = item.header;
-      const p = normalisePath(debPath, h.name);
+      // Checked on the header, before any content is written: the limits fail fast.
+      if (++count > limits.maxEntries) {
+        throw tooBig(debPath, opts.origin, `${data.name} holds more than ${limits.maxEntries} entries`);
+      }
+      bytes += h.type === "file" || h.type === "contiguous-file" ? (h.size ?? 0) : 0;
+      if (bytes > maxBytes.bytes) {
+        throw tooBig(debPath, opts.origin, `${data.name} unpacks to more than ${maxBytes.what} (at "${h.name}")`);
+      }
+      const p = normalisePath(bad, h.name);
       if (p === null) {
         item.resume(); // the root "." entry: the image's root is not ours to describe
         continue;
       }
-      if (seen.has(p)) throw bad(debPath, `"${p}" appears twice in ${data.name}`);
+      if (seen.has(p)) throw bad(`"${p}" appears twice in ${data.name}`);
+      const under = nonDirAncestor(p, seen);
+      if (under?.type === "symlink") throw bad(`"${p}" lies beneath "${under.path}", a symlink in the same package (a path that escapes through it)`);
+      if (under) throw bad(`"${p}" lies beneath "${under.path}", a file in the same package`);
       const entry: DebEntry = {
         path: p,
-        type: entryType(debPath, p, h.type),
+        type: entryType(bad, p, h.type),
         mode: (h.mode ?? 0) & 0o7777,
         uid: h.uid ?? 0,
         gid: h.gid ?? 0,
@@ -135,13 +168,13 @@ export async function unpackDeb(debPath: string, destDir: string): Promise<Unpac
         item.resume();
         if (entry.type === "dir") await mkdirOnce(path.join(filesDir, p), madeDirs);
         if (entry.type === "symlink") {
-          if (!h.linkname) throw bad(debPath, `symlink "${p}" has no target`);
+          if (!h.linkname) throw bad(`symlink "${p}" has no target`);
           entry.linkname = h.linkname;
         }
         if (entry.type === "hardlink") {
-          const target = h.linkname ? normalisePath(debPath, h.linkname) : null;
+          const target = h.linkname ? normalisePath(bad, h.linkname) : null;
           if (target === null || seen.get(target)?.type !== "file") {
-            throw bad(debPath, `hardlink "${p}" points to "${h.linkname ?? ""}", which is not an earlier file`);
+            throw bad(`hardlink "${p}" points to "${h.linkname ?? ""}", which is not an earlier file`);
           }
           entry.linkname = target;
         }
@@ -152,7 +185,7 @@ export async function unpackDeb(debPath: string, destDir: string): Promise<Unpac
     await feeding;
   } catch (e) {
     raw.destroy();
-    throw asBadDeb(debPath, data.name, e);
+    throw asBadDeb(bad, data.name, e);
   }
   const manifest: UnpackedManifest = { ...control, entries };
   await fs.writeFile(path.join(destDir, MANIFEST_FILE), JSON.stringify(manifest) + "\n");
@@ -173,47 +206,76 @@ export async function loadUnpacked(dir: string): Promise<UnpackedManifest> {
   return m;
 }
 
+/**
+ * fzstd hands over everything one pushed chunk decompresses to at once: 64 KiB of RLE blocks is
+ * 2 GiB. Fed in 1 KiB pieces, no step holds more than a few tens of MiB, so the caps can act.
+ */
+function decompress(kind: Compression, raw: Readable): Readable {
+  if (kind !== "zst") return decompressStream(kind, raw);
+  return decompressStream(kind, Readable.from(pieces(raw, 1024)));
+}
+
+async function* pieces(src: AsyncIterable<unknown>, size: number): AsyncGenerator<Uint8Array> {
+  for await (const c of src) {
+    const chunk = c as Uint8Array;
+    for (let i = 0; i < chunk.length; i += size) yield chunk.subarray(i, i + size);
+  }
+}
+
+type Bad = (why: string, cause?: unknown) => CairnError;
+const badFor = (debPath: string, origin?: DebOrigin): Bad => (why, cause) => badDeb(debPath, origin, why, cause);
+
 /** Normalise a tar member name; null for the root entry. Rejects ".." (path escape). */
-export function normalisePath(debPath: string, name: string): string | null {
+export function normalisePath(bad: Bad | string, name: string): string | null {
   const parts = name.split("/").filter((s) => s !== "" && s !== ".");
-  if (parts.includes("..")) throw bad(debPath, `the entry "${name}" has a ".." component`);
+  if (parts.includes("..")) throw (typeof bad === "string" ? badFor(bad) : bad)(`the entry "${name}" has a ".." component`);
   return parts.length ? parts.join("/") : null;
 }
 
-async function debMembers(debPath: string): Promise<{ control: ArMember; data: ArMember }> {
-  const members = await readArMembers(debPath);
+/** The outermost ancestor of `p` the package made something other than a directory, if any. */
+function nonDirAncestor(p: string, seen: Map<string, DebEntry>): DebEntry | undefined {
+  for (let i = p.indexOf("/"); i !== -1; i = p.indexOf("/", i + 1)) {
+    const parent = seen.get(p.slice(0, i));
+    if (parent && parent.type !== "dir") return parent;
+  }
+  return undefined;
+}
+
+async function debMembers(debPath: string, origin?: DebOrigin): Promise<{ control: ArMember; data: ArMember }> {
+  const bad = badFor(debPath, origin);
+  const members = await readArMembers(debPath, origin);
   const first = members[0];
-  if (first?.name !== "debian-binary") throw bad(debPath, `the first member is "${first?.name ?? ""}", not "debian-binary"`);
-  const version = Buffer.from(await readSlice(debPath, first)).toString("latin1");
-  if (!version.startsWith("2.")) throw bad(debPath, `debian-binary says format "${version.trim()}", cairn reads only 2.x`);
+  if (first?.name !== "debian-binary") throw bad(`the first member is "${first?.name ?? ""}", not "debian-binary"`);
+  const version = Buffer.from(await readSlice(bad, debPath, { ...first, size: Math.min(first.size, 64) })).toString("latin1");
+  if (!version.startsWith("2.")) throw bad(`debian-binary says format "${version.trim()}", cairn reads only 2.x`);
   const control = members.find((m) => m.name.startsWith("control.tar"));
   const data = members.find((m) => m.name.startsWith("data.tar"));
-  if (!control) throw bad(debPath, "it has no control.tar member");
-  if (!data) throw bad(debPath, "it has no data.tar member");
+  if (!control) throw bad("it has no control.tar member");
+  if (!data) throw bad("it has no data.tar member");
   return { control, data };
 }
 
-function memberCompression(debPath: string, m: ArMember, stem: "control" | "data"): Compression {
+function memberCompression(bad: Bad, m: ArMember, stem: "control" | "data"): Compression {
   const ext = m.name.slice(`${stem}.tar`.length);
   const kinds: Record<string, Compression> = { "": "none", ".gz": "gz", ".xz": "xz", ".zst": "zst" };
   const kind = kinds[ext];
-  if (kind === undefined) throw bad(debPath, `${m.name} uses a compression cairn does not read (gz, xz, zst or none)`);
+  if (kind === undefined) throw bad(`${m.name} uses a compression cairn does not read (gz, xz, zst or none)`);
   return kind;
 }
 
-async function readSlice(file: string, m: ArMember): Promise<Uint8Array> {
+async function readSlice(bad: Bad, file: string, m: ArMember): Promise<Uint8Array> {
   const fh = await fs.open(file, "r");
   try {
     const buf = Buffer.alloc(m.size);
     const { bytesRead } = await fh.read(buf, 0, m.size, m.offset);
-    if (bytesRead !== m.size) throw bad(file, `member "${m.name}" is truncated`);
+    if (bytesRead !== m.size) throw bad(`member "${m.name}" is truncated`);
     return buf;
   } finally {
     await fh.close();
   }
 }
 
-function entryType(debPath: string, p: string, t: tar.Header["type"] | undefined): DebEntry["type"] {
+function entryType(bad: Bad, p: string, t: tar.Header["type"] | undefined): DebEntry["type"] {
   switch (t) {
     case "file":
     case "contiguous-file":
@@ -225,7 +287,7 @@ function entryType(debPath: string, p: string, t: tar.Header["type"] | undefined
     case "link":
       return "hardlink";
     default:
-      throw bad(debPath, `"${p}" is a ${t ?? "unknown"} entry; packages may hold only files, directories and links`);
+      throw bad(`"${p}" is a ${t ?? "unknown"} entry; packages may hold only files, directories and links`);
   }
 }
 
@@ -278,18 +340,9 @@ async function mkdirOnce(dir: string, made: Set<string>): Promise<void> {
   made.add(dir);
 }
 
-function asBadDeb(debPath: string, member: string, e: unknown): unknown {
+function asBadDeb(bad: Bad, member: string, e: unknown): unknown {
   if (e instanceof CairnError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return e; // a host I/O failure, not the package's fault
-  return bad(debPath, `${member} is corrupt (${(e as Error)?.message ?? String(e)})`, e);
-}
-
-function bad(debPath: string, why: string, cause?: unknown): CairnError {
-  return new CairnError(
-    ErrorCode.BAD_DEB,
-    `${debPath} is not a valid .deb: ${why}.`,
-    "Delete the file so it is downloaded again; if it persists, the archive serves a broken package.",
-    { cause },
-  );
+  return bad(`${member} is corrupt (${(e as Error)?.message ?? String(e)})`, e);
 }

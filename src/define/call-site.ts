@@ -22,3 +22,14 @@ export function setLocation(spec: object, where: string): void {
 export function locationOf(spec: object): string | undefined {
   return (spec as Record<symbol, string | undefined>)[LOCATION];
 }
+
+const HOME = Symbol.for("cairn.home");
+
+/** The folder of the definition module whose code made `spec` (an imported module's, for a shared helper). */
+export function setHome(spec: object, dir: string): void {
+  Object.defineProperty(spec, HOME, { value: dir, enumerable: false, configurable: true });
+}
+
+export function homeOf(spec: object): string | undefined {
+  return (spec as Record<symbol, string | undefined>)[HOME];
+}

@@ -103,3 +103,22 @@ test("a directory is never replaced by a file or a link, nor a file by a directo
   assert.equal(t.get("etc")!.type, "dir");
   assert.equal(t.get("usr/bin/tool")!.type, "file");
 });
+
+test("throughLink finds an entry beneath a link of the tree or of the base below, and only those", () => {
+  const t = new FileTree();
+  t.add(directory("usr/bin", "pkg"));
+  t.add(file("usr/bin/tool", "pkg"));
+  t.add(link("bin", "usr/bin", "generated"));
+  assert.equal(t.throughLink(), undefined, "a link beside files is fine");
+  t.add(link("etc/x", "/tmp", "evil"));
+  t.add(file("etc/x/payload", "evil"));
+  const found = t.throughLink()!;
+  assert.equal(found.entry.path, "etc/x/payload");
+  assert.equal(found.link, "etc/x");
+  const clean = new FileTree();
+  clean.add(file("var/run/app.pid", "files:./run"));
+  assert.equal(clean.throughLink(new Map([["var", { type: "dir" }]])), undefined);
+  const onBase = clean.throughLink(new Map([["var/run", { type: "symlink" }]]))!;
+  assert.equal(onBase.link, "var/run");
+  assert.equal(onBase.linkOrigin, "(base image)");
+});

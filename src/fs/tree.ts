@@ -57,6 +57,22 @@ export class FileTree {
     );
   }
 
+  /**
+   * The first entry that lies beneath a symlink (of this tree, or of `below`: a base image's
+   * paths), with that link. Unpacking it would write through the link, wherever it points.
+   */
+  throughLink(below?: ReadonlyMap<string, { type: string }>): { entry: FsEntry; link: string; linkOrigin: string } | undefined {
+    for (const e of [...this.byPath.values()].sort((a, b) => comparePaths(a.path, b.path))) {
+      for (let i = e.path.indexOf("/"); i > 0; i = e.path.indexOf("/", i + 1)) {
+        const parent = e.path.slice(0, i);
+        const own = this.byPath.get(parent);
+        if (own?.type === "symlink") return { entry: e, link: parent, linkOrigin: own.origin };
+        if (!own && below?.get(parent)?.type === "symlink") return { entry: e, link: parent, linkOrigin: "(base image)" };
+      }
+    }
+    return undefined;
+  }
+
   /** Replace or remove outright (for generated files that supersede package files). */
   set(entry: FsEntry): void {
     this.byPath.set(entry.path, entry);

@@ -10,7 +10,7 @@ import { parseRelations } from "../debian/relations.js";
 import { formatParagraph, parseParagraphs } from "../debian/control.js";
 import type { BaseImage } from "./base.js";
 import type { FilesSpec, ImageSpec, TextSpec } from "../define/spec.js";
-import { locationOf } from "../define/call-site.js";
+import { homeOf, locationOf } from "../define/call-site.js";
 import type { Store } from "../store/store.js";
 import { silentReporter, type Reporter } from "./context.js";
 import { CairnError, ErrorCode } from "../errors.js";
@@ -118,11 +118,13 @@ async function userFiles(c: FilesSpec, definitionDir: string, store: Store | und
   const source = path.resolve(definitionDir, c.source);
   const dest = mergedUsrPath(treePath(c.destination));
   const origin = `files:${c.source}`;
-  const rel = path.relative(definitionDir, source);
+  // The folder of the module that called files(): a shared helper imported from elsewhere may copy its own files.
+  const home = homeOf(c) ?? definitionDir;
+  const rel = path.relative(home, source);
   if (!c.outside && (rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))) {
     throw new CairnError(
       ErrorCode.LOCAL_FILE_OUTSIDE,
-      `${at(c)}files("${c.source}", "${c.destination}"): ${source} is outside the definition's folder ${definitionDir}.`,
+      `${at(c)}files("${c.source}", "${c.destination}"): ${source} is outside the definition's folder ${home}.`,
       `If the image should hold it, say so: files("${c.source}", "${c.destination}", { outside: true }). A definition is code: build only definitions you trust.`,
     );
   }

@@ -2,7 +2,11 @@
 // content hash. Downloads run a few at a time with one progress bar; nothing already stored is
 // fetched again, and --offline turns a missing package into a clear error.
 import { archiveForSuite, archivesOf } from "../debian/archive.js";
-import { loadUnpacked, unpackDeb } from "../debian/deb.js";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import * as path from "node:path";
+import { loadUnpacked, unpackDeb, type UnpackedManifest } from "../debian/deb.js";
 import type { LockedPackage } from "../debian/lockfile.js";
 import type { DebianSetSpec } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
@@ -15,7 +19,22 @@ const UNPACK_FORMAT = 2; // 2: the manifest keeps the postinst
 
 export async function fetchPackages(packages: LockedPackage[], sets: DebianSetSpec[], ctx: BuildContext): Promise<void> {
   const missing: LockedPackage[] = [];
-  for (const p of packages) if (!(await ctx.store.hasBlob(p.sha256))) missing.push(p);
+  for (const p of packages) {
+    if (!(await ctx.store.hasBlob(p.sha256))) missing.push(p);
+    // What is in the cache is checked before it is used: a shared cache may have been written by anyone.
+    else if (!(await ctx.store.blobIntact(p.sha256))) {
+      if (ctx.offline) {
+        throw new CairnError(
+          ErrorCode.CACHE_DAMAGED,
+          `The cache's copy of ${p.name} ${p.version} (${ctx.store.blobPath(p.sha256)}) no longer matches its sha256 ${p.sha256}: it was changed after it was downloaded.`,
+          "Build once without --offline to download it again (the damaged copy is replaced), or use another --cache-dir.",
+        );
+      }
+      ctx.reporter.warn(`the cache's copy of ${p.name} ${p.version} no longer matched its sha256 (it was changed after it was downloaded); downloading it again`);
+      await ctx.store.dropBlob(p.sha256);
+      missing.push(p);
+    }
+  }
   if (!missing.length) return;
   if (ctx.offline) {
     throw new CairnError(
@@ -57,10 +76,39 @@ function treeKey(p: LockedPackage): string {
 }
 
 export async function unpackPackage(locked: LockedPackage, ctx: BuildContext): Promise<UnpackedPackage> {
-  const dir = await ctx.store.tree(treeKey(locked), async (d) => {
-    await unpackDeb(ctx.store.blobPath(locked.sha256), d);
+  const make = async (d: string) => {
+    await unpackDeb(ctx.store.blobPath(locked.sha256), d, { origin: locked });
+  };
+  const key = treeKey(locked);
+  const dir = await ctx.store.tree(key, make);
+  const manifest = await loadUnpacked(dir);
+  // An unpacked copy is checked against the file hashes it was made with before its files go
+  // into a layer; a changed one is unpacked again from the .deb, which fetchPackages verified.
+  const damaged = await firstDamagedFile(dir, manifest);
+  if (!damaged) return { locked, dir, manifest };
+  ctx.reporter.warn(`the cache's unpacked copy of ${locked.name} ${locked.version} was changed (/${damaged}); unpacking it again from its verified .deb`);
+  await ctx.store.dropTree(key);
+  const again = await ctx.store.tree(key, make);
+  return { locked, dir: again, manifest: await loadUnpacked(again) };
+}
+
+/** The first file of an unpacked tree whose size or sha256 differs from its manifest, if any. */
+async function firstDamagedFile(dir: string, manifest: UnpackedManifest): Promise<string | undefined> {
+  const files = manifest.entries.filter((e) => e.type === "file");
+  let found: string | undefined;
+  await mapLimit(files, 4, async (e) => {
+    if (found) return;
+    const p = path.join(dir, "files", e.path);
+    const st = await stat(p).catch(() => undefined);
+    if (!st?.isFile() || st.size !== e.size) {
+      found ??= e.path;
+      return;
+    }
+    const h = createHash("sha256");
+    for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
+    if (h.digest("hex") !== e.sha256) found ??= e.path;
   });
-  return { locked, dir, manifest: await loadUnpacked(dir) };
+  return found;
 }
 
 /** `fn` over `items`, at most `limit` at a time; results in input order. */

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -155,6 +155,31 @@ describe("files() to a directory", () => {
     const u = await cairn(["build", "--no-typecheck", "--cache-dir", cache], { cwd: uid });
     assert.equal(u.code, 1, u.stderr);
     assert.match(u.stderr, /error\[CAIRN_E003\]: image\.ts:3:16: .*users\[0\]\.uid/);
+  });
+
+  test("a file beneath a symbolic link is refused, naming both", async () => {
+    const d = await project({ "image.ts": definition(`export default buildLayeredImage({
+  name: "l", tag: "1", contents: [pkgs("tiny-base"), files("./app", "/app"), text("/app/out/evil", "x")],
+});`) });
+    await mkdir(join(d, "app"));
+    await symlink("/tmp", join(d, "app", "out"));
+    const r = await cairn(["build", "--cache-dir", cache], { cwd: d });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /CAIRN_E401.*\/app\/out\/evil \(from your files \(text \/app\/out\/evil\)\) lies beneath \/app\/out, a symbolic link \(from your files \(\.\/app\)\)/);
+  });
+
+  test("a shared module imported from another folder may copy its own files", async () => {
+    const root = await project({
+      "package.json": JSON.stringify({ type: "module" }),
+      "shared/assets.ts": `import { files } from "cairn";\nexport const assets = files(new URL("./data", import.meta.url), "/data");\n`,
+      "shared/data/a.txt": "shared\n",
+      "app/image.ts": definition(`import { assets } from "../shared/assets.js";
+export default buildLayeredImage({ name: "shared", tag: "1", contents: [pkgs("tiny-base"), assets] });`),
+    });
+    const r = await cairn(["build", "--cache-dir", cache], { cwd: join(root, "app") });
+    assert.equal(r.code, 0, r.stderr);
+    const { root: fsRoot } = await extractImage(join(root, "app", "result"));
+    assert.equal(await readFile(join(fsRoot, "data/a.txt"), "utf8"), "shared\n");
   });
 
   test("a named pipe in a copied folder is an error naming it, not silently left out", async () => {

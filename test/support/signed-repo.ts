@@ -4,7 +4,7 @@
 // test checks that with apt-get).
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -26,6 +26,11 @@ export interface PkgSpec {
   files?: Record<string, FileSpec>;
   /** First line is the synopsis; further lines the long description. */
   description?: string;
+  /**
+   * A hand-made .deb (a path) published as is instead of one built from `files`: for hostile
+   * packages dpkg-deb would not make. The index paragraph still comes from the fields above.
+   */
+  deb?: string;
 }
 
 export interface RepoSpec {
@@ -226,9 +231,12 @@ async function buildDeb(root: string, dir: string, component: string, arch: stri
 
   const filename = `pool/${component}/${p.name[0]}/${p.name}/${base}.deb`;
   await mkdir(dirname(join(dir, filename)), { recursive: true });
-  await command("dpkg-deb", ["--build", "--root-owner-group", "-Zxz", tree, join(dir, filename)], {
-    env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) },
-  });
+  if (p.deb) await copyFile(p.deb, join(dir, filename));
+  else {
+    await command("dpkg-deb", ["--build", "--root-owner-group", "-Zxz", tree, join(dir, filename)], {
+      env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) },
+    });
+  }
   const bytes = await readFile(join(dir, filename));
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const md5 = createHash("md5").update(bytes).digest("hex");
