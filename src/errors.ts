@@ -128,7 +128,7 @@ export function systemError(e: unknown, at: { cacheDir?: string } = {}): CairnEr
     case "EACCES":
     case "EPERM":
     case "EROFS":
-      return new CairnError(ErrorCode.NO_PERMISSION, `cairn may not ${err.syscall === "open" || err.syscall === "mkdir" || err.syscall === "rename" || err.syscall === "write" ? "write" : "use"} ${where}${err.code === "EROFS" ? " (a read-only filesystem)" : ""}.`, `Give this user write access to ${dir}, or point cairn elsewhere (--cache-dir for the cache, -o for the image).`, { cause: e });
+      return new CairnError(ErrorCode.NO_PERMISSION, `cairn is not allowed to use ${where}${err.code === "EROFS" ? " (a read-only filesystem)" : ""}.`, `Give this user write access to ${dir}, or point cairn elsewhere (--cache-dir for the cache, -o for the image).`, { cause: e });
     case "EMFILE":
     case "ENFILE":
       return new CairnError(ErrorCode.TOO_MANY_FILES, `Too many open files while opening ${where}.`, "Raise the limit (ulimit -n 4096) and run cairn again.", { cause: e });

@@ -171,14 +171,12 @@ async function locate(e: unknown, file: string, compiledUrl: string): Promise<st
   const stack = typeof err?.stack === "string" ? err.stack : "";
   const url = pathToFileURL(file).href;
   let map: SourceMap | undefined;
-  for (const line of stack.split("\n")) {
-    const m = /\((.*):(\d+):(\d+)\)$/.exec(line) ?? /at (.*):(\d+):(\d+)$/.exec(line);
-    if (!m) continue;
+  for (const f of frames(stack)) {
     // Already mapped when node runs with --enable-source-maps.
-    if (m[1] === url || m[1] === file) return `${rel}:${m[2]}:${m[3]}`;
-    if (m[1] !== compiledUrl) continue;
+    if (f.file === url || f.file === file) return `${rel}:${f.line}:${f.column}`;
+    if (f.file !== compiledUrl) continue;
     map ??= await inlineSourceMap(compiledUrl);
-    const at = map?.findEntry(Number(m[2]) - 1, Number(m[3]) - 1);
+    const at = map?.findEntry(f.line - 1, f.column - 1);
     if (at && "originalSource" in at && at.originalSource === url) return `${rel}:${at.originalLine + 1}:${at.originalColumn + 1}`;
   }
   return rel;
@@ -187,19 +185,26 @@ async function locate(e: unknown, file: string, compiledUrl: string): Promise<st
 /** The local source file whose code is the innermost frame of the compiled definition in `stack`. */
 async function callerSource(stack: string, compiledUrl: string): Promise<string | undefined> {
   const own = [path.join(CAIRN_ROOT, "src") + path.sep, path.join(CAIRN_ROOT, "dist") + path.sep];
-  for (const line of stack.split("\n")) {
-    const m = /\((.*):(\d+):(\d+)\)$/.exec(line) ?? /at (.*):(\d+):(\d+)$/.exec(line);
-    if (!m || m[1]!.startsWith("node:")) continue;
-    if (m[1] === compiledUrl) {
-      const at = (await inlineSourceMap(compiledUrl))?.findEntry(Number(m[2]) - 1, Number(m[3]) - 1);
+  for (const f of frames(stack)) {
+    if (f.file.startsWith("node:")) continue;
+    if (f.file === compiledUrl) {
+      const at = (await inlineSourceMap(compiledUrl))?.findEntry(f.line - 1, f.column - 1);
       return at && "originalSource" in at && at.originalSource.startsWith("file:") ? fileURLToPath(at.originalSource) : undefined;
     }
     // Frames already mapped to their sources (node --enable-source-maps): cairn's own are passed over.
-    const file = m[1]!.startsWith("file:") ? fileURLToPath(m[1]!) : m[1]!;
+    const file = f.file.startsWith("file:") ? fileURLToPath(f.file) : f.file;
     if (!path.isAbsolute(file) || own.some((o) => file.startsWith(o))) continue;
     return file;
   }
   return undefined;
+}
+
+/** The file, line and column of each frame of a V8 stack trace, innermost first. */
+function* frames(stack: string): Generator<{ file: string; line: number; column: number }> {
+  for (const text of stack.split("\n")) {
+    const m = /\((.*):(\d+):(\d+)\)$/.exec(text) ?? /at (.*):(\d+):(\d+)$/.exec(text);
+    if (m) yield { file: m[1]!, line: Number(m[2]), column: Number(m[3]) };
+  }
 }
 
 async function inlineSourceMap(moduleUrl: string): Promise<SourceMap | undefined> {

@@ -53,9 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option("--sbom-format <format>", "the attached SBOM's format").choices(["spdx", "cyclonedx"]).default("spdx"))
     .option("--load", "load the image into docker or podman too (piped, no temporary file)", false)
     .addOption(new Option("--engine <name>", "the engine --load uses (default: docker when its daemon is set up, else podman)").choices(["docker", "podman"]))
-    .action(async (file: string, opts, cmd: Command) => {
-      if (opts.stream && opts.push) cmd.error("error: --stream and --push cannot be used together; push with `cairn push`, or drop --stream");
-      if (opts.sbom && !opts.push) cmd.error("error: --sbom attaches an SBOM to a pushed image, and there is no --push REF; write an SBOM file with `cairn sbom` instead");
+    .action(async (file: string, opts) => {
       // Loaded by the command that runs: `--help` and usage errors start without the pipeline.
       const { buildCommand } = await import("./commands.js");
       await buildCommand({ file, ...opts, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: globals(opts, opts.push) });

@@ -104,21 +104,17 @@ test("a directory is never replaced by a file or a link, nor a file by a directo
   assert.equal(t.get("usr/bin/tool")!.type, "file");
 });
 
-test("throughLink finds an entry beneath a link of the tree or of the base below, and only those", () => {
+test("an entry beneath a link of the tree, or of the base below, is refused naming both; a link beside files is fine", () => {
   const t = new FileTree();
   t.add(directory("usr/bin", "pkg"));
   t.add(file("usr/bin/tool", "pkg"));
-  t.add(link("bin", "usr/bin", "generated"));
-  assert.equal(t.throughLink(), undefined, "a link beside files is fine");
-  t.add(link("etc/x", "/tmp", "evil"));
+  t.add(link("bin", "generated", "usr/bin"));
+  t.checkNoEntryBeneathLinks();
+  t.add(link("etc/x", "evil", "/tmp"));
   t.add(file("etc/x/payload", "evil"));
-  const found = t.throughLink()!;
-  assert.equal(found.entry.path, "etc/x/payload");
-  assert.equal(found.link, "etc/x");
+  conflict(() => t.checkNoEntryBeneathLinks(), "/etc/x/payload, from package evil", "beneath /etc/x, a symbolic link from package evil (a link to /tmp)");
   const clean = new FileTree();
   clean.add(file("var/run/app.pid", "files:./run"));
-  assert.equal(clean.throughLink(new Map([["var", { type: "dir" }]])), undefined);
-  const onBase = clean.throughLink(new Map([["var/run", { type: "symlink" }]]))!;
-  assert.equal(onBase.link, "var/run");
-  assert.equal(onBase.linkOrigin, "(base image)");
+  clean.checkNoEntryBeneathLinks(new Map([["var", { type: "dir" }]]));
+  conflict(() => clean.checkNoEntryBeneathLinks(new Map([["var/run", { type: "symlink" }]])), "your files (./run)", "beneath /var/run, a symbolic link from the base image");
 });

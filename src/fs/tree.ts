@@ -58,19 +58,24 @@ export class FileTree {
   }
 
   /**
-   * The first entry that lies beneath a symlink (of this tree, or of `below`: a base image's
-   * paths), with that link. Unpacking it would write through the link, wherever it points.
+   * Refuse an entry that lies beneath a symlink (of this tree, or of `below`: a base image's
+   * paths): unpacking it would write through the link, wherever it points.
    */
-  throughLink(below?: ReadonlyMap<string, { type: string }>): { entry: FsEntry; link: string; linkOrigin: string } | undefined {
-    for (const e of [...this.byPath.values()].sort((a, b) => comparePaths(a.path, b.path))) {
+  checkNoEntryBeneathLinks(below?: ReadonlyMap<string, { type: string }>): void {
+    for (const e of this.byPath.values()) {
       for (let i = e.path.indexOf("/"); i > 0; i = e.path.indexOf("/", i + 1)) {
         const parent = e.path.slice(0, i);
         const own = this.byPath.get(parent);
-        if (own?.type === "symlink") return { entry: e, link: parent, linkOrigin: own.origin };
-        if (!own && below?.get(parent)?.type === "symlink") return { entry: e, link: parent, linkOrigin: "(base image)" };
+        const link = own?.type === "symlink" ? describe(own) : !own && below?.get(parent)?.type === "symlink" ? "the base image (a link)" : undefined;
+        if (!link) continue;
+        const yours = e.origin.startsWith("files:") || e.origin.startsWith("step:");
+        throw new CairnError(
+          ErrorCode.FILE_CONFLICT,
+          `/${e.path}, from ${describe(e)}, lies beneath /${parent}, a symbolic link from ${link}: unpacking the image would write it wherever that link points.`,
+          yours ? "Put it at the path the link points to instead." : "The package is malformed or clashes with that link; leave one of them out of `contents`.",
+        );
       }
     }
-    return undefined;
   }
 
   /** Replace or remove outright (for generated files that supersede package files). */

@@ -10,6 +10,7 @@ import { readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CairnError, ErrorCode } from "../errors.js";
+import { digestOf } from "../image/manifest.js";
 import { MediaType } from "../image/types.js";
 import { canonicalJson, type Store } from "../store/store.js";
 
@@ -153,10 +154,6 @@ async function readMembers(file: string, want: (name: string) => boolean): Promi
   return found;
 }
 
-async function isDirectory(p: string): Promise<boolean> {
+export async function isDirectory(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
-}
-
-function digestOf(bytes: Buffer): string {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }

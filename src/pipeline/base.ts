@@ -3,7 +3,7 @@
 // already provides) and the account and package databases that cairn's own would otherwise hide.
 import { pipeline } from "node:stream/promises";
 import { createReadStream } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import * as path from "node:path";
 import { CairnError, ErrorCode } from "../errors.js";
 import { feedLayerTar, storedLayer, type LayerRecord } from "../image/layer.js";
@@ -11,7 +11,7 @@ import { applyWhiteout } from "../fs/whiteout.js";
 import type { Layer } from "../image/types.js";
 import { parseReference } from "../registry/reference.js";
 import type { BuildContext } from "./context.js";
-import { dockerArchive, storeDockerArchive } from "./base-archive.js";
+import { dockerArchive, isDirectory, storeDockerArchive } from "./base-archive.js";
 
 /** Bumped when what is read from base layers changes. */
 const BASE_FORMAT = 1;
@@ -137,6 +137,3 @@ async function scanLayer(layer: Layer, ctx: BuildContext): Promise<LayerScan> {
   return scan;
 }
 
-async function isDirectory(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
-}

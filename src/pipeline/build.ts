@@ -115,15 +115,7 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
     roots: roots.filter((r) => keptNames.has(r)),
   };
   // An entry beneath a link would be written wherever the link points, when the image is unpacked.
-  const through = tree.throughLink(base?.paths);
-  if (through) {
-    const who = (o: string) => (o.startsWith("files:") ? `your files (${o.slice(6)})` : o.startsWith("step:") ? `the ${o.slice(5)} step` : o === "generated" ? "cairn's generated files" : o.startsWith("(") ? o.slice(1, -1) : `package ${o}`);
-    throw new CairnError(
-      ErrorCode.FILE_CONFLICT,
-      `/${through.entry.path} (from ${who(through.entry.origin)}) lies beneath /${through.link}, a symbolic link (from ${who(through.linkOrigin)}): unpacking the image would write it wherever that link points.`,
-      through.entry.origin.startsWith("files:") || through.entry.origin.startsWith("step:") ? "Put it at the path the link points to instead." : "The package is malformed or clashes with that link; leave one of them out of `contents`.",
-    );
-  }
+  tree.checkNoEntryBeneathLinks(base?.paths);
   const plan = planImageLayers(tree, spec.layered, ownLayerBudget(spec, base, graph.nodes.length > 0), graph);
   ctx.reporter.info(`cairn: ${tree.size} paths in ${plan.layers.length} layer${plan.layers.length > 1 ? "s" : ""}`);
   // Two at a time: each compresses on its own worker thread.

@@ -165,7 +165,7 @@ describe("files() to a directory", () => {
     await symlink("/tmp", join(d, "app", "out"));
     const r = await cairn(["build", "--cache-dir", cache], { cwd: d });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /CAIRN_E401.*\/app\/out\/evil \(from your files \(text \/app\/out\/evil\)\) lies beneath \/app\/out, a symbolic link \(from your files \(\.\/app\)\)/);
+    assert.match(r.stderr, /CAIRN_E401.*\/app\/out\/evil, from your files \(text \/app\/out\/evil\) .* lies beneath \/app\/out, a symbolic link from your files \(\.\/app\) \(a link to \/tmp\)/);
   });
 
   test("a shared module imported from another folder may copy its own files", async () => {
