@@ -7,8 +7,11 @@ import { CairnError, ErrorCode } from "../errors.js";
 import { closeGzipWorkers } from "../image/gzip-pool.js";
 import { archiveSink, writeArchive } from "../output/archive.js";
 import { build, lockPathFor } from "../pipeline/build.js";
-import type { BuildContext } from "../pipeline/context.js";
+import type { BuildContext, Reporter } from "../pipeline/context.js";
+import { DEFAULT_LIMITS, withLimit } from "../debian/deb-limits.js";
+import { loadCacheKey, sealerFor } from "../store/seal.js";
 import { resolveImage } from "../pipeline/resolve.js";
+import { cairnFingerprint, IMAGE_SHAPING } from "../pipeline/fingerprint.js";
 import { environmentsOf, resolveEnvironments } from "../pipeline/environment.js";
 import { derivationsOf } from "../pipeline/derivation.js";
 import { sha256Hex, Store } from "../store/store.js";
@@ -23,16 +26,34 @@ import { registryAccess } from "../registry/credentials.js";
 import { parseReference } from "../registry/reference.js";
 
 export function makeContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): BuildContext {
+  const reporter = stderrReporter({ quiet: g.quiet });
   return {
-    store: new Store(g.cacheDir),
+    store: openStore(g.cacheDir, reporter, env),
     fetcher: httpFetcher(),
     now: new Date(),
     epoch: sourceDateEpoch(env["SOURCE_DATE_EPOCH"]),
     offline: g.offline,
     aptDir: env["CAIRN_APT_DIR"] ?? "/etc/apt",
-    reporter: stderrReporter({ quiet: g.quiet }),
+    reporter,
     registryAccess: pullAccess(g.registry ?? {}, env),
+    ...(g.limits?.length ? { debLimits: g.limits.reduce(withLimit, DEFAULT_LIMITS) } : {}),
   };
+}
+
+/** The cache, its records sealed with this user's key (or CAIRN_CACHE_KEY); said once if some are not. */
+export function openStore(dir: string, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Store {
+  let told = false;
+  return new Store(dir, {
+    sealer: sealerFor(loadCacheKey(env)),
+    onUntrusted: () => {
+      if (told) return;
+      told = true;
+      reporter.info(
+        `cairn: the cache ${dir} holds records not sealed with this machine's cache key (another machine's, or changed); they are not trusted, and what they describe is made again. ` +
+          "Machines that share a cache should share one secret in CAIRN_CACHE_KEY.",
+      );
+    },
+  });
 }
 
 /** How base images are pulled: the chain pushes use, the flags scoped to the push's registry when there is one. */
@@ -43,7 +64,7 @@ function pullAccess(r: NonNullable<GlobalOptions["registry"]>, env: NodeJS.Proce
 
 function sourceDateEpoch(v: string | undefined): number {
   if (v === undefined || v === "") return 0;
-  if (!/^\d+$/.test(v)) throw new CairnError(ErrorCode.DEFINITION_INVALID, `SOURCE_DATE_EPOCH must be a number of seconds, got "${v}".`, "Unset it, or set it to e.g. the last commit's time: `git log -1 --format=%ct`.");
+  if (!/^\d+$/.test(v)) throw new CairnError(ErrorCode.USAGE, `SOURCE_DATE_EPOCH must be a number of seconds, got "${v}".`, "Unset it, or set it to e.g. the last commit's time: `git log -1 --format=%ct`.");
   return Number(v);
 }
 
@@ -127,7 +148,8 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
     await streamArchive(image, ctx);
   } else {
     // An output file cairn wrote for this very image, untouched since, is left as it is.
-    const outKey = sha256Hex(path.resolve(o.out));
+    // The file is written again when the image or the code that writes it changed.
+    const outKey = sha256Hex(`${path.resolve(o.out)}\0${cairnFingerprint([...IMAGE_SHAPING, "output"])}`);
     const stampOf = async () => {
       const st = await stat(o.out).catch(() => undefined);
       return st ? `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}` : undefined;

@@ -36,7 +36,8 @@ export async function compileDefinition(file: string, store: Store, options: Com
   const apiUrl = options.apiUrl ?? CAIRN_API_URL;
   const key = sha256(`${COMPILE_FORMAT}\n${file}\n${apiUrl}`);
   const known = await store.getEntry<CompiledRecord>("definition", key);
-  if (known && existsSync(path.join(store.treePath(known.tree), MODULE_NAME)) && (await filesUnchanged(known.inputs))) {
+  // The compiled module is run: it is used only while it still hashes to the name it was stored under.
+  if (known && (await moduleIntact(store, known.tree)) && (await filesUnchanged(known.inputs))) {
     return pathToFileURL(path.join(store.treePath(known.tree), MODULE_NAME)).href;
   }
   const { code, inputs } = await compile(file, apiUrl);
@@ -44,6 +45,13 @@ export async function compileDefinition(file: string, store: Store, options: Com
   const dir = await store.tree(tree, (d) => writeFile(path.join(d, MODULE_NAME), code));
   await store.putEntry("definition", key, { inputs, tree } satisfies CompiledRecord);
   return pathToFileURL(path.join(dir, MODULE_NAME)).href;
+}
+
+async function moduleIntact(store: Store, tree: string): Promise<boolean> {
+  const code = await readFile(path.join(store.treePath(tree), MODULE_NAME), "utf8").catch(() => undefined);
+  if (code !== undefined && sha256(code) === tree) return true;
+  await store.dropTree(tree);
+  return false;
 }
 
 /** Compiles without caching: the module's text (with an inline source map) and its inputs. */

@@ -92,14 +92,21 @@ describe("loading a definition", () => {
     const file = join(dir, "image.ts");
     const first = await compileDefinition(file, s);
     assert.equal(await compileDefinition(file, s), first);
-    // Point the record at a module of our own: while the inputs are unchanged it is trusted as is.
     const [entry] = await readdir(join(s.root, "entries", "definition"));
-    const record = JSON.parse(await readFile(join(s.root, "entries", "definition", entry!), "utf8"));
-    assert.deepEqual(record.inputs.map(([f]: [string]) => f.slice(dir.length + 1)), ["image.ts", "lib/base.ts", "lib/names.ts", "node_modules/fake-pkg/package.json", "package.json"]);
+    const key = entry!.replace(/\.json$/, "");
+    const record = (await s.getEntry<{ inputs: [string, string][]; tree: string }>("definition", key))!;
+    assert.deepEqual(record.inputs.map(([f]) => f.slice(dir.length + 1)), ["image.ts", "lib/base.ts", "lib/names.ts", "node_modules/fake-pkg/package.json", "package.json"]);
+    // A record pointing at a module of someone else's, written without the cache's key, is not trusted.
     await mkdir(join(s.root, "trees", "mine"), { recursive: true });
     await writeFile(join(s.root, "trees", "mine", "definition.mjs"), "export const mine = true;\n");
     await writeFile(join(s.root, "entries", "definition", entry!), JSON.stringify({ ...record, tree: "mine" }));
-    assert.equal(await compileDefinition(file, s), pathToFileURL(join(s.root, "trees", "mine", "definition.mjs")).href);
+    assert.equal(await compileDefinition(file, s), first);
+    // Nor is a compiled module changed in place: it no longer hashes to its tree's name, so it is made again.
+    const module = fileURLToPath(first);
+    const text = await readFile(module, "utf8");
+    await writeFile(module, `${text}\nglobalThis.pwned = true;\n`);
+    assert.equal(await compileDefinition(file, s), first);
+    assert.equal(await readFile(module, "utf8"), text);
 
     await writeFile(join(dir, "lib/base.ts"), `export const baseName: string = "edited";\n`);
     const again = await compileDefinition(file, s);
@@ -109,7 +116,7 @@ describe("loading a definition", () => {
     await writeFile(join(dir, "node_modules/fake-pkg/package.json"), JSON.stringify({ name: "fake-pkg", exports: { import: "./index.mjs", require: "./index.cjs" }, version: "2.0.0" }));
     const third = await compileDefinition(file, s);
     assert.equal(third, again, "same output, found by compiling again");
-    const updated = JSON.parse(await readFile(join(s.root, "entries", "definition", entry!), "utf8"));
+    const updated = (await s.getEntry<typeof record>("definition", key))!;
     assert.notDeepEqual(updated.inputs, record.inputs);
   });
 

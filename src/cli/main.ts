@@ -12,6 +12,8 @@ export interface GlobalOptions {
   offline: boolean;
   quiet: boolean;
   typecheck: boolean;
+  /** --limit NAME=VALUE, in order: the bounds packages are unpacked within. */
+  limits?: string[];
   /** --creds/--insecure/--ca-file, and the REF pushed to if any: how base images are pulled. */
   registry?: { creds?: string; insecure?: boolean; caFile?: string; pushTo?: string };
 }
@@ -33,7 +35,8 @@ export async function main(argv: string[]): Promise<number> {
       .addOption(new Option("--cache-dir <dir>", "where downloads and built layers are kept").default(defaultCacheDir(), "$XDG_CACHE_HOME/cairn or ~/.cache/cairn"))
       .option("--offline", "use only what the cache holds", false)
       .option("-q, --quiet", "no progress output", false)
-      .option("--no-typecheck", "skip checking the definition's types");
+      .option("--no-typecheck", "skip checking the definition's types")
+      .option("--limit <name=value>", "raise or lower a bound packages are unpacked within (repeatable): deb-entries, deb-control-size, deb-size-factor, deb-size-slack, deb-size-unknown", (v: string, all: string[] | undefined) => [...(all ?? []), v]);
   // For the registry pushed to; without a push, for the registries base images are pulled from.
   const registryFlags = (cmd: Command) =>
     cmd
@@ -210,6 +213,30 @@ export async function main(argv: string[]): Promise<number> {
       await lockCommand({ file, attr: opts.attr, global: globals(opts) });
     });
 
+  const cache = program.command("cache").description("look after a cache: check everything in it, take out what is not used");
+  const cacheFlags = (cmd: Command) =>
+    cmd
+      .addOption(new Option("--cache-dir <dir>", "the cache").default(defaultCacheDir(), "$XDG_CACHE_HOME/cairn or ~/.cache/cairn"))
+      .option("-q, --quiet", "no progress output", false);
+  cacheFlags(cache.command("verify"))
+    .description("hash every blob, check every record's seal and every unpacked tree's files; exit 1 if anything was changed")
+    .option("--repair", "take out what was changed, so builds fetch or make it again", false)
+    .action(async (opts) => {
+      lastGlobals = { cacheDir: opts.cacheDir, offline: false, quiet: opts.quiet, typecheck: false };
+      const { cacheVerifyCommand } = await import("./cache.js");
+      await cacheVerifyCommand({ cacheDir: opts.cacheDir, quiet: opts.quiet, repair: opts.repair });
+    });
+  cacheFlags(cache.command("gc"))
+    .description("take out blobs, trees and records no build has used lately (and stale staging left by killed builds)")
+    .option("--older-than <duration>", "take out what was last used longer ago than this (d, h, m, s)", "30d")
+    .option("--max-size <size>", "then take out the least recently used until the cache is this small (e.g. 20GiB); nothing used in the last hour")
+    .option("--dry-run", "say what would go, take out nothing", false)
+    .action(async (opts) => {
+      lastGlobals = { cacheDir: opts.cacheDir, offline: false, quiet: opts.quiet, typecheck: false };
+      const { cacheGcCommand } = await import("./cache.js");
+      await cacheGcCommand({ cacheDir: opts.cacheDir, quiet: opts.quiet, olderThan: opts.olderThan, maxSize: opts.maxSize, dryRun: opts.dryRun });
+    });
+
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
@@ -239,7 +266,10 @@ function registryOptions(opts: { creds?: string; insecure?: boolean; caFile?: st
 /** The last command's global options, for naming the cache in errors that name no path. */
 let lastGlobals: GlobalOptions | undefined;
 
-function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean; creds?: string; insecure?: boolean; caFile?: string }, pushTo?: string): GlobalOptions {
-  lastGlobals = { cacheDir: opts.cacheDir, offline: opts.offline, quiet: opts.quiet, typecheck: opts.typecheck, registry: { ...registryOptions(opts), ...(pushTo ? { pushTo } : {}) } };
+function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean; limit?: string[]; creds?: string; insecure?: boolean; caFile?: string }, pushTo?: string): GlobalOptions {
+  lastGlobals = {
+    cacheDir: opts.cacheDir, offline: opts.offline, quiet: opts.quiet, typecheck: opts.typecheck, ...(opts.limit ? { limits: opts.limit } : {}),
+    registry: { ...registryOptions(opts), ...(pushTo ? { pushTo } : {}) },
+  };
   return lastGlobals;
 }

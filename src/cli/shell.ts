@@ -70,7 +70,7 @@ async function imageShell(o: ShellCommandOptions, target: NonNullable<ShellComma
   const root = await readOnlyRoot(ctx.store, `image-root-2-${image.manifestDigest.slice(7)}`, entries, ctx.epoch);
   const c = (JSON.parse(image.config.toString("utf8")) as { config?: ContainerConfig }).config ?? {};
   if (o.run && !entries.some((e) => e.path === "usr/bin/sh" || e.path === "bin/sh")) {
-    throw new CairnError(ErrorCode.DEFINITION_INVALID, `--run needs /bin/sh, and ${image.repoTags[0]} has none.`, "Add pkgs(\"dash\") to its contents, or run its own command (leave out --run).");
+    throw new CairnError(ErrorCode.USAGE, `--run needs /bin/sh, and ${image.repoTags[0]} has none.`, "Add pkgs(\"dash\") to its contents, or run its own command (leave out --run).");
   }
   const argv = o.run ? ["/bin/sh", "-c", o.run] : [...(c.Entrypoint ?? []), ...(c.Cmd ?? [])];
   if (!argv.length) throw new CairnError(ErrorCode.DEFINITION_INVALID, `${image.repoTags[0]} has no Entrypoint or Cmd to run.`, "Give it one in config, or pass --run CMD.");

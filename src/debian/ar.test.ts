@@ -90,3 +90,14 @@ test("malformed archives are BAD_DEB naming the file", () =>
       });
     }
   }));
+
+test("a BSD long name makes the stored size odd: the padding counts name and data (found by fuzzing)", () =>
+  withTemp(async (dir) => {
+    const file = path.join(dir, "x.a");
+    // "#1/7": a 7-byte name and no data, so one byte of padding before the next header.
+    const name = Buffer.from("ࠀ𐀀", "utf8");
+    assert.equal(name.length, 7);
+    fs.writeFileSync(file, Buffer.concat([Buffer.from("!<arch>\n"), header("#1/7", 7), name, Buffer.from("\n"), header("_/", 0)]));
+    const members = await readArMembers(file);
+    assert.deepEqual(members.map((m) => [m.name, m.offset, m.size]), [["ࠀ𐀀", 75, 0], ["_", 136, 0]]);
+  }));

@@ -44,7 +44,9 @@ export async function readArMembers(file: string, origin?: DebOrigin): Promise<A
       const member = await parseMember(fh, header, pos, fileSize, file, bad);
       members.push(member);
       if (members.length > MAX_MEMBERS) throw bad(file, `it has more than ${MAX_MEMBERS} members`);
-      pos = member.offset + member.size + (member.size % 2);
+      // Padding follows what the header's size counts: for a BSD long name, name and data together.
+      const stored = member.offset + member.size - (pos + HEADER_SIZE);
+      pos += HEADER_SIZE + stored + (stored % 2);
       if (member.offset + member.size > fileSize) {
         throw bad(file, `member "${member.name}" claims ${member.size} bytes but the file ends first`);
       }

@@ -55,12 +55,52 @@ export function badDeb(debPath: string, origin: DebOrigin | undefined, why: stri
   );
 }
 
-export function tooBig(debPath: string, origin: DebOrigin | undefined, why: string): CairnError {
+/** A limit was passed; `limit` names the --limit that would raise it. */
+export function tooBig(debPath: string, origin: DebOrigin | undefined, why: string, limit: LimitName): CairnError {
+  const raise = `If you trust the package and it is this big, raise the bound with --limit ${limit}=… (default ${formatLimit(limit, DEFAULT_LIMITS)}).`;
   return new CairnError(
     ErrorCode.DEB_TOO_BIG,
     `${capital(describeDeb(debPath, origin))} is malformed, so cairn refuses it: ${why}.`,
-    origin ? archiveHint(origin) : "Replace the file with a well-formed .deb (dpkg-deb --build makes one).",
+    `${origin ? archiveHint(origin) : "Replace the file with a well-formed .deb (dpkg-deb --build makes one)."} ${raise}`,
   );
+}
+
+/** The names --limit takes, each for one field of DebLimits. */
+const LIMIT_FIELDS = {
+  "deb-control-size": "maxControlBytes",
+  "deb-entries": "maxEntries",
+  "deb-size-factor": "sizeFactor",
+  "deb-size-slack": "sizeSlack",
+  "deb-size-unknown": "sizeWithoutInstalledSize",
+} as const satisfies Record<string, keyof DebLimits>;
+export type LimitName = keyof typeof LIMIT_FIELDS;
+const SIZES: ReadonlySet<LimitName> = new Set(["deb-control-size", "deb-size-slack", "deb-size-unknown"]);
+
+function formatLimit(name: LimitName, limits: DebLimits): string {
+  const v = limits[LIMIT_FIELDS[name]];
+  return SIZES.has(name) ? fmt(v) : String(v);
+}
+
+/** `limits` with one `NAME=VALUE` of --limit applied (sizes take KiB, MiB, GiB). */
+export function withLimit(limits: DebLimits, spec: string): DebLimits {
+  const names = Object.keys(LIMIT_FIELDS).join(", ");
+  const m = /^([a-z-]+)=(.+)$/.exec(spec.trim());
+  const name = m?.[1] as LimitName | undefined;
+  if (!m || !name || !(name in LIMIT_FIELDS)) {
+    throw new CairnError(ErrorCode.USAGE, `--limit takes NAME=VALUE, not ${JSON.stringify(spec)}.`, `The names: ${names}; e.g. --limit deb-entries=500000 or --limit deb-control-size=64MiB.`);
+  }
+  const value = SIZES.has(name) ? parseSize(m[2]!) : Number(m[2]);
+  if (value === undefined || !Number.isFinite(value) || value <= 0 || (!SIZES.has(name) && name !== "deb-size-factor" && !Number.isInteger(value))) {
+    throw new CairnError(ErrorCode.USAGE, `--limit ${name} must be ${SIZES.has(name) ? "a size such as 64MiB or 2GiB" : "a positive number"}, not ${JSON.stringify(m[2])}.`, `e.g. --limit ${name}=${formatLimit(name, DEFAULT_LIMITS).replace(" ", "")}`);
+  }
+  return { ...limits, [LIMIT_FIELDS[name]]: value };
+}
+
+function parseSize(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { b: 1, kib: 1024, mib: MiB, gib: 1024 * MiB }[(m[2] ?? "B").toLowerCase() as "b"];
+  return Math.round(Number(m[1]) * unit);
 }
 
 function archiveHint(o: DebOrigin): string {
@@ -69,12 +109,12 @@ function archiveHint(o: DebOrigin): string {
 }
 
 /** The unpacked-size bound for a control record's Installed-Size (KiB), and how to say it. */
-export function sizeLimit(control: string, limits: DebLimits): { bytes: number; what: string } {
+export function sizeLimit(control: string, limits: DebLimits): { bytes: number; what: string; limit: LimitName } {
   const m = /^Installed-Size:[ \t]*(\d+)[ \t]*$/im.exec(control);
-  if (!m) return { bytes: limits.sizeWithoutInstalledSize, what: `the ${fmt(limits.sizeWithoutInstalledSize)} allowed a package without Installed-Size` };
+  if (!m) return { bytes: limits.sizeWithoutInstalledSize, what: `the ${fmt(limits.sizeWithoutInstalledSize)} allowed a package without Installed-Size`, limit: "deb-size-unknown" };
   const kib = Number(m[1]);
   const bytes = kib * 1024 * limits.sizeFactor + limits.sizeSlack;
-  return { bytes, what: `the ${fmt(bytes)} its Installed-Size of ${kib} KiB allows` };
+  return { bytes, what: `the ${fmt(bytes)} its Installed-Size of ${kib} KiB allows`, limit: "deb-size-factor" };
 }
 
 /** Passes bytes through until more than `max` went by, then fails with `over()`. */

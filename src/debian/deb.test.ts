@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DEFAULT_LIMITS, loadUnpacked, readDebControl, unpackDeb, type DebEntry } from "./deb.js";
+import { withLimit } from "./deb-limits.js";
 import { writeHandMadeDeb, type TarItem } from "./hostile-debs.test-helper.js";
 import { ErrorCode } from "../errors.js";
 
@@ -292,4 +293,43 @@ test("every malformed-package error names the package, the ar framing included",
   const dotdot = craftDeb(tmp, "dotdot-named", `[("./../x", F, b"x")]`);
   await assert.rejects(unpackDeb(dotdot, path.join(tmp, "out-dotdot-named"), { origin: origin("dotdot-named") }),
     refused(ErrorCode.BAD_DEB, "dotdot-named", dotdot, /has a "\.\." component/));
+});
+
+test("a path longer than Linux allows is refused by name, before anything is written", async () => {
+  const cases: [string, string][] = [["long-name", `./usr/${"n".repeat(256)}`], ["long-path", `./${"d/".repeat(2100)}f`]];
+  for (const [name, entry] of cases) {
+    const deb = path.join(tmp, `${name}.deb`);
+    await writeHandMadeDeb(deb, { control: hostileControl(name), data: [{ name: entry, content: "x" }] });
+    await assert.rejects(unpackDeb(deb, path.join(tmp, `out-${name}`), { origin: origin(name) }),
+      refused(ErrorCode.BAD_DEB, name, deb, /an entry's path is longer than Linux allows/));
+  }
+});
+
+test("each refused limit names the --limit that raises it, and --limit values are checked", async () => {
+  const deb = path.join(tmp, "many-named.deb");
+  await writeHandMadeDeb(deb, { control: hostileControl("many-named"), data: [{ name: "./a", content: "1" }, { name: "./b", content: "2" }] });
+  await assert.rejects(unpackDeb(deb, path.join(tmp, "out-many-named"), { origin: origin("many-named"), limits: withLimit(DEFAULT_LIMITS, "deb-entries=1") }),
+    (e: Error & { hint?: string }) => /--limit deb-entries=… \(default 250000\)/.test(String(e.hint)));
+  assert.equal(withLimit(DEFAULT_LIMITS, "deb-control-size=64MiB").maxControlBytes, 64 * 2 ** 20);
+  assert.equal(withLimit(DEFAULT_LIMITS, "deb-size-unknown=2GiB").sizeWithoutInstalledSize, 2 * 2 ** 30);
+  assert.equal(withLimit(DEFAULT_LIMITS, "deb-size-factor=3.5").sizeFactor, 3.5);
+  for (const bad of ["deb-entries", "nope=1", "deb-entries=1.5", "deb-entries=-3", "deb-control-size=lots"]) {
+    assert.throws(() => withLimit(DEFAULT_LIMITS, bad), (e: Error & { code?: string }) => e.code === ErrorCode.USAGE && /--limit/.test(e.message), bad);
+  }
+});
+
+test("a file or link where an earlier entry made a folder is refused by name, not as a host EISDIR (found by fuzzing)", async () => {
+  const cases: [string, TarItem[], RegExp][] = [
+    ["file-over-dir", [{ name: "./usr/share/doc/a", content: "1" }, { name: "./usr", content: "2" }], /"usr" is a file, but "usr\/share\/doc\/a" lies beneath it/],
+    ["link-over-dir", [{ name: "./etc/a", content: "1" }, { name: "./etc", type: "symlink", linkname: "/tmp" }], /"etc" is a symlink, but "etc\/a" lies beneath it/],
+  ];
+  for (const [name, data, why] of cases) {
+    const deb = path.join(tmp, `${name}.deb`);
+    await writeHandMadeDeb(deb, { control: hostileControl(name), data });
+    await assert.rejects(unpackDeb(deb, path.join(tmp, `out-${name}`), { origin: origin(name) }), refused(ErrorCode.BAD_DEB, name, deb, why));
+  }
+  // A directory entry after its contents is normal (tar --sort=name does not always put it first).
+  const deb = path.join(tmp, "dir-after.deb");
+  await writeHandMadeDeb(deb, { control: hostileControl("dir-after"), data: [{ name: "./usr/bin/x", content: "1" }, { name: "./usr", type: "directory" }] });
+  assert.equal((await unpackDeb(deb, path.join(tmp, "out-dir-after"), { origin: origin("dir-after") })).entries.length, 2);
 });

@@ -76,7 +76,7 @@ export async function readDebControl(debPath: string, opts: DebOptions = {}): Pr
   const texts = new Map<string, string>();
   const raw = createReadStream(debPath, { start: control.offset, end: control.offset + control.size - 1 });
   const cap = capBytes(limits.maxControlBytes, () =>
-    tooBig(debPath, opts.origin, `${control.name} expands to more than ${fmt(limits.maxControlBytes)} (control archives hold a few KB)`));
+    tooBig(debPath, opts.origin, `${control.name} expands to more than ${fmt(limits.maxControlBytes)} (control archives hold a few KB)`, "deb-control-size"));
   const extract = (await tarStream()).extract();
   const feeding = pipeline(decompress(kind, raw), cap, extract);
   feeding.catch(() => {}); // the same error surfaces through the iteration below
@@ -127,6 +127,8 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
 
   const entries: DebEntry[] = [];
   const seen = new Map<string, DebEntry>();
+  /** Every folder an entry so far lies beneath (made implicitly on disk) → the first such entry. */
+  const parents = new Map<string, string>();
   const madeDirs = new Set<string>();
   let count = 0;
   let bytes = 0;
@@ -135,16 +137,20 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
       const h = item.header;
       // Checked on the header, before any content is written: the limits fail fast.
       if (++count > limits.maxEntries) {
-        throw tooBig(debPath, opts.origin, `${data.name} holds more than ${limits.maxEntries} entries`);
+        throw tooBig(debPath, opts.origin, `${data.name} holds more than ${limits.maxEntries} entries`, "deb-entries");
       }
       bytes += h.type === "file" || h.type === "contiguous-file" ? (h.size ?? 0) : 0;
       if (bytes > maxBytes.bytes) {
-        throw tooBig(debPath, opts.origin, `${data.name} unpacks to more than ${maxBytes.what} (at "${h.name}")`);
+        throw tooBig(debPath, opts.origin, `${data.name} unpacks to more than ${maxBytes.what} (at "${h.name}")`, maxBytes.limit);
       }
       const p = normalisePath(bad, h.name);
       if (p === null) {
         item.resume(); // the root "." entry: the image's root is not ours to describe
         continue;
+      }
+      // Linux's own bounds (PATH_MAX, NAME_MAX): a longer path could not be unpacked anywhere.
+      if (Buffer.byteLength(p) >= 4096 || p.split("/").some((c) => Buffer.byteLength(c) > 255)) {
+        throw bad(`an entry's path is longer than Linux allows (${Buffer.byteLength(p)} bytes: "${p.slice(0, 60)}…")`);
       }
       if (seen.has(p)) throw bad(`"${p}" appears twice in ${data.name}`);
       const under = nonDirAncestor(p, seen);
@@ -160,6 +166,8 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
         gname: h.gname ?? "",
         size: 0,
       };
+      const child = entry.type === "dir" ? undefined : parents.get(p);
+      if (child !== undefined) throw bad(`"${p}" is a ${entry.type}, but "${child}" lies beneath it earlier in ${data.name}`);
       if (entry.type === "file") {
         const { size, sha256 } = await writeContent(item, path.join(filesDir, p), entry.mode, madeDirs);
         entry.size = size;
@@ -180,6 +188,7 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
         }
       }
       seen.set(p, entry);
+      for (let i = p.indexOf("/"); i !== -1; i = p.indexOf("/", i + 1)) if (!parents.has(p.slice(0, i))) parents.set(p.slice(0, i), p);
       entries.push(entry);
     }
     await feeding;

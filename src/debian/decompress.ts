@@ -4,6 +4,7 @@
 import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { createRequire } from "node:module";
+import { CairnError, ErrorCode } from "../errors.js";
 
 const require = createRequire(import.meta.url);
 // Required on first use: most builds find every package already unpacked.
@@ -48,8 +49,20 @@ async function* zstdChunks(input: Readable): AsyncGenerator<Uint8Array> {
   while (out.length) yield out.shift()!;
 }
 
-/** Decompress a whole buffer (indexes, control archives: small). */
-export async function decompressBuffer(kind: Compression, data: Uint8Array): Promise<Uint8Array> {
+/**
+ * Decompress a whole buffer (indexes: small). Damaged data is an INDEX_MISSING naming `what`;
+ * streams leave that to their reader (a .deb's is a BAD_DEB).
+ */
+export async function decompressBuffer(kind: Compression, data: Uint8Array, what = "the index"): Promise<Uint8Array> {
+  try {
+    return await decompressWhole(kind, data);
+  } catch (e) {
+    throw new CairnError(ErrorCode.INDEX_MISSING, `${what} is not valid ${kind} data (${(e as Error)?.message ?? String(e)}).`,
+      "The mirror is serving a damaged file: try again later or use another mirror.", { cause: e });
+  }
+}
+
+async function decompressWhole(kind: Compression, data: Uint8Array): Promise<Uint8Array> {
   switch (kind) {
     case "none":
       return data;

@@ -213,3 +213,7 @@ test("a Release that lists its indexes with MD5Sum only is refused for that reas
     return true;
   });
 });
+
+test("a Release.gpg packet naming no issuer key is BAD_SIGNATURE, not a TypeError (found by fuzzing)", async () => {
+  await assert.rejects(verifyDetached(new TextEncoder().encode(RELEASE), Uint8Array.from([232, 0]), [ed.pub], "Release"), (e) => isCairnError(e) && e.code === ErrorCode.BAD_SIGNATURE);
+});

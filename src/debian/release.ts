@@ -173,7 +173,8 @@ function checkOnlySignedBlock(text: string, bad: (why: string) => CairnError): v
 async function describeFailure(signingIds: OpenPGP.KeyID[], keys: Key[], e: unknown): Promise<string> {
   const known = new Set<string>();
   for (const k of keys) for (const id of k.getKeyIDs()) known.add(id.toHex());
-  const ids = signingIds.map((id) => id.toHex());
+  // A damaged signature packet can name no issuer at all.
+  const ids = signingIds.filter((id) => id !== undefined).map((id) => id.toHex());
   if (ids.length > 0 && !ids.some((id) => known.has(id))) {
     return `it is signed by key${ids.length > 1 ? "s" : ""} ${ids.join(", ")}, none of which is in the keyring used (${keys.length} keys)`;
   }

@@ -53,7 +53,7 @@ export async function loadRepository(args: LoadRepositoryArgs): Promise<LoadedRe
   for (const component of args.components) {
     const { name, file } = pickIndex(release, component, args, releaseUrl);
     const data = await fetchIndex(dists, name, file, release.acquireByHash, args);
-    const text = new TextDecoder().decode(await decompressBuffer(compressionOf(name), data));
+    const text = new TextDecoder().decode(await decompressBuffer(compressionOf(name), data, `${redactUrl(dists)}${name}`));
     const paragraphs = parseParagraphs(text, `${redactUrl(dists)}${name}`);
     indexes.push({ repository: { suite: args.suite, component }, paragraphs });
   }

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+import { CairnError, ErrorCode } from "../errors.js";
 import type { FsEntry } from "../fs/types.js";
 import { inputKey, type Store } from "../store/store.js";
 import { gzipOffThread } from "./gzip-pool.js";
@@ -70,6 +71,26 @@ function tarEntry(e: FsEntry, mtime: number): TarEntry {
   return {
     ...base,
     size: e.size,
-    content: content.kind === "bytes" ? async function* () { yield content.data; } : () => createReadStream(content.path),
+    content: content.kind === "bytes" ? async function* () { yield content.data; } : () => checkedRead(content.path, e),
   };
+}
+
+/**
+ * A file's bytes as they go into a layer, checked against the sha256 its entry was made with:
+ * the layer's cache key holds that hash, so bytes changed since (a poisoned cache tree, a source
+ * edited mid-build) must fail the build, not be stored under it.
+ */
+async function* checkedRead(file: string, e: FsEntry): AsyncGenerator<Uint8Array> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    yield chunk as Buffer;
+  }
+  if (e.sha256 && hash.digest("hex") !== e.sha256) {
+    throw new CairnError(
+      ErrorCode.CACHE_DAMAGED,
+      `/${e.path} (read from ${file}) no longer has the sha256 ${e.sha256} it had when the build began: it was changed meanwhile.`,
+      "If that file is in cairn's cache, run `cairn cache verify --repair` and build again; if it is one of yours, build again once it stops changing.",
+    );
+  }
 }

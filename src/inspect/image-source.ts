@@ -70,49 +70,86 @@ export async function fromImageTar(file: string, workDir: string): Promise<Image
     }
     await feeding;
   } catch (e) {
-    throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} could not be read as an image tar: ${(e as Error).message}.`, "Give a tar written by cairn build, docker save, podman save or skopeo copy (docker-archive: or oci-archive:).");
+    throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} could not be read as an image tar: ${(e as Error).message}.`, TAR_HINT);
   }
-  const read = async (p: string) => JSON.parse(await fs.readFile(path.join(workDir, p), "utf8"));
+  // Every JSON member is untrusted: a path it names must stay inside the tar, a member must be
+  // there and hold JSON, and each field is checked before use.
+  const bad = (why: string) => new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not a readable image tar: ${why}.`, TAR_HINT);
+  const member = (p: unknown): string => {
+    // Normalised as the members were when unpacked above.
+    const name = typeof p === "string" ? path.posix.normalize(p.replace(/^\.?\//, "")) : "..";
+    if (name.startsWith("..")) throw bad(`it names ${JSON.stringify(p)} where a member of the tar belongs`);
+    return path.join(workDir, name);
+  };
+  const read = async (p: unknown): Promise<any> => {
+    const text = await fs.readFile(member(p), "utf8").catch((e: NodeJS.ErrnoException) => {
+      throw e.code === "ENOENT" || e.code === "EISDIR" || e.code === "ENOTDIR" ? bad(`it names ${p}, which it does not hold`) : e;
+    });
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw bad(`${p} is not JSON`);
+    }
+  };
   const exists = async (p: string) => !!(await fs.stat(path.join(workDir, p)).catch(() => undefined));
-  const blob = (digest: string) => `blobs/${digest.replace(":", "/")}`;
-  const layerFrom = (member: string, digest: string): SourceLayer => ({
-    digest, size: 0, open: () => maybeGunzip(createReadStream(path.join(workDir, member))),
+  const blob = (digest: unknown) => {
+    if (typeof digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw bad(`it names the blob ${JSON.stringify(digest)}, not sha256:<64 hex>`);
+    return `blobs/${digest.replace(":", "/")}`;
+  };
+  const sizeOf = async (p: string) => (await fs.stat(member(p)).catch(() => { throw bad(`it names ${p}, which it does not hold`); })).size;
+  const layerFrom = (p: string, digest: string): SourceLayer => ({
+    digest, size: 0, open: () => maybeGunzip(createReadStream(path.join(workDir, p))),
   });
+  const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
 
   let source: ImageSource;
   if (await exists("manifest.json")) {
-    const [m] = (await read("manifest.json")) as { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
-    if (!m) throw notAnImage(file);
-    const layers = await Promise.all(m.Layers.map(async (l) => ({ ...layerFrom(l, digestFromName(l)), size: (await fs.stat(path.join(workDir, l))).size })));
+    const list = await read("manifest.json");
+    const m = Array.isArray(list) ? list[0] : undefined;
+    if (!isObject(m)) throw notAnImage(file);
+    if (typeof m.Config !== "string" || !Array.isArray(m.Layers) || !m.Layers.every((l: unknown) => typeof l === "string")) throw bad("its manifest.json lacks a Config file and a list of Layers");
+    const layers = await Promise.all((m.Layers as string[]).map(async (l) => ({ ...layerFrom(l, digestFromName(l)), size: await sizeOf(l) })));
     // A tar that is both (cairn's, docker 25's): the OCI index names the manifest digest, when it
     // is the manifest of this very config.
     let manifestDigest: string | undefined;
     if (await exists("index.json")) {
-      const d = (await read("index.json")).manifests?.[0]?.digest;
-      const indexed = typeof d === "string" && (await exists(blob(d))) ? await read(blob(d)) : undefined;
-      if (indexed?.config?.digest && m.Config.endsWith(indexed.config.digest.replace("sha256:", ""))) manifestDigest = d;
+      const d = (await read("index.json"))?.manifests?.[0]?.digest;
+      const indexed = typeof d === "string" && /^sha256:[0-9a-f]{64}$/.test(d) && (await exists(blob(d))) ? await read(blob(d)) : undefined;
+      const configDigest = indexed?.config?.digest;
+      if (typeof configDigest === "string" && m.Config.endsWith(configDigest.replace("sha256:", ""))) manifestDigest = d;
     }
-    source = { reference: m.RepoTags?.[0] ?? path.basename(file), ...(manifestDigest ? { manifestDigest } : {}), config: await read(m.Config), layers };
+    const tag = Array.isArray(m.RepoTags) && typeof m.RepoTags[0] === "string" ? m.RepoTags[0] : undefined;
+    source = { reference: tag ?? path.basename(file), ...(manifestDigest ? { manifestDigest } : {}), config: await read(m.Config), layers };
   } else if (await exists("index.json")) {
-    let manifest = await read(blob((await read("index.json")).manifests?.[0]?.digest ?? ""));
-    // An index of platforms: the first linux one.
-    if (manifest.manifests) manifest = await read(blob((manifest.manifests.find((d: { platform?: { os?: string } }) => d.platform?.os === "linux") ?? manifest.manifests[0]).digest));
     const index = await read("index.json");
-    const refName = index.manifests?.[0]?.annotations?.["org.opencontainers.image.ref.name"];
+    const top = Array.isArray(index?.manifests) ? index.manifests[0] : undefined;
+    let manifest = await read(blob(top?.digest));
+    // An index of platforms: the first linux one.
+    if (Array.isArray(manifest?.manifests)) {
+      const entries = manifest.manifests.filter(isObject);
+      manifest = await read(blob((entries.find((d: { platform?: { os?: string } }) => d.platform?.os === "linux") ?? entries[0])?.digest));
+    }
+    if (!isObject(manifest) || !Array.isArray(manifest.layers) || !manifest.layers.every((l: unknown) => isObject(l) && typeof l.digest === "string")) {
+      throw bad("its manifest lacks a list of layers");
+    }
+    const refName = top?.annotations?.["org.opencontainers.image.ref.name"];
     source = {
-      reference: refName ?? path.basename(file),
-      manifestDigest: index.manifests?.[0]?.digest,
-      config: await read(blob(manifest.config.digest)),
-      layers: (manifest.layers as { digest: string; size: number }[]).map((l) => ({ ...layerFrom(blob(l.digest), l.digest), size: l.size })),
+      reference: typeof refName === "string" ? refName : path.basename(file),
+      manifestDigest: top.digest,
+      config: await read(blob(manifest.config?.digest)),
+      layers: (manifest.layers as { digest: string; size: unknown }[]).map((l) => ({ ...layerFrom(blob(l.digest), l.digest), size: typeof l.size === "number" ? l.size : 0 })),
     };
   } else {
     throw notAnImage(file);
   }
+  if (!isObject(source.config)) throw bad("its image config is not a JSON object");
   return source;
 }
 
+const TAR_HINT = "Give a tar written by cairn build, docker save, podman save or skopeo copy (docker-archive: or oci-archive:).";
+
 function notAnImage(file: string): CairnError {
-  return new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not an image tar (no manifest.json or index.json in it).`, "Give a tar written by cairn build, docker save, podman save or skopeo copy (docker-archive: or oci-archive:).");
+  return new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not an image tar (no manifest.json or index.json in it).`, TAR_HINT);
 }
 
 /** skopeo names docker-archive layers by digest (`<hex>.tar`); docker by folder (`<hex>/layer.tar`). */

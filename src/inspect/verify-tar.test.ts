@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { test } from "node:test";
 import * as tarStream from "tar-stream";
+import { ErrorCode, isCairnError } from "../errors.js";
 import { compareTarRecords, readTarRecords } from "./verify-tar.js";
 
 interface E { name: string; type?: "file" | "directory" | "symlink" | "link"; body?: string; mode?: number; uid?: number; gid?: number; uname?: string; mtime?: number; linkname?: string; pax?: Record<string, string> }
@@ -78,4 +79,9 @@ test("compareTarRecords: PAX records that carry more than a long name count", as
   const a = await records([{ name: "f", body: "1", pax: { "SCHILY.xattr.user.x": "1" } }]);
   const b = await records([{ name: "f", body: "1" }]);
   assert.deepEqual(compareTarRecords(a, b).map((x) => x.fields.map((f) => f.field)), [["pax"]]);
+});
+
+test("a damaged layer tar is a BAD_REFERENCE, not a raw tar-stream error (found by fuzzing)", async () => {
+  const garbage = Buffer.alloc(512, 0x41); // a header block whose checksum cannot match
+  await assert.rejects(readTarRecords(Readable.from([garbage])), (e) => isCairnError(e) && e.code === ErrorCode.BAD_REFERENCE);
 });

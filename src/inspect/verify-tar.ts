@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { CairnError, ErrorCode } from "../errors.js";
 
 export interface TarRecord {
   /** Position in the tar, from 0. */
@@ -26,7 +27,18 @@ export interface TarRecord {
   sha256?: string;
 }
 
+/** Every entry of a layer tar; a tar that cannot be read is a BAD_REFERENCE (the image given is damaged). */
 export async function readTarRecords(tar: Readable): Promise<TarRecord[]> {
+  try {
+    return await readRecords(tar);
+  } catch (e) {
+    if (e instanceof CairnError) throw e;
+    throw new CairnError(ErrorCode.BAD_REFERENCE, `A layer of the image is not a readable tar: ${(e as Error)?.message ?? String(e)}.`,
+      "The image tar is damaged: build or save it again.", { cause: e });
+  }
+}
+
+async function readRecords(tar: Readable): Promise<TarRecord[]> {
   const tarStream = await import("tar-stream");
   const extract = tarStream.extract();
   const feeding = pipeline(tar, extract);

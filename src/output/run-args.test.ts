@@ -23,7 +23,8 @@ test("parsePublish takes HOST:CONTAINER with an optional protocol, and rejects t
   assert.deepEqual(parsePublish("16379:6379"), { hostPort: 16379, containerPort: 6379, protocol: "tcp" });
   assert.deepEqual(parsePublish("5353:53/udp"), { hostPort: 5353, containerPort: 53, protocol: "udp" });
   for (const bad of ["6379", "a:b", "127.0.0.1:1:2", "0:80", "80:99999", "1:2/icmp"]) {
-    assert.throws(() => parsePublish(bad), cairnError("CAIRN_E003", /^-p /), bad);
+    // A bad -p is a usage error (exit 2), not one of the definition.
+    assert.throws(() => parsePublish(bad), cairnError("CAIRN_E005", /^-p /), bad);
   }
 });
 
@@ -44,7 +45,7 @@ test("portMappings publishes every exposed port on the same host port, -p overri
 });
 
 test("portMappings refuses one host port for two container ports", () => {
-  assert.throws(() => portMappings({ "80/tcp": {}, "8080/tcp": {} }, [parsePublish("8080:80")]), cairnError("CAIRN_E003", /Host port 8080\/tcp .* 80 and 8080/));
+  assert.throws(() => portMappings({ "80/tcp": {}, "8080/tcp": {} }, [parsePublish("8080:80")]), cairnError("CAIRN_E005", /Host port 8080\/tcp .* 80 and 8080/));
   // The same number over tcp and udp is two different host ports.
   assert.equal(portMappings({ "53/tcp": {}, "53/udp": {} }, []).length, 2);
 });

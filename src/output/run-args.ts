@@ -12,10 +12,11 @@ export interface PortMapping {
 
 const PORT_KEY = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i;
 
+/** A usage error when the port came from -p, a definition error when from the image. */
 function portNumber(s: string, what: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new CairnError(ErrorCode.DEFINITION_INVALID, `${what}: ${s} is not a port number (1–65535).`, "Use a port between 1 and 65535.");
+    throw new CairnError(what.startsWith("-p") ? ErrorCode.USAGE : ErrorCode.DEFINITION_INVALID, `${what}: ${s} is not a port number (1–65535).`, "Use a port between 1 and 65535.");
   }
   return n;
 }
@@ -37,7 +38,7 @@ export function exposedPorts(exposed: Record<string, unknown> | undefined): { po
 /** `-p HOST:CONTAINER[/PROTO]`. */
 export function parsePublish(s: string): PortMapping {
   const m = /^(\d+):(\d+)(?:\/(tcp|udp|sctp))?$/i.exec(s.trim());
-  if (!m) throw new CairnError(ErrorCode.DEFINITION_INVALID, `-p ${s}: expected HOST:CONTAINER, e.g. -p 16379:6379 (or 5353:53/udp).`, "Give the host port, a colon, and the container's port.");
+  if (!m) throw new CairnError(ErrorCode.USAGE, `-p ${s}: expected HOST:CONTAINER, e.g. -p 16379:6379 (or 5353:53/udp).`, "Give the host port, a colon, and the container's port.");
   return { hostPort: portNumber(m[1]!, `-p ${s}`), containerPort: portNumber(m[2]!, `-p ${s}`), protocol: (m[3]?.toLowerCase() ?? "tcp") as Protocol };
 }
 
@@ -55,7 +56,7 @@ export function portMappings(exposed: Record<string, unknown> | undefined, publi
   for (const m of mappings) {
     const other = hosts.get(key(m.hostPort, m.protocol));
     if (other) {
-      throw new CairnError(ErrorCode.DEFINITION_INVALID, `Host port ${key(m.hostPort, m.protocol)} would be published for both container port ${other.containerPort} and ${m.containerPort}.`, `Give one of them another host port with -p, e.g. -p ${m.hostPort + 10000 <= 65535 ? m.hostPort + 10000 : m.hostPort - 1}:${m.containerPort}${m.protocol === "tcp" ? "" : `/${m.protocol}`}.`);
+      throw new CairnError(ErrorCode.USAGE, `Host port ${key(m.hostPort, m.protocol)} would be published for both container port ${other.containerPort} and ${m.containerPort}.`, `Give one of them another host port with -p, e.g. -p ${m.hostPort + 10000 <= 65535 ? m.hostPort + 10000 : m.hostPort - 1}:${m.containerPort}${m.protocol === "tcp" ? "" : `/${m.protocol}`}.`);
     }
     hosts.set(key(m.hostPort, m.protocol), m);
   }

@@ -37,9 +37,10 @@ export async function localManifestDigest(file: string, store?: Store): Promise<
     return digest;
   }
   const members = await readMembers(file, (name) => name === "index.json" || name === "manifest.json");
-  const index = members.get("index.json") as { manifests?: { digest?: string }[] } | undefined;
+  const index = members.get("index.json") as { manifests?: { digest?: unknown }[] } | null | undefined;
   const digest = index?.manifests?.[0]?.digest;
-  if (digest) return digest;
+  if (typeof digest === "string" && /^sha256:[0-9a-f]{64}$/.test(digest)) return digest;
+  if (digest !== undefined) throw new CairnError(ErrorCode.BAD_REFERENCE, `${file}: its index.json names the manifest ${JSON.stringify(digest)}, not sha256:<64 hex>.`, HINT);
   if (members.has("manifest.json")) return (await dockerArchive(file, store)).digest;
   throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not an image tar (no index.json or manifest.json in it).`, HINT);
 }
@@ -91,12 +92,20 @@ export async function dockerArchive(file: string, store?: Store): Promise<Docker
   } catch (e) {
     throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} could not be read as an image tar: ${(e as Error).message}.`, HINT);
   }
-  const [entry, ...more] = JSON.parse(contents.get("manifest.json")?.toString("utf8") ?? "[]") as { Config?: string; Layers?: string[] }[];
-  if (!entry?.Config || !Array.isArray(entry.Layers)) throw new CairnError(ErrorCode.BAD_REFERENCE, `${file}: its manifest.json names no image.`, HINT);
+  let list: unknown;
+  try {
+    list = JSON.parse(contents.get("manifest.json")?.toString("utf8") ?? "[]");
+  } catch {
+    throw new CairnError(ErrorCode.BAD_REFERENCE, `${file}: its manifest.json is not JSON.`, HINT);
+  }
+  const [entry, ...more] = (Array.isArray(list) ? list : []) as { Config?: unknown; Layers?: unknown[] }[];
+  if (typeof entry?.Config !== "string" || !entry.Config || !Array.isArray(entry.Layers) || !entry.Layers.every((l) => typeof l === "string")) {
+    throw new CairnError(ErrorCode.BAD_REFERENCE, `${file}: its manifest.json names no image.`, HINT);
+  }
   if (more.length) throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} holds ${more.length + 1} images; a base is one.`, "Save just the one image (docker save IMAGE:TAG), or use its OCI form (skopeo copy ... oci-archive:FILE).");
   const config = contents.get(path.posix.normalize(entry.Config));
   if (!config) throw new CairnError(ErrorCode.BAD_REFERENCE, `${file}: its manifest.json names the config ${entry.Config}, which is not in the tar.`, HINT);
-  const layers = entry.Layers.map((l) => {
+  const layers = (entry.Layers as string[]).map((l) => {
     const member = path.posix.normalize(l);
     const h = hashed.get(member);
     if (!h) throw new CairnError(ErrorCode.BAD_REFERENCE, `${file}: its manifest.json names the layer ${l}, which is not in the tar.`, HINT);

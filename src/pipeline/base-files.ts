@@ -11,8 +11,10 @@ import type { Layer } from "../image/types.js";
 import { BASE_IMAGE } from "./closure.js";
 import type { BaseImage } from "./base.js";
 import type { BuildContext } from "./context.js";
+import { checkedTree } from "../store/tree-check.js";
 
-const UNPACK_FORMAT = 2;
+const UNPACK_FORMAT = 3; // 3: the listing is sealed
+const ENTRIES_FILE = "entries.json";
 
 /** The base's final filesystem. */
 export async function baseEntries(base: BaseImage, ctx: BuildContext): Promise<FsEntry[]> {
@@ -27,7 +29,7 @@ export async function baseEntries(base: BaseImage, ctx: BuildContext): Promise<F
 async function unpackLayer(layer: Layer, ctx: BuildContext): Promise<FsEntry[]> {
   const key = `base-files-${UNPACK_FORMAT}-${layer.digest.slice(7)}`;
   let entries: FsEntry[] = [];
-  const dir = await ctx.store.tree(key, async (tmp) => {
+  const dir = await checkedTree(ctx.store, key, async (tmp) => {
     const tar = await import("tar-stream");
     const extract = tar.extract();
     const feeding = feedLayerTar(layer, extract);
@@ -61,8 +63,12 @@ async function unpackLayer(layer: Layer, ctx: BuildContext): Promise<FsEntry[]> 
       }
     }
     await feeding;
-    fs.writeFileSync(path.join(tmp, "entries.json"), JSON.stringify(entries));
+    fs.writeFileSync(path.join(tmp, ENTRIES_FILE), JSON.stringify(entries));
+  }, {
+    listing: ENTRIES_FILE,
+    filesOf: (text) => (JSON.parse(text) as FsEntry[]).flatMap((e) => (e.type === "file" ? [{ path: e.path, size: e.size, sha256: e.sha256! }] : [])),
+    onChanged: (what) => ctx.reporter.warn(`the cache's unpacked copy of base layer ${layer.digest} was changed (${what}); unpacking it again`),
   });
-  entries = JSON.parse(fs.readFileSync(path.join(dir, "entries.json"), "utf8")) as FsEntry[];
+  entries = JSON.parse(fs.readFileSync(path.join(dir, ENTRIES_FILE), "utf8")) as FsEntry[];
   return entries.map((e) => (e.type === "file" ? { ...e, content: { kind: "path", path: path.join(dir, "files", e.path) } } : e));
 }

@@ -1,5 +1,6 @@
 // What every step of a build needs from the outside world, read once at the edge (the CLI) and
 // passed in: the store, the network, the clock, the epoch, and where to report progress.
+import type { DebLimits } from "../debian/deb-limits.js";
 import type { Fetcher } from "../debian/http.js";
 import type { RegistryAccess } from "../registry/credentials.js";
 import type { Store } from "../store/store.js";
@@ -32,6 +33,8 @@ export interface BuildContext {
   reporter: Reporter;
   /** Credentials and TLS settings for a registry base images are pulled from, looked up at the edge; anonymous when absent. */
   registryAccess?: (registry: string) => Promise<RegistryAccess>;
+  /** The bounds a package is unpacked within (default DEFAULT_LIMITS), from --limit. */
+  debLimits?: DebLimits;
 }
 
 export const silentReporter: Reporter = {

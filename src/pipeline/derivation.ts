@@ -14,7 +14,7 @@ import { userEntries } from "./assemble.js";
 import type { BuildContext } from "./context.js";
 import { environmentEntries, type Environment } from "./environment.js";
 import { cairnFingerprint } from "./fingerprint.js";
-import { persistOutput, removeTree, networkTrust, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
+import { outputIntact, persistOutput, removeTree, networkTrust, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
 import { runInSandboxOrFail } from "./sandbox-run.js";
 
 const DERIVATION_FORMAT = 1;
@@ -52,7 +52,7 @@ export async function buildDerivation(d: DerivationSpec, env: Environment, built
   const origin = `derivation:${d.name}`;
   const treeDir = ctx.store.treePath(`drv-${key}`);
   const cached = await ctx.store.getEntry<{ entries: FsEntry[] }>("derivation", key);
-  if (cached && fs.existsSync(treeDir)) {
+  if (cached && fs.existsSync(treeDir) && (await outputIntact(ctx, `drv-${key}`, treeDir, cached.entries, `derivation ${d.name}`))) {
     ctx.reporter.info(`cairn: derivation ${d.name}: inputs unchanged, reusing its stored output (${cached.entries.length} paths)`);
     return placed(cached.entries, treeDir);
   }

@@ -2,22 +2,33 @@
 // content hash. Downloads run a few at a time with one progress bar; nothing already stored is
 // fetched again, and --offline turns a missing package into a clear error.
 import { archiveForSuite, archivesOf } from "../debian/archive.js";
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
-import * as path from "node:path";
-import { loadUnpacked, unpackDeb, type UnpackedManifest } from "../debian/deb.js";
+import { redactUrl } from "../debian/http.js";
+import { loadUnpacked, MANIFEST_FILE, unpackDeb, type UnpackedManifest } from "../debian/deb.js";
 import type { LockedPackage } from "../debian/lockfile.js";
 import type { DebianSetSpec } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { UnpackedPackage } from "./assemble.js";
+import { checkedTree } from "../store/tree-check.js";
 import type { BuildContext } from "./context.js";
 
 const PARALLEL = 6;
 /** Bumped when the unpacked layout changes, so old trees are not reused. */
-const UNPACK_FORMAT = 2; // 2: the manifest keeps the postinst
+const UNPACK_FORMAT = 3; // 2: the manifest keeps the postinst; 3: its hash is sealed
 
 export async function fetchPackages(packages: LockedPackage[], sets: DebianSetSpec[], ctx: BuildContext): Promise<void> {
+  // Read now to name each package's URL in errors; an offline build from a full cache may have none.
+  const archives = await Promise.all(sets.map((s) => archivesOf(s, ctx.aptDir))).then((a) => a.flat(), (e: unknown) => e);
+  const urlOf = (p: LockedPackage) => {
+    if (!Array.isArray(archives)) throw archives;
+    return `${archiveForSuite(archives, p.suite, p.name).uri.replace(/\/+$/, "")}/${p.filename}`;
+  };
+  for (const p of packages) {
+    try {
+      sourceUrls.set(p, redactUrl(urlOf(p)));
+    } catch {
+      // No archive for its suite here: said when it has to be downloaded; until then the cache has it.
+    }
+  }
   const missing: LockedPackage[] = [];
   for (const p of packages) {
     if (!(await ctx.store.hasBlob(p.sha256))) missing.push(p);
@@ -43,15 +54,13 @@ export async function fetchPackages(packages: LockedPackage[], sets: DebianSetSp
       "Build once without --offline to fill the cache (or point --cache-dir at a cache that has them).",
     );
   }
-  const archives = (await Promise.all(sets.map((s) => archivesOf(s, ctx.aptDir)))).flat();
   const total = missing.reduce((n, p) => n + p.size, 0);
   ctx.reporter.info(`cairn: downloading ${missing.length} packages (${(total / 1e6).toFixed(1)} MB)`);
   const bar = ctx.reporter.progress("downloading", total, "bytes");
   const queue = [...missing];
   const worker = async () => {
     for (let p = queue.shift(); p; p = queue.shift()) {
-      const archive = archiveForSuite(archives, p.suite, p.name);
-      const url = `${archive.uri.replace(/\/+$/, "")}/${p.filename}`;
+      const url = urlOf(p);
       const what = `${p.name} ${p.version} (${p.filename})`;
       const { body } = await ctx.fetcher.stream(url, what);
       await ctx.store.writeBlobStream(counted(body, (n) => bar.advance(n)), p.sha256, what);
@@ -75,41 +84,28 @@ function treeKey(p: LockedPackage): string {
   return `deb-${UNPACK_FORMAT}-${p.sha256}`;
 }
 
+/**
+ * The package unpacked once per content hash. A tree from the cache is checked before use (its
+ * manifest against the seal, its files against the manifest) and unpacked again from the .deb,
+ * which fetchPackages verified, when it fails. Checking is about five times faster than unpacking
+ * again (measured: 88 packages, 164 MB: 1.2 s to hash, 6.4 s to unpack), and after one check a
+ * sealed record of the files' inodes and times makes it a stat per file.
+ */
 export async function unpackPackage(locked: LockedPackage, ctx: BuildContext): Promise<UnpackedPackage> {
-  const make = async (d: string) => {
-    await unpackDeb(ctx.store.blobPath(locked.sha256), d, { origin: locked });
-  };
-  const key = treeKey(locked);
-  const dir = await ctx.store.tree(key, make);
-  const manifest = await loadUnpacked(dir);
-  // An unpacked copy is checked against the file hashes it was made with before its files go
-  // into a layer; a changed one is unpacked again from the .deb, which fetchPackages verified.
-  const damaged = await firstDamagedFile(dir, manifest);
-  if (!damaged) return { locked, dir, manifest };
-  ctx.reporter.warn(`the cache's unpacked copy of ${locked.name} ${locked.version} was changed (/${damaged}); unpacking it again from its verified .deb`);
-  await ctx.store.dropTree(key);
-  const again = await ctx.store.tree(key, make);
-  return { locked, dir: again, manifest: await loadUnpacked(again) };
+  const url = sourceUrls.get(locked);
+  const origin = { ...locked, ...(url ? { url } : {}) };
+  const dir = await checkedTree(ctx.store, treeKey(locked), async (d) => {
+    await unpackDeb(ctx.store.blobPath(locked.sha256), d, { origin, ...(ctx.debLimits ? { limits: ctx.debLimits } : {}) });
+  }, {
+    listing: MANIFEST_FILE,
+    filesOf: (text) => (JSON.parse(text) as UnpackedManifest).entries.flatMap((e) => (e.type === "file" ? [{ path: e.path, size: e.size, sha256: e.sha256! }] : [])),
+    onChanged: (what) => ctx.reporter.warn(`the cache's unpacked copy of ${locked.name} ${locked.version} was changed (${what}); unpacking it again from its verified .deb`),
+  });
+  return { locked, dir, manifest: await loadUnpacked(dir) };
 }
 
-/** The first file of an unpacked tree whose size or sha256 differs from its manifest, if any. */
-async function firstDamagedFile(dir: string, manifest: UnpackedManifest): Promise<string | undefined> {
-  const files = manifest.entries.filter((e) => e.type === "file");
-  let found: string | undefined;
-  await mapLimit(files, 4, async (e) => {
-    if (found) return;
-    const p = path.join(dir, "files", e.path);
-    const st = await stat(p).catch(() => undefined);
-    if (!st?.isFile() || st.size !== e.size) {
-      found ??= e.path;
-      return;
-    }
-    const h = createHash("sha256");
-    for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
-    if (h.digest("hex") !== e.sha256) found ??= e.path;
-  });
-  return found;
-}
+/** The URL each package fetchPackages was given comes from, for errors that name it. */
+const sourceUrls = new WeakMap<LockedPackage, string>();
 
 /** `fn` over `items`, at most `limit` at a time; results in input order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {

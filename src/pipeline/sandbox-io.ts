@@ -7,6 +7,8 @@ import type { FsEntry } from "../fs/types.js";
 import { MAKE_WRAPPER, WRAP_PROGRAM } from "../sandbox/make-wrapper.js";
 import { materialize } from "../sandbox/materialize.js";
 import type { Store } from "../store/store.js";
+import { firstChangedFile } from "../store/tree-check.js";
+import type { BuildContext } from "./context.js";
 
 /** The whole environment of a script: nothing from the host, everything that makes output vary pinned. */
 export function stepEnv(epoch: number, extra: Record<string, string> = {}): Record<string, string> {
@@ -63,13 +65,19 @@ export function withFilesForLinks(entries: FsEntry[]): FsEntry[] {
 }
 
 /** A read-only root made once per key (files hard-linked from the store), for tools and shells. */
-export function readOnlyRoot(store: Store, key: string, entries: FsEntry[], mtime: number): Promise<string> {
-  return store.tree(key, async (dir) => {
+export async function readOnlyRoot(store: Store, key: string, entries: FsEntry[], mtime: number): Promise<string> {
+  const make = async (dir: string) => {
     materialize(withFilesForLinks(entries), dir, { writable: false, mtime });
     // Mount points for the host's resolver files, when a step or shell has the network.
     fs.mkdirSync(path.join(dir, "etc"), { recursive: true });
     for (const f of ["resolv.conf", "hosts"]) if (!fs.existsSync(path.join(dir, "etc", f))) fs.writeFileSync(path.join(dir, "etc", f), "");
-  });
+  };
+  // What a step runs must be what the packages hold: a root whose files were changed is made again.
+  const files = withFilesForLinks(entries).flatMap((e) => (e.type === "file" && e.sha256 ? [{ path: e.path, size: e.size, sha256: e.sha256 }] : []));
+  const dir = await store.tree(key, make);
+  if (!(await firstChangedFile(store, key, dir, files))) return dir;
+  removeTree(dir);
+  return store.tree(key, make);
 }
 
 /** Moves the changed files into a store tree (`files/<path>`); returns the tree's directory. */
@@ -100,4 +108,17 @@ export function removeTree(dir: string): void {
   };
   open(dir);
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Whether a stored step or derivation output still holds the files its record lists; when not, the
+ * output is taken out (the caller runs the step again) and the user is told.
+ */
+export async function outputIntact(ctx: BuildContext, key: string, dir: string, entries: FsEntry[], what: string): Promise<boolean> {
+  const files = entries.flatMap((e) => (e.type === "file" && e.sha256 ? [{ path: e.path, size: e.size, sha256: e.sha256 }] : []));
+  const changed = await firstChangedFile(ctx.store, key, path.join(dir, "files"), files);
+  if (!changed) return true;
+  ctx.reporter.warn(`the cache's stored output of ${what} was changed (/${changed}); running it again`);
+  await ctx.store.dropTree(key);
+  return false;
 }

@@ -21,7 +21,7 @@ import type { BuildContext } from "./context.js";
 import { environmentEntries, type Environment } from "./environment.js";
 import { cairnFingerprint } from "./fingerprint.js";
 import { runInSandboxOrFail } from "./sandbox-run.js";
-import { networkTrust, persistOutput, readOnlyRoot, removeTree, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
+import { outputIntact, networkTrust, persistOutput, readOnlyRoot, removeTree, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
 
 const STEP_FORMAT = 1;
 export type StepKind = "runAsRoot" | "extraCommands";
@@ -50,7 +50,7 @@ export async function runImageStep(r: StepRun): Promise<StepChanges> {
   const origin = `step:${r.kind}`;
   const treeDir = ctx.store.treePath(`step-${key}`);
   const cached = await ctx.store.getEntry<{ changed: FsEntry[]; deleted: string[] }>("step", key);
-  if (cached && fs.existsSync(treeDir)) {
+  if (cached && fs.existsSync(treeDir) && (await outputIntact(ctx, `step-${key}`, treeDir, cached.changed, r.kind))) {
     ctx.reporter.info(`cairn: ${r.kind}: unchanged, reusing its stored result (${cached.changed.length} paths changed, ${cached.deleted.length} removed)`);
     return { changed: cached.changed.map((e) => withContent(e, treeDir)), deleted: cached.deleted };
   }

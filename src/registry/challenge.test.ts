@@ -32,3 +32,8 @@ test("the registry's error codes and messages, or nothing", () => {
   assert.equal(registryErrorText(body), "DIGEST_INVALID: provided digest did not match uploaded content");
   assert.equal(registryErrorText(Buffer.from("<html>bad gateway</html>")), "");
 });
+
+test("a challenge without parameters before another (found by fuzzing)", () => {
+  assert.deepEqual(parseChallenges("a, a"), [{ scheme: "a", params: {} }, { scheme: "a", params: {} }]);
+  assert.deepEqual(parseChallenges('Negotiate, Bearer realm="r"'), [{ scheme: "negotiate", params: {} }, { scheme: "bearer", params: { realm: "r" } }]);
+});

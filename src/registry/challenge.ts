@@ -14,7 +14,8 @@ export interface Challenge {
  */
 export function parseChallenges(header: string): Challenge[] {
   const out: Challenge[] = [];
-  const re = /\s*(?:,\s*)?([A-Za-z][\w-]*)(?:\s+|\s*$)|\s*,?\s*([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/y;
+  // A scheme is a token not followed by `=` (that is a parameter): `Negotiate, Basic realm="x"` is two challenges.
+  const re = /\s*(?:,\s*)?([A-Za-z][\w-]*)(?![\w-]|\s*=)\s*|\s*,?\s*([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/y;
   let m: RegExpExecArray | null;
   let last = 0;
   while (last < header.length && (m = re.exec(header))) {

@@ -59,7 +59,12 @@ export interface IndexEntry {
 }
 
 export function platformString(p: { os?: string; architecture?: string; variant?: string }): string {
-  return `${p.os ?? "?"}/${p.architecture ?? "?"}${p.variant ? `/${p.variant}` : ""}`;
+  return `${platformPart(p.os)}/${platformPart(p.architecture)}${p.variant ? `/${platformPart(p.variant)}` : ""}`;
+}
+
+/** Index JSON is untrusted: a field that is not a string is shown as JSON, never coerced (which can throw). */
+function platformPart(v: unknown): string {
+  return typeof v === "string" ? v : v === undefined || v === null ? "?" : JSON.stringify(v);
 }
 
 /** arm64 without a variant means v8, as containerd normalises it. */
@@ -182,7 +187,9 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<PulledI
 
   let m = await fetchManifest(s, s.parsed.digest ?? s.parsed.tag!, s.parsed.digest);
   if (isIndex(m.mediaType, m.json)) {
-    const entry = selectPlatform((m.json.manifests ?? []) as IndexEntry[], want, formatReference(s.parsed));
+    // Entries that are not objects name no platform: skipped, as if absent.
+    const listed: unknown[] = Array.isArray(m.json?.manifests) ? m.json.manifests : [];
+    const entry = selectPlatform(listed.filter((e) => typeof e === "object" && e !== null) as IndexEntry[], want, formatReference(s.parsed));
     const digest = checkDigest(s, entry.digest, `the ${platformString(want)} manifest`);
     m = await fetchManifest(s, digest, digest);
     if (isIndex(m.mediaType, m.json)) {
@@ -201,7 +208,15 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<PulledI
     await storeBlob(s, store, configDigest, `the config ${configDigest.slice(0, 19)}`, await fetchBlob(s, configDigest, `fetching the config ${configDigest.slice(0, 19)}`));
   }
   const config = await store.readBlob(configHex);
-  const configJson = JSON.parse(config.toString("utf8"));
+  let configJson: any;
+  try {
+    configJson = JSON.parse(config.toString("utf8"));
+  } catch {
+    configJson = undefined;
+  }
+  if (typeof configJson !== "object" || configJson === null || Array.isArray(configJson)) {
+    throw new CairnError(ErrorCode.REGISTRY_REJECTED, `pulling ${s.where}: the config ${configDigest.slice(0, 19)} is not a JSON object`, "the image is malformed; rebuild or pick another one");
+  }
   if (configJson.os && configJson.architecture && (configJson.os !== want.os || configJson.architecture !== want.architecture)) {
     throw new CairnError(ErrorCode.PLATFORM_MISSING, `pulling ${formatReference(s.parsed)}: the image is for ${platformString(configJson)}, not ${platformString(want)}`,
       `ask for platform ${platformString(configJson)}, or pick an image built for ${platformString(want)}`);
@@ -214,7 +229,10 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<PulledI
 
   const missing = [];
   for (const [i, d] of descriptors.entries()) {
-    checkDigest(s, d.digest, `layer ${i + 1}`);
+    checkDigest(s, d?.digest, `layer ${i + 1}`);
+    if (d.size !== undefined && !(Number.isSafeInteger(d.size) && d.size >= 0)) {
+      throw new CairnError(ErrorCode.REGISTRY_REJECTED, `pulling ${s.where}: layer ${i + 1} has size ${JSON.stringify(d.size)}, not a byte count`, "the image is malformed; rebuild or pick another one");
+    }
     checkDigest(s, diffIds[i], `diff_id ${i + 1}`);
     if (!GZIP_LAYERS.has(d.mediaType ?? "")) {
       throw new CairnError(ErrorCode.REGISTRY_REJECTED, `pulling ${s.where}: layer ${i + 1} (${d.digest!.slice(0, 19)}) is ${d.mediaType ?? "of no media type"}; cairn reads only gzip layers`,

@@ -7,6 +7,7 @@ import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, isCairnError } from "../errors.js";
 import { canonicalJson, inputKey, sha256Hex, Store } from "./store.js";
+import { cacheKeyFile, loadCacheKey, sealerFor } from "./seal.js";
 
 function newStore(t: { after: (fn: () => void) => void }): Store {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-store-"));
@@ -143,4 +144,57 @@ test("canonicalJson and inputKey do not depend on key order", () => {
   assert.notEqual(inputKey({ l: [1, 2] }), inputKey({ l: [2, 1] }), "array order matters");
   assert.notEqual(inputKey({ a: 1 }), inputKey({ a: "1" }));
   assert.equal(canonicalJson([null, "s", 1]), '[null,"s",1]');
+});
+
+test("a record is trusted only under the key it was sealed with", async (t) => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-store-"));
+  t.after(() => fs.rmSync(d, { recursive: true, force: true }));
+  const untrusted: string[] = [];
+  const mine = new Store(d, { sealer: sealerFor(Buffer.from("key of this machine")), onUntrusted: (kind, key) => untrusted.push(`${kind}/${key}`) });
+  await mine.putEntry("layer", "k", { digest: "sha256:aa" });
+  assert.deepEqual(await mine.getEntry("layer", "k"), { digest: "sha256:aa" });
+
+  // Another machine's key: not used, and said.
+  const theirs = new Store(d, { sealer: sealerFor(Buffer.from("key of another one")), onUntrusted: (kind, key) => untrusted.push(`${kind}/${key}`) });
+  assert.equal(await theirs.getEntry("layer", "k"), undefined);
+  assert.deepEqual(untrusted, ["layer/k"]);
+
+  // Someone without the key rewrites the record, keeping its seal: not used either.
+  const file = mine.entryPath("layer", "k");
+  const [seal] = fs.readFileSync(file, "utf8").split("\n");
+  fs.writeFileSync(file, `${seal}\n${JSON.stringify({ digest: "sha256:bb" })}`);
+  assert.equal(await mine.getEntry("layer", "k"), undefined);
+  // Nor is a record moved to another key or kind (the seal covers both).
+  await mine.putEntry("layer", "k2", { digest: "sha256:cc" });
+  fs.copyFileSync(mine.entryPath("layer", "k2"), mine.entryPath("layer", "k"));
+  assert.equal(await mine.getEntry("layer", "k"), undefined);
+  // Plain JSON (an earlier cairn's record) is a miss without a word.
+  fs.writeFileSync(file, JSON.stringify({ digest: "sha256:dd" }));
+  const before = untrusted.length;
+  assert.equal(await mine.getEntry("layer", "k"), undefined);
+  assert.equal(untrusted.length, before);
+});
+
+test("a blob read back is checked against its name, whole or streamed", async (t) => {
+  const s = newStore(t);
+  const hex = await s.writeBlob(Buffer.from("the real bytes"));
+  assert.equal((await s.readBlob(hex)).toString(), "the real bytes");
+  fs.writeFileSync(s.blobPath(hex), "other bytes");
+  const damaged = (e: unknown) => isCairnError(e) && e.code === ErrorCode.CACHE_DAMAGED && e.message.includes(hex) && /cache verify --repair/.test(e.hint ?? "");
+  await assert.rejects(s.readBlob(hex), damaged);
+  await assert.rejects(async () => {
+    for await (const _ of s.openBlob(hex)) void _;
+  }, damaged);
+});
+
+test("the cache key comes from CAIRN_CACHE_KEY, else a file made once outside the cache", (t) => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-key-"));
+  t.after(() => fs.rmSync(home, { recursive: true, force: true }));
+  const env = { XDG_CONFIG_HOME: home };
+  const first = loadCacheKey(env);
+  assert.equal(first.length, 64);
+  assert.deepEqual(loadCacheKey(env), first, "the same key on the next run");
+  assert.equal(fs.statSync(cacheKeyFile(env)).mode & 0o777, 0o600);
+  assert.equal(Buffer.from(loadCacheKey({ ...env, CAIRN_CACHE_KEY: "a shared secret of ci" })).toString(), "a shared secret of ci");
+  assert.throws(() => loadCacheKey({ ...env, CAIRN_CACHE_KEY: "short" }), (e: unknown) => isCairnError(e) && e.code === ErrorCode.USAGE && /at least 16/.test(e.message));
 });

@@ -1,17 +1,20 @@
 // The content-addressed cache. Layout under the cache directory:
 //   blobs/sha256/<hex>          any blob by its sha256 (debs, indexes, layer blobs)
 //   trees/<key>/                a directory made once from its inputs (unpacked packages)
-//   entries/<kind>/<key>.json   "hash of every input -> result" records
+//   entries/<kind>/<key>.json   "hash of every input -> result" records, sealed (seal.ts)
 //   tmp/                        staging for atomic writes
 // Every write goes to tmp/ and is renamed into place, so a reader never sees half a file and two
 // builds sharing the cache can both write the same thing: the last rename wins with equal bytes.
+// Nothing read back is taken on trust: a blob is checked against its name, a record against its seal.
+// Using a blob, tree or record sets its mtime, which is what `cairn cache gc` goes by.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
-import type { Readable } from "node:stream";
+import { Transform, type Readable } from "node:stream";
 import { CairnError, ErrorCode } from "../errors.js";
+import { UNKEYED, type Sealer } from "./seal.js";
 
 export type Sha256Hex = string;
 
@@ -43,10 +46,21 @@ export function sortKeys(v: unknown): unknown {
   return v;
 }
 
+export interface StoreOptions {
+  /** Seals the records (default: UNKEYED, for tests and throwaway caches; the CLI passes the user's key). */
+  sealer?: Sealer;
+  /** Told of each record found unsealed or sealed with another key (then treated as absent). */
+  onUntrusted?: (kind: string, key: string) => void;
+}
+
 export class Store {
   readonly root: string;
-  constructor(root: string) {
+  private readonly sealer: Sealer;
+  private readonly onUntrusted: (kind: string, key: string) => void;
+  constructor(root: string, options: StoreOptions = {}) {
     this.root = path.resolve(root);
+    this.sealer = options.sealer ?? UNKEYED;
+    this.onUntrusted = options.onUntrusted ?? (() => {});
   }
 
   blobPath(hex: Sha256Hex): string {
@@ -54,11 +68,14 @@ export class Store {
   }
 
   async hasBlob(hex: Sha256Hex): Promise<boolean> {
-    return exists(this.blobPath(hex));
+    return markUsed(this.blobPath(hex));
   }
 
+  /** The blob's bytes, checked against its name. */
   async readBlob(hex: Sha256Hex): Promise<Buffer> {
-    return fs.readFile(this.blobPath(hex));
+    const data = await fs.readFile(this.blobPath(hex));
+    if (sha256Hex(data) !== hex) throw this.damagedBlob(hex);
+    return data;
   }
 
   /** Store bytes; when `expected` is given the bytes must hash to it. Returns the sha256. */
@@ -125,14 +142,36 @@ export class Store {
     await fs.rm(aside, { recursive: true, force: true });
   }
 
+  /** The blob's bytes as a stream that fails at its end if they do not hash to its name. */
   openBlob(hex: Sha256Hex): Readable {
-    return createReadStream(this.blobPath(hex));
+    const hash = createHash("sha256");
+    const damaged = () => this.damagedBlob(hex);
+    const check = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+      flush(done) {
+        done(hash.digest("hex") === hex ? null : damaged());
+      },
+    });
+    const file = createReadStream(this.blobPath(hex));
+    file.on("error", (e) => check.destroy(e));
+    return file.pipe(check);
+  }
+
+  private damagedBlob(hex: Sha256Hex): CairnError {
+    return new CairnError(
+      ErrorCode.CACHE_DAMAGED,
+      `The cache's blob ${this.blobPath(hex)} no longer matches its sha256 ${hex}: it was changed after it was stored.`,
+      `Run \`cairn cache verify --repair --cache-dir ${this.root}\` to take out what was changed, then build again.`,
+    );
   }
 
   /** Directory made once per key; `make` fills a fresh staging dir, which is then renamed in. */
   async tree(key: string, make: (dir: string) => Promise<void>): Promise<string> {
     const final = path.join(this.root, "trees", key);
-    if (await exists(final)) return final;
+    if (await markUsed(final)) return final;
     const tmp = await this.tempPath();
     await fs.mkdir(tmp, { recursive: true });
     try {
@@ -153,24 +192,57 @@ export class Store {
     return path.join(this.root, "trees", key);
   }
 
+  /** The record, if present and sealed with this store's key; anything else is a cache miss. */
   async getEntry<T>(kind: string, key: string): Promise<T | undefined> {
+    const file = this.entryPath(kind, key);
+    let text: string;
     try {
-      return JSON.parse(await fs.readFile(this.entryPath(kind, key), "utf8")) as T;
+      text = await fs.readFile(file, "utf8");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      // A damaged record is a cache miss, not a failure.
-      if (e instanceof SyntaxError) return undefined;
       throw e;
     }
+    const opened = this.openRecord(kind, key, text);
+    if (opened === undefined) return undefined;
+    await markUsed(file);
+    return opened as T;
   }
 
   async putEntry(kind: string, key: string, value: unknown): Promise<void> {
     const tmp = await this.tempPath();
-    await fs.writeFile(tmp, JSON.stringify(value));
+    await fs.writeFile(tmp, this.sealRecord(kind, key, value));
     await this.commit(tmp, this.entryPath(kind, key));
   }
 
-  private entryPath(kind: string, key: string): string {
+  /** A record's file: its seal on the first line, its JSON on the second. */
+  private sealRecord(kind: string, key: string, value: unknown): string {
+    const json = JSON.stringify(value);
+    return `${this.sealer.seal(`${kind}\0${key}\0${json}`)}\n${json}`;
+  }
+
+  /** The value of a record's file text, or undefined when damaged or not sealed with this key. */
+  openRecord(kind: string, key: string, text: string): unknown {
+    const r = this.readRecord(kind, key, text);
+    if (r.status === "untrusted") this.onUntrusted(kind, key);
+    return r.status === "ok" ? r.value : undefined;
+  }
+
+  /** A record's file text read: its value; or "untrusted" (sealed, not with this key, or changed); or "malformed". */
+  readRecord(kind: string, key: string, text: string): { status: "ok"; value: unknown } | { status: "untrusted" | "malformed" } {
+    const nl = text.indexOf("\n");
+    const seal = text.slice(0, nl);
+    const json = text.slice(nl + 1);
+    // Not even the shape of a sealed record (an earlier cairn's, or damaged).
+    if (nl !== 64 || !/^[0-9a-f]{64}$/.test(seal)) return { status: "malformed" };
+    if (!this.sealer.opens(seal, `${kind}\0${key}\0${json}`)) return { status: "untrusted" };
+    try {
+      return { status: "ok", value: JSON.parse(json) };
+    } catch {
+      return { status: "malformed" };
+    }
+  }
+
+  entryPath(kind: string, key: string): string {
     return path.join(this.root, "entries", kind, `${key}.json`);
   }
 
@@ -193,6 +265,20 @@ function checksumError(what: string, expected: string, actual: string): CairnErr
     `Checksum mismatch for ${what}: expected sha256 ${expected}, got ${actual}. Nothing was stored.`,
     "The mirror served different bytes than its signed index promises. Retry later or use another mirror; if the lock is stale, run `cairn lock` again.",
   );
+}
+
+/** Whether p exists; if so its mtime becomes now, the "last used" `cairn cache gc` goes by. */
+async function markUsed(p: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await fs.utimes(p, now, now);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // A cache someone else owns, or one mounted read-only, is still read: only the mark is lost.
+    if (code === "EPERM" || code === "EACCES" || code === "EROFS") return exists(p);
+    return false;
+  }
 }
 
 async function exists(p: string): Promise<boolean> {

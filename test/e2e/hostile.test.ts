@@ -64,8 +64,9 @@ async function buildRefused(pkg: string, code: string, why: RegExp): Promise<{ s
   assert.equal(r.code, 1, `expected exit 1, got ${r.code}\n${r.stderr}`);
   const line = r.stderr.split("\n").find((l) => l.includes("error[")) ?? "";
   assert.match(line, new RegExp(`error\\[${code}\\]`), r.stderr);
-  const filename = repo.debs.find((d) => d.name === pkg)!.filename;
-  assert.ok(line.includes(`The package ${pkg} 1.0-1 (${filename}) is malformed`), line);
+  // Named as the user would fetch it: the archive's URL, not the cache's file.
+  const url = repo.url + repo.debs.find((d) => d.name === pkg)!.filename;
+  assert.ok(line.includes(`The package ${pkg} 1.0-1 (${url}) is malformed`), line);
   assert.match(line, why);
   assert.doesNotMatch(r.stderr, /delete/i, "no advice to delete a cached file: the archive serves these bytes");
   assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace");

@@ -1,0 +1,106 @@
+// A tree's files checked against the hashes they were made with, before they go into an image.
+// Hashing every file of every package on every build costs about a second per 150 MB; after one
+// full check the files' identities (inode, size, mtime, ctime) are kept in a sealed record, and
+// while they all still match, nothing was written to any file since: ctime cannot be set back from
+// user space, so a changed file always shows. A cache copied from elsewhere gets new ctimes and is
+// hashed once.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import * as path from "node:path";
+import { sha256Hex, type Store } from "./store.js";
+
+export interface TreeFile {
+  /** Relative to the tree's folder of files. */
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+const PARALLEL = 8;
+
+/** The first file (its path) under `root` whose content differs from `files`, if any. */
+export async function firstChangedFile(store: Store, key: string, root: string, files: readonly TreeFile[]): Promise<string | undefined> {
+  const identity = await identityOf(root, files);
+  const known = await store.getEntry<{ identity: string }>("tree-check", key);
+  if (identity && known?.identity === identity) return undefined;
+  const changed = await firstHashMismatch(root, files);
+  if (!changed && identity) await store.putEntry("tree-check", key, { identity });
+  return changed;
+}
+
+/** One hash of every file's inode, size, mtime and ctime (nanoseconds); undefined if one is missing. */
+async function identityOf(root: string, files: readonly TreeFile[]): Promise<string | undefined> {
+  const lines = new Array<string>(files.length);
+  let missing = false;
+  await eachLimited(files, async (f, i) => {
+    const st = await stat(path.join(root, f.path), { bigint: true }).catch(() => undefined);
+    if (!st?.isFile()) missing = true;
+    else lines[i] = `${f.path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  });
+  return missing ? undefined : createHash("sha256").update(lines.join("\n")).digest("hex");
+}
+
+async function firstHashMismatch(root: string, files: readonly TreeFile[]): Promise<string | undefined> {
+  let found: string | undefined;
+  await eachLimited(files, async (f) => {
+    if (found) return;
+    const p = path.join(root, f.path);
+    const st = await stat(p).catch(() => undefined);
+    if (!st?.isFile() || st.size !== f.size) {
+      found ??= f.path;
+      return;
+    }
+    const h = createHash("sha256");
+    for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
+    if (h.digest("hex") !== f.sha256) found ??= f.path;
+  });
+  return found;
+}
+
+async function eachLimited<T>(items: readonly T[], fn: (x: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) await fn(items[i]!, i);
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+}
+
+export interface CheckedTreeOptions {
+  /** The file in the tree that lists the others (with their hashes); sealed when the tree is made. */
+  listing: string;
+  /** The files the listing holds, relative to the tree's `files/` folder. */
+  filesOf: (listingText: string) => TreeFile[];
+  /** Told what was changed when a tree from the cache fails its check (and is made again). */
+  onChanged: (what: string) => void;
+}
+
+/**
+ * A tree made once per key, like Store.tree, but checked on every use: its listing against the
+ * hash sealed when it was made, its files against the listing. A tree that fails either (or has
+ * no seal: another machine's, an earlier cairn's) is made again.
+ */
+export async function checkedTree(store: Store, key: string, make: (dir: string) => Promise<void>, o: CheckedTreeOptions): Promise<string> {
+  const sealedMake = async (dir: string) => {
+    await make(dir);
+    // Sealed before the tree is renamed into place: a reader never sees it unsealed.
+    await store.putEntry("tree-listing", key, { sha256: sha256Hex(await readFile(path.join(dir, o.listing))), listing: o.listing });
+  };
+  const dir = await store.tree(key, sealedMake);
+  const problem = await treeProblem(store, key, dir, o);
+  if (!problem) return dir;
+  if (problem !== UNSEALED) o.onChanged(problem);
+  await store.dropTree(key);
+  return store.tree(key, sealedMake);
+}
+
+const UNSEALED = "unsealed";
+
+async function treeProblem(store: Store, key: string, dir: string, o: CheckedTreeOptions): Promise<string | undefined> {
+  const sealed = await store.getEntry<{ sha256: string }>("tree-listing", key);
+  if (!sealed) return UNSEALED;
+  const text = await readFile(path.join(dir, o.listing)).catch(() => undefined);
+  if (!text || sha256Hex(text) !== sealed.sha256) return `its ${o.listing}`;
+  const changed = await firstChangedFile(store, key, path.join(dir, "files"), o.filesOf(text.toString("utf8")));
+  return changed ? `/${changed}` : undefined;
+}
