@@ -9,7 +9,8 @@ import { join } from "node:path";
 export function arArchive(members: { name: string; data: Uint8Array }[], opts: { bsdNames?: boolean } = {}): Buffer {
   const parts: Buffer[] = [Buffer.from("!<arch>\n", "latin1")];
   for (const m of members) {
-    const long = opts.bsdNames || Buffer.byteLength(m.name) > 15 || /[^\x20-\x7e]/.test(m.name);
+    // GNU names are printable ASCII up to 15 bytes, and "/" is its reserved symbol-table name: else BSD.
+    const long = opts.bsdNames || Buffer.byteLength(m.name) > 15 || /[^\x20-\x7e]/.test(m.name) || m.name === "/";
     const nameBytes = Buffer.from(m.name, "utf8");
     const field = long ? `#1/${nameBytes.length}` : `${m.name}/`;
     const size = m.data.length + (long ? nameBytes.length : 0);

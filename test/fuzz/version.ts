@@ -71,6 +71,9 @@ export const properties: FuzzProperty[] = [
         const want = await dpkgValid(versions);
         versions.forEach((v, i) => {
           const got = typed([ErrorCode.DEFINITION_INVALID], () => parseVersion(v)) !== rejected;
+          // dpkg reads the epoch with strtol, so "+0:1" and "-0:1" pass there; Policy's epoch is
+          // an unsigned integer and parseVersion holds to that (the one deviation, on purpose).
+          if (!got && want[i] && /^\s*[+-][0-9]*:/.test(v)) return;
           if (got !== want[i]) throw new Error(`parseVersion(${JSON.stringify(v)}) ${got ? "accepts" : "rejects"} it, dpkg ${want[i] ? "accepts" : "rejects"} it`);
         });
       }),
