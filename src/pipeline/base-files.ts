@@ -66,7 +66,6 @@ async function unpackLayer(layer: Layer, ctx: BuildContext): Promise<FsEntry[]> 
     fs.writeFileSync(path.join(tmp, ENTRIES_FILE), JSON.stringify(entries));
   }, {
     listing: ENTRIES_FILE,
-    filesOf: (text) => (JSON.parse(text) as FsEntry[]).flatMap((e) => (e.type === "file" ? [{ path: e.path, size: e.size, sha256: e.sha256! }] : [])),
     onChanged: (what) => ctx.reporter.warn(`the cache's unpacked copy of base layer ${layer.digest} was changed (${what}); unpacking it again`),
   });
   entries = JSON.parse(fs.readFileSync(path.join(dir, ENTRIES_FILE), "utf8")) as FsEntry[];

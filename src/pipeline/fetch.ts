@@ -3,7 +3,7 @@
 // fetched again, and --offline turns a missing package into a clear error.
 import { archiveForSuite, archivesOf } from "../debian/archive.js";
 import { redactUrl } from "../debian/http.js";
-import { loadUnpacked, MANIFEST_FILE, unpackDeb, type UnpackedManifest } from "../debian/deb.js";
+import { loadUnpacked, MANIFEST_FILE, unpackDeb } from "../debian/deb.js";
 import type { LockedPackage } from "../debian/lockfile.js";
 import type { DebianSetSpec } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
@@ -98,7 +98,6 @@ export async function unpackPackage(locked: LockedPackage, ctx: BuildContext): P
     await unpackDeb(ctx.store.blobPath(locked.sha256), d, { origin, ...(ctx.debLimits ? { limits: ctx.debLimits } : {}) });
   }, {
     listing: MANIFEST_FILE,
-    filesOf: (text) => (JSON.parse(text) as UnpackedManifest).entries.flatMap((e) => (e.type === "file" ? [{ path: e.path, size: e.size, sha256: e.sha256! }] : [])),
     onChanged: (what) => ctx.reporter.warn(`the cache's unpacked copy of ${locked.name} ${locked.version} was changed (${what}); unpacking it again from its verified .deb`),
   });
   return { locked, dir, manifest: await loadUnpacked(dir) };
@@ -106,26 +105,3 @@ export async function unpackPackage(locked: LockedPackage, ctx: BuildContext): P
 
 /** The URL each package fetchPackages was given comes from, for errors that name it. */
 const sourceUrls = new WeakMap<LockedPackage, string>();
-
-/** `fn` over `items`, at most `limit` at a time; results in input order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    for (let i = next++; i < items.length && !failed; i = next++) {
-      try {
-        out[i] = await fn(items[i]!);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  // On a failure no new item starts, and the ones running finish before the error is thrown:
-  // nothing keeps working (or holds a worker thread) after the command has reported it.
-  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (rejected) throw rejected.reason;
-  return out;
-}

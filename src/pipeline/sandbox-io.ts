@@ -7,7 +7,7 @@ import type { FsEntry } from "../fs/types.js";
 import { MAKE_WRAPPER, WRAP_PROGRAM } from "../sandbox/make-wrapper.js";
 import { materialize } from "../sandbox/materialize.js";
 import type { Store } from "../store/store.js";
-import { firstChangedFile } from "../store/tree-check.js";
+import { firstChangedFile, treeFiles } from "../store/tree-check.js";
 import type { BuildContext } from "./context.js";
 
 /** The whole environment of a script: nothing from the host, everything that makes output vary pinned. */
@@ -73,10 +73,9 @@ export async function readOnlyRoot(store: Store, key: string, entries: FsEntry[]
     for (const f of ["resolv.conf", "hosts"]) if (!fs.existsSync(path.join(dir, "etc", f))) fs.writeFileSync(path.join(dir, "etc", f), "");
   };
   // What a step runs must be what the packages hold: a root whose files were changed is made again.
-  const files = withFilesForLinks(entries).flatMap((e) => (e.type === "file" && e.sha256 ? [{ path: e.path, size: e.size, sha256: e.sha256 }] : []));
   const dir = await store.tree(key, make);
-  if (!(await firstChangedFile(store, key, dir, files))) return dir;
-  removeTree(dir);
+  if (!(await firstChangedFile(store, key, dir, treeFiles(withFilesForLinks(entries))))) return dir;
+  await store.dropTree(key);
   return store.tree(key, make);
 }
 
@@ -115,8 +114,7 @@ export function removeTree(dir: string): void {
  * output is taken out (the caller runs the step again) and the user is told.
  */
 export async function outputIntact(ctx: BuildContext, key: string, dir: string, entries: FsEntry[], what: string): Promise<boolean> {
-  const files = entries.flatMap((e) => (e.type === "file" && e.sha256 ? [{ path: e.path, size: e.size, sha256: e.sha256 }] : []));
-  const changed = await firstChangedFile(ctx.store, key, path.join(dir, "files"), files);
+  const changed = await firstChangedFile(ctx.store, key, path.join(dir, "files"), treeFiles(entries));
   if (!changed) return true;
   ctx.reporter.warn(`the cache's stored output of ${what} was changed (/${changed}); running it again`);
   await ctx.store.dropTree(key);

@@ -27,7 +27,6 @@ async function listedTree(store: Store, key: string, files: Record<string, strin
     fs.writeFileSync(path.join(dir, "entries.json"), JSON.stringify(entries));
   }, {
     listing: "entries.json",
-    filesOf: (text) => JSON.parse(text),
     onChanged: () => {},
   });
 }
@@ -79,7 +78,7 @@ test("a tree that fails its check is made again when used, and the user is told 
     fs.mkdirSync(path.join(d, "files", "bin"), { recursive: true });
     fs.writeFileSync(path.join(d, "files", "bin/sh"), "shell");
     fs.writeFileSync(path.join(d, "entries.json"), JSON.stringify([{ path: "bin/sh", type: "file", size: 5, sha256: sha256Hex("shell") }]));
-  }, { listing: "entries.json", filesOf: (text) => JSON.parse(text), onChanged: (what) => told.push(what) });
+  }, { listing: "entries.json", onChanged: (what) => told.push(what) });
   assert.deepEqual(told, ["/bin/sh"]);
   assert.equal(fs.readFileSync(path.join(again, "files", "bin/sh"), "utf8"), "shell");
 });

@@ -6,7 +6,7 @@ import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { sha256Hex, type Store } from "./store.js";
-import { firstChangedFile, type TreeFile } from "./tree-check.js";
+import { firstChangedFile, listedFiles, treeFiles, type ListedEntry, type TreeFile } from "./tree-check.js";
 
 export interface CacheProblem {
   /** The path in the cache. */
@@ -91,18 +91,17 @@ const SANDBOX_ROOT = "sandbox root";
  */
 async function treeProblem(store: Store, key: string): Promise<string | undefined> {
   const dir = store.treePath(key);
-  const listed = await store.getEntry<{ sha256: string; listing?: string }>("tree-listing", key);
+  const listed = await store.getEntry<{ sha256: string; listing?: string }>("tree-listing", key, { markUse: false });
   if (listed?.listing) {
     const text = await fs.readFile(path.join(dir, listed.listing)).catch(() => undefined);
     if (!text || sha256Hex(text) !== listed.sha256) return `its ${listed.listing} was changed`;
-    const parsed = JSON.parse(text.toString("utf8")) as { entries?: ListedEntry[] } | ListedEntry[];
-    return changedFile(store, key, path.join(dir, "files"), filesOf(Array.isArray(parsed) ? parsed : parsed.entries ?? []));
+    return changedFile(store, key, path.join(dir, "files"), listedFiles(text.toString("utf8")));
   }
   const output = /^(step|drv)-([0-9a-f]{64})$/.exec(key);
   if (output) {
-    const record = await store.getEntry<{ changed?: ListedEntry[]; entries?: ListedEntry[] }>(output[1] === "step" ? "step" : "derivation", output[2]!);
+    const record = await store.getEntry<{ changed?: ListedEntry[]; entries?: ListedEntry[] }>(output[1] === "step" ? "step" : "derivation", output[2]!, { markUse: false });
     if (!record) return undefined;
-    return changedFile(store, key, path.join(dir, "files"), filesOf(record.changed ?? record.entries ?? []));
+    return changedFile(store, key, path.join(dir, "files"), treeFiles(record.changed ?? record.entries ?? []));
   }
   if (/^[0-9a-f]{64}$/.test(key)) {
     // A compiled definition, named by the hash of its module.
@@ -112,16 +111,6 @@ async function treeProblem(store: Store, key: string): Promise<string | undefine
   if (/^(env|shell|image-root)-/.test(key)) return SANDBOX_ROOT;
   return undefined;
 }
-
-interface ListedEntry {
-  path: string;
-  type: string;
-  size: number;
-  sha256?: string;
-}
-
-const filesOf = (entries: ListedEntry[]): TreeFile[] =>
-  entries.flatMap((e) => (e.type === "file" && e.sha256 ? [{ path: e.path, size: e.size, sha256: e.sha256 }] : []));
 
 async function changedFile(store: Store, key: string, root: string, files: TreeFile[]): Promise<string> {
   // Hashed in full: `cache verify` does not go by the stat record a build keeps.
@@ -189,23 +178,10 @@ export async function collectGarbage(store: Store, o: GcOptions): Promise<GcRepo
   return { removed: sum(gone), kept: sum(kept) };
 }
 
-/** A tree is moved aside first, so a build never sees half of one. */
 async function removeItem(store: Store, p: string): Promise<void> {
   const st = await fs.lstat(p).catch(() => undefined);
-  if (!st) return;
-  if (!st.isDirectory()) return fs.rm(p, { force: true });
-  const aside = await store.tempPath();
-  await fs.rename(p, aside).catch(() => {});
-  await makeWritable(aside);
-  await fs.rm(aside, { recursive: true, force: true });
-}
-
-/** Sandbox roots are read-only: their folders are opened up so they can be removed. */
-async function makeWritable(dir: string): Promise<void> {
-  const st = await fs.lstat(dir).catch(() => undefined);
-  if (!st?.isDirectory()) return;
-  if ((st.mode & 0o700) !== 0o700) await fs.chmod(dir, (st.mode & 0o7777) | 0o700);
-  for (const name of await fs.readdir(dir)) await makeWritable(path.join(dir, name));
+  if (st?.isDirectory()) await store.removeAside(p);
+  else if (st) await fs.rm(p, { force: true });
 }
 
 async function treeBytes(dir: string): Promise<number> {

@@ -135,10 +135,16 @@ export class Store {
     await fs.rm(this.blobPath(hex), { force: true });
   }
 
-  /** Take a damaged tree out: moved aside first (atomic for readers), then removed. */
+  /** Take a damaged tree out, so that it is made again. */
   async dropTree(key: string): Promise<void> {
+    await this.removeAside(this.treePath(key));
+  }
+
+  /** A folder of the store removed: moved aside first (atomic for readers), opened up (sandbox roots are read-only), then removed. */
+  async removeAside(dir: string): Promise<void> {
     const aside = await this.tempPath();
-    await fs.rename(this.treePath(key), aside).catch(() => {});
+    if (!(await fs.rename(dir, aside).then(() => true, () => false))) return;
+    await makeWritable(aside);
     await fs.rm(aside, { recursive: true, force: true });
   }
 
@@ -192,8 +198,11 @@ export class Store {
     return path.join(this.root, "trees", key);
   }
 
-  /** The record, if present and sealed with this store's key; anything else is a cache miss. */
-  async getEntry<T>(kind: string, key: string): Promise<T | undefined> {
+  /**
+   * The record, if present and sealed with this store's key; anything else is a cache miss.
+   * `markUse: false` for reads that are not a build using it (`cairn cache verify`).
+   */
+  async getEntry<T>(kind: string, key: string, o: { markUse?: boolean } = {}): Promise<T | undefined> {
     const file = this.entryPath(kind, key);
     let text: string;
     try {
@@ -204,7 +213,7 @@ export class Store {
     }
     const opened = this.openRecord(kind, key, text);
     if (opened === undefined) return undefined;
-    await markUsed(file);
+    if (o.markUse !== false) await markUsed(file);
     return opened as T;
   }
 
@@ -265,6 +274,13 @@ function checksumError(what: string, expected: string, actual: string): CairnErr
     `Checksum mismatch for ${what}: expected sha256 ${expected}, got ${actual}. Nothing was stored.`,
     "The mirror served different bytes than its signed index promises. Retry later or use another mirror; if the lock is stale, run `cairn lock` again.",
   );
+}
+
+async function makeWritable(dir: string): Promise<void> {
+  const st = await fs.lstat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) return;
+  if ((st.mode & 0o700) !== 0o700) await fs.chmod(dir, (st.mode & 0o7777) | 0o700);
+  for (const name of await fs.readdir(dir)) await makeWritable(path.join(dir, name));
 }
 
 /** Whether p exists; if so its mtime becomes now, the "last used" `cairn cache gc` goes by. */

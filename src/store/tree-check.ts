@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
+import { mapLimit } from "../concurrency.js";
 import { sha256Hex, type Store } from "./store.js";
 
 export interface TreeFile {
@@ -15,6 +16,25 @@ export interface TreeFile {
   path: string;
   size: number;
   sha256: string;
+}
+
+/** An entry as unpacked manifests, base-layer listings and step records keep them. */
+export interface ListedEntry {
+  path: string;
+  type: string;
+  size: number;
+  sha256?: string;
+}
+
+/** The files (with their hashes) among a tree's entries. */
+export function treeFiles(entries: readonly ListedEntry[]): TreeFile[] {
+  return entries.flatMap((e) => (e.type === "file" && e.sha256 ? [{ path: e.path, size: e.size, sha256: e.sha256 }] : []));
+}
+
+/** The files a listing names: a JSON list of entries, or an object with one under `entries`. */
+export function listedFiles(text: string): TreeFile[] {
+  const parsed = JSON.parse(text) as { entries?: ListedEntry[] } | ListedEntry[];
+  return treeFiles(Array.isArray(parsed) ? parsed : parsed.entries ?? []);
 }
 
 const PARALLEL = 8;
@@ -31,19 +51,16 @@ export async function firstChangedFile(store: Store, key: string, root: string, 
 
 /** One hash of every file's inode, size, mtime and ctime (nanoseconds); undefined if one is missing. */
 async function identityOf(root: string, files: readonly TreeFile[]): Promise<string | undefined> {
-  const lines = new Array<string>(files.length);
-  let missing = false;
-  await eachLimited(files, async (f, i) => {
+  const lines = await mapLimit([...files], PARALLEL, async (f) => {
     const st = await stat(path.join(root, f.path), { bigint: true }).catch(() => undefined);
-    if (!st?.isFile()) missing = true;
-    else lines[i] = `${f.path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    return st?.isFile() ? `${f.path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
   });
-  return missing ? undefined : createHash("sha256").update(lines.join("\n")).digest("hex");
+  return lines.includes(undefined) ? undefined : createHash("sha256").update(lines.join("\n")).digest("hex");
 }
 
 async function firstHashMismatch(root: string, files: readonly TreeFile[]): Promise<string | undefined> {
   let found: string | undefined;
-  await eachLimited(files, async (f) => {
+  await mapLimit([...files], PARALLEL, async (f) => {
     if (found) return;
     const p = path.join(root, f.path);
     const st = await stat(p).catch(() => undefined);
@@ -58,19 +75,9 @@ async function firstHashMismatch(root: string, files: readonly TreeFile[]): Prom
   return found;
 }
 
-async function eachLimited<T>(items: readonly T[], fn: (x: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) await fn(items[i]!, i);
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
-}
-
 export interface CheckedTreeOptions {
-  /** The file in the tree that lists the others (with their hashes); sealed when the tree is made. */
+  /** The file in the tree that lists the others with their hashes (read by listedFiles); sealed when the tree is made. */
   listing: string;
-  /** The files the listing holds, relative to the tree's `files/` folder. */
-  filesOf: (listingText: string) => TreeFile[];
   /** Told what was changed when a tree from the cache fails its check (and is made again). */
   onChanged: (what: string) => void;
 }
@@ -101,6 +108,6 @@ async function treeProblem(store: Store, key: string, dir: string, o: CheckedTre
   if (!sealed) return UNSEALED;
   const text = await readFile(path.join(dir, o.listing)).catch(() => undefined);
   if (!text || sha256Hex(text) !== sealed.sha256) return `its ${o.listing}`;
-  const changed = await firstChangedFile(store, key, path.join(dir, "files"), o.filesOf(text.toString("utf8")));
+  const changed = await firstChangedFile(store, key, path.join(dir, "files"), listedFiles(text.toString("utf8")));
   return changed ? `/${changed}` : undefined;
 }

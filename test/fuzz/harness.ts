@@ -25,26 +25,29 @@ export interface FuzzProperty {
  */
 export function typed<T>(codes: readonly ErrorCode[], fn: () => T): T | typeof rejected {
   try {
-    const r = fn();
-    outcomes.accepted++;
-    return r;
+    return accepted(fn());
   } catch (e) {
-    checkTyped(codes, e);
-    outcomes.rejected++;
-    return rejected;
+    return rejectedAs(codes, e);
   }
 }
 
 export async function typedAsync<T>(codes: readonly ErrorCode[], fn: () => Promise<T>): Promise<T | typeof rejected> {
   try {
-    const r = await fn();
-    outcomes.accepted++;
-    return r;
+    return accepted(await fn());
   } catch (e) {
-    checkTyped(codes, e);
-    outcomes.rejected++;
-    return rejected;
+    return rejectedAs(codes, e);
   }
+}
+
+function accepted<T>(r: T): T {
+  outcomes.accepted++;
+  return r;
+}
+
+function rejectedAs(codes: readonly ErrorCode[], e: unknown): typeof rejected {
+  checkTyped(codes, e);
+  outcomes.rejected++;
+  return rejected;
 }
 
 /** How many parser calls accepted and rejected their input during the current run: a property that only ever rejects tests little. */
