@@ -56,11 +56,20 @@ export function badDeb(debPath: string, origin: DebOrigin | undefined, why: stri
 }
 
 /** A limit was passed; `limit` names the --limit that would raise it. */
-export function tooBig(debPath: string, origin: DebOrigin | undefined, why: string, limit: LimitName): CairnError {
+export function tooBig(debPath: string, origin: DebOrigin | undefined, why: string, limit: LimitName, limits: DebLimits): CairnError {
+  const what = capital(describeDeb(debPath, origin));
+  // Over a bound the user lowered: their setting, not the package, is what to look at.
+  if (limits[LIMIT_FIELDS[limit]] !== DEFAULT_LIMITS[LIMIT_FIELDS[limit]]) {
+    return new CairnError(
+      ErrorCode.DEB_TOO_BIG,
+      `${what} is over the bound --limit ${limit}=${limitValue(limit, limits)} sets: ${why}.`,
+      `Raise --limit ${limit} (the default is ${formatLimit(limit, DEFAULT_LIMITS)}), or leave it out.`,
+    );
+  }
   const raise = `If you trust the package and it is this big, raise the bound with --limit ${limit}=… (default ${formatLimit(limit, DEFAULT_LIMITS)}).`;
   return new CairnError(
     ErrorCode.DEB_TOO_BIG,
-    `${capital(describeDeb(debPath, origin))} is malformed, so cairn refuses it: ${why}.`,
+    `${what} is malformed, so cairn refuses it: ${why}.`,
     `${origin ? archiveHint(origin) : "Replace the file with a well-formed .deb (dpkg-deb --build makes one)."} ${raise}`,
   );
 }
@@ -81,6 +90,11 @@ function formatLimit(name: LimitName, limits: DebLimits): string {
   return SIZES.has(name) ? fmt(v) : String(v);
 }
 
+/** The value as --limit takes it back: "16MiB", "1000B", "250000". */
+function limitValue(name: LimitName, limits: DebLimits): string {
+  return formatLimit(name, limits).replace(/ bytes$/, "B").replace(" ", "");
+}
+
 /** `limits` with one `NAME=VALUE` of --limit applied (sizes take KiB, MiB, GiB). */
 export function withLimit(limits: DebLimits, spec: string): DebLimits {
   const names = Object.keys(LIMIT_FIELDS).join(", ");
@@ -91,7 +105,7 @@ export function withLimit(limits: DebLimits, spec: string): DebLimits {
   }
   const value = SIZES.has(name) ? parseSize(m[2]!) : Number(m[2]);
   if (value === undefined || !Number.isFinite(value) || value <= 0 || (!SIZES.has(name) && name !== "deb-size-factor" && !Number.isInteger(value))) {
-    throw new CairnError(ErrorCode.USAGE, `--limit ${name} must be ${SIZES.has(name) ? "a size such as 64MiB or 2GiB" : "a positive number"}, not ${JSON.stringify(m[2])}.`, `e.g. --limit ${name}=${formatLimit(name, DEFAULT_LIMITS).replace(" ", "")}`);
+    throw new CairnError(ErrorCode.USAGE, `--limit ${name} must be ${SIZES.has(name) ? "a size such as 64MiB or 2GiB" : "a positive number"}, not ${JSON.stringify(m[2])}.`, `e.g. --limit ${name}=${limitValue(name, DEFAULT_LIMITS)}`);
   }
   return { ...limits, [LIMIT_FIELDS[name]]: value };
 }

@@ -191,6 +191,17 @@ test("a truncated or corrupt data.tar is BAD_DEB", async () => {
 const origin = (name: string) => ({ name, version: "6.6-6", filename: `pool/main/h/${name}/${name}_6.6-6_amd64.deb` });
 const hostileControl = (name: string, extra = "") => `Package: ${name}\nVersion: 6.6-6\nArchitecture: amd64\n${extra}`;
 
+/** Refused at a bound the caller lowered: the setting is named, not the package called malformed. */
+function overBound(name: string, setting: string, why: RegExp) {
+  return (e: Error & { code?: string; hint?: string }) => {
+    assert.equal(e.code, ErrorCode.DEB_TOO_BIG, String(e));
+    assert.ok(e.message.startsWith(`The package ${name} 6.6-6 (pool/main/h/${name}/${name}_6.6-6_amd64.deb) is over the bound --limit ${setting} sets`), e.message);
+    assert.match(e.message, why);
+    assert.doesNotMatch(e.message, /malformed/);
+    return true;
+  };
+}
+
 function refused(code: string, name: string, debPath: string, why: RegExp) {
   return (e: Error & { code?: string; hint?: string }) => {
     assert.equal(e.code, code, String(e));
@@ -240,7 +251,7 @@ test("data.tar entries are capped, at the limit given and by default", async () 
   const deb = path.join(tmp, "many.deb");
   await writeHandMadeDeb(deb, { control: hostileControl("many"), data: links(101) });
   await assert.rejects(unpackDeb(deb, path.join(tmp, "out-many"), { origin: origin("many"), limits: { maxEntries: 100 } }),
-    refused(ErrorCode.DEB_TOO_BIG, "many", deb, /data\.tar\.gz holds more than 100 entries/));
+    overBound("many", "deb-entries=100", /data\.tar\.gz holds more than 100 entries/));
   const ok = await unpackDeb(deb, path.join(tmp, "out-many-ok"), { origin: origin("many"), limits: { maxEntries: 101 } });
   assert.equal(ok.entries.length, 101);
   assert.ok(DEFAULT_LIMITS.maxEntries >= 100_000 && DEFAULT_LIMITS.maxEntries < 1_000_000, "a million entries is over the default");
@@ -257,7 +268,7 @@ test("the unpacked size is bounded by Installed-Size, checked before any content
   const plain = path.join(tmp, "no-size.deb");
   await writeHandMadeDeb(plain, { control: hostileControl("no-size"), data: [{ name: "./f", zeros: 2000 }] });
   await assert.rejects(unpackDeb(plain, path.join(tmp, "out-no-size"), { origin: origin("no-size"), limits: { sizeWithoutInstalledSize: 1000 } }),
-    refused(ErrorCode.DEB_TOO_BIG, "no-size", plain, /more than the 1000 bytes allowed a package without Installed-Size/));
+    overBound("no-size", "deb-size-unknown=1000B", /more than the 1000 bytes allowed a package without Installed-Size/));
   const m = await unpackDeb(plain, path.join(tmp, "out-no-size-ok"), { origin: origin("no-size") });
   assert.equal(m.entries[0]!.size, 2000);
 });
@@ -308,8 +319,14 @@ test("a path longer than Linux allows is refused by name, before anything is wri
 test("each refused limit names the --limit that raises it, and --limit values are checked", async () => {
   const deb = path.join(tmp, "many-named.deb");
   await writeHandMadeDeb(deb, { control: hostileControl("many-named"), data: [{ name: "./a", content: "1" }, { name: "./b", content: "2" }] });
+  // Over a default bound: malformed, and the hint names the --limit that would raise it.
+  const flood = path.join(tmp, "flood-named.deb");
+  await writeHandMadeDeb(flood, { control: hostileControl("flood-named"), data: Array.from({ length: DEFAULT_LIMITS.maxEntries + 1 }, (_, i) => ({ name: `./l${i}`, type: "symlink" as const, linkname: "t" })) });
+  await assert.rejects(unpackDeb(flood, path.join(tmp, "out-flood-named"), { origin: origin("flood-named") }),
+    (e: Error & { hint?: string }) => /is malformed/.test(e.message) && /--limit deb-entries=… \(default 250000\)/.test(String(e.hint)));
+  // Over a bound the user lowered: their setting is named, and the package is not called malformed.
   await assert.rejects(unpackDeb(deb, path.join(tmp, "out-many-named"), { origin: origin("many-named"), limits: withLimit(DEFAULT_LIMITS, "deb-entries=1") }),
-    (e: Error & { hint?: string }) => /--limit deb-entries=… \(default 250000\)/.test(String(e.hint)));
+    overBound("many-named", "deb-entries=1", /holds more than 1 entries/));
   assert.equal(withLimit(DEFAULT_LIMITS, "deb-control-size=64MiB").maxControlBytes, 64 * 2 ** 20);
   assert.equal(withLimit(DEFAULT_LIMITS, "deb-size-unknown=2GiB").sizeWithoutInstalledSize, 2 * 2 ** 30);
   assert.equal(withLimit(DEFAULT_LIMITS, "deb-size-factor=3.5").sizeFactor, 3.5);

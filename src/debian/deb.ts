@@ -76,7 +76,7 @@ export async function readDebControl(debPath: string, opts: DebOptions = {}): Pr
   const texts = new Map<string, string>();
   const raw = createReadStream(debPath, { start: control.offset, end: control.offset + control.size - 1 });
   const cap = capBytes(limits.maxControlBytes, () =>
-    tooBig(debPath, opts.origin, `${control.name} expands to more than ${fmt(limits.maxControlBytes)} (control archives hold a few KB)`, "deb-control-size"));
+    tooBig(debPath, opts.origin, `${control.name} expands to more than ${fmt(limits.maxControlBytes)} (control archives hold a few KB)`, "deb-control-size", limits));
   const extract = (await tarStream()).extract();
   const feeding = pipeline(decompress(kind, raw), cap, extract);
   feeding.catch(() => {}); // the same error surfaces through the iteration below
@@ -137,11 +137,11 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
       const h = item.header;
       // Checked on the header, before any content is written: the limits fail fast.
       if (++count > limits.maxEntries) {
-        throw tooBig(debPath, opts.origin, `${data.name} holds more than ${limits.maxEntries} entries`, "deb-entries");
+        throw tooBig(debPath, opts.origin, `${data.name} holds more than ${limits.maxEntries} entries`, "deb-entries", limits);
       }
       bytes += h.type === "file" || h.type === "contiguous-file" ? (h.size ?? 0) : 0;
       if (bytes > maxBytes.bytes) {
-        throw tooBig(debPath, opts.origin, `${data.name} unpacks to more than ${maxBytes.what} (at "${h.name}")`, maxBytes.limit);
+        throw tooBig(debPath, opts.origin, `${data.name} unpacks to more than ${maxBytes.what} (at "${h.name}")`, maxBytes.limit, limits);
       }
       const p = normalisePath(bad, h.name);
       if (p === null) {
