@@ -5,25 +5,26 @@ import { httpFetcher } from "../debian/http.js";
 import { readLock, withImage, writeLock } from "../debian/lockfile.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { closeGzipWorkers } from "../image/gzip-pool.js";
-import { archiveSink, writeArchive } from "../output/archive.js";
-import { build, lockPathFor } from "../pipeline/build.js";
-import type { BuildContext, Reporter } from "../pipeline/context.js";
+import { archiveSink, writeArchive } from "../transports/archive/sink.js";
+import { build, lockPathFor } from "../build/build.js";
+import type { Reporter } from "../report.js";
+import type { BuildContext } from "../build/context.js";
 import { DEFAULT_LIMITS, withLimit } from "../debian/deb-limits.js";
 import { loadCacheKey, sealerFor } from "../store/seal.js";
-import { resolveImage } from "../pipeline/resolve.js";
-import { cairnFingerprint, IMAGE_SHAPING } from "../pipeline/fingerprint.js";
-import { environmentsOf, resolveEnvironments } from "../pipeline/environment.js";
-import { derivationsOf } from "../pipeline/derivation.js";
+import { resolveImage } from "../build/resolve.js";
+import { cairnFingerprint, IMAGE_SHAPING } from "../fingerprint.js";
+import { environmentsOf, resolveEnvironments } from "../build/environment.js";
+import { derivationsOf } from "../steps/derivation.js";
 import { sha256Hex, Store } from "../store/store.js";
 import * as os from "node:os";
 import type { Image } from "../image/types.js";
 import type { ImageSpec } from "../define/spec.js";
 import { stat } from "node:fs/promises";
-import { loadDefinition, pickImage } from "./definition.js";
+import { loadDefinition, pickImage } from "../load/definition.js";
 import type { GlobalOptions } from "./main.js";
 import { stderrReporter } from "./reporter.js";
-import { registryAccess } from "../registry/credentials.js";
-import { parseReference } from "../registry/reference.js";
+import { registryAccess } from "../transports/registry/credentials.js";
+import { parseReference } from "../transports/registry/reference.js";
 
 export function makeContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): BuildContext {
   const reporter = stderrReporter({ quiet: g.quiet });
@@ -140,7 +141,7 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
   if (!o.stream) await checkOutputFolder(o.out);
   const image = await buildFromDefinition(o, ctx);
   if (o.load) {
-    const { engineSink, pickEngine } = await import("../output/engine.js");
+    const { engineSink, pickEngine } = await import("../transports/engine/sink.js");
     const engine = pickEngine(process.env, o.engine);
     await engineSink(engine, process.env, ctx.epoch, (m) => ctx.reporter.info(`cairn: ${engine}: ${m}`)).write(image);
   }
@@ -186,7 +187,7 @@ export async function pushCommand(o: PushCommandOptions, ctx = makeContext(o.glo
 type SbomRequest = { format: "spdx" | "cyclonedx"; target: { file: string; attr?: string }; global: GlobalOptions };
 
 async function pushTo(image: Image, ref: string, r: RegistryOptions, ctx: BuildContext, sbom?: SbomRequest, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const { pushImage } = await import("../registry/push.js");
+  const { pushImage } = await import("../transports/registry/push.js");
   const registry = parseReference(ref).registry;
   const { credentials } = await registryAccess({ ...r, only: registry }, env, os.homedir())(registry);
   ctx.reporter.info(`cairn: pushing ${image.repoTags[0]} to ${ref}`);

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { buildImage, compose } from "../define/index.js";
 import { ErrorCode, isCairnError } from "../errors.js";
 import { pickCompose } from "./compose.js";
-import { pickImage, type Definition } from "./definition.js";
+import { pickImage, type Definition } from "../load/definition.js";
 
 const web = buildImage({ name: "web" });
 const stack = compose({ services: { web: { image: web } } });

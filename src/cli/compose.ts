@@ -7,12 +7,12 @@ import type { ImageSpec } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { closeGzipWorkers } from "../image/gzip-pool.js";
 import type { Image } from "../image/types.js";
-import { composeYaml, type BuiltImage } from "../output/compose-yaml.js";
-import { engineSink, onPath, pickEngine, type EngineName } from "../output/engine.js";
-import { build } from "../pipeline/build.js";
-import type { BuildContext } from "../pipeline/context.js";
+import { composeYaml, type BuiltImage } from "../transports/engine/compose-yaml.js";
+import { engineSink, onPath, pickEngine, type EngineName } from "../transports/engine/sink.js";
+import { build } from "../build/build.js";
+import type { BuildContext } from "../build/context.js";
 import { makeContext } from "./commands.js";
-import { loadDefinition, type Definition } from "./definition.js";
+import { loadDefinition, type Definition } from "../load/definition.js";
 import type { GlobalOptions } from "./main.js";
 
 export interface ComposeCommandOptions {

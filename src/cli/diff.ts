@@ -2,13 +2,13 @@
 // read with content hashes, compared, and reported for people (or as JSON). A report, so it exits
 // 0 even when the images differ, unless --exit-code asks for git diff's convention.
 import * as fs from "node:fs/promises";
-import type { BuildContext } from "../pipeline/context.js";
+import type { BuildContext } from "../build/context.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { diffImages, type ImageDiff } from "../inspect/diff.js";
 import { formatDiff } from "../inspect/diff-format.js";
 import { fromBuiltImage, fromImageTar } from "../inspect/image-source.js";
 import { inspect, type InspectedImage } from "../inspect/model.js";
-import { isImageTar } from "../inspect/sources.js";
+import { isImageTar } from "./inspect-target.js";
 import { buildFromDefinition, makeContext } from "./commands.js";
 import type { GlobalOptions } from "./main.js";
 

@@ -3,7 +3,7 @@ import * as fs from "node:fs/promises";
 import { CairnError, ErrorCode } from "../errors.js";
 import { packageGraph } from "../inspect/graph-model.js";
 import { graphDot, graphSvg } from "../inspect/graph-render.js";
-import { inspectTarget } from "../inspect/sources.js";
+import { inspectTarget } from "./inspect-target.js";
 import { makeContext } from "./commands.js";
 import type { GlobalOptions } from "./main.js";
 

@@ -2,7 +2,7 @@
 // for long steps when stderr is a terminal.
 import type * as CliProgress from "cli-progress";
 import { createRequire } from "node:module";
-import type { Progress, Reporter } from "../pipeline/context.js";
+import type { Progress, Reporter } from "../report.js";
 
 // Required on first use: most runs (quiet, piped, cached) never draw a bar.
 const require = createRequire(import.meta.url);

@@ -7,9 +7,9 @@ import { createServer } from "node:net";
 import { constants } from "node:os";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { ContainerConfig } from "../image/types.js";
-import { engineSink, onPath, pickEngine, type EngineName } from "../output/engine.js";
-import { containerName, describeRun, parsePublish, portMappings, runArgs, type PortMapping } from "../output/run-args.js";
-import type { BuildContext } from "../pipeline/context.js";
+import { engineSink, onPath, pickEngine, type EngineName } from "../transports/engine/sink.js";
+import { containerName, describeRun, parsePublish, portMappings, runArgs, type PortMapping } from "../transports/engine/run-args.js";
+import type { BuildContext } from "../build/context.js";
 import { buildFromDefinition, makeContext } from "./commands.js";
 import type { GlobalOptions } from "./main.js";
 

@@ -10,10 +10,10 @@ import { inspect, type InspectedImage } from "../inspect/model.js";
 import { cyclonedxDocument } from "../inspect/sbom-cyclonedx.js";
 import { spdxDocument } from "../inspect/sbom-spdx.js";
 import { SBOM_FORMATS, SBOM_MEDIA_TYPE, sbomModel, serialise, type SbomFormat } from "../inspect/sbom.js";
-import { inspectTarget } from "../inspect/sources.js";
-import { lockPathFor } from "../pipeline/build.js";
-import type { BuildContext } from "../pipeline/context.js";
-import type { Credentials } from "../registry/client.js";
+import { inspectTarget } from "./inspect-target.js";
+import { lockPathFor } from "../build/build.js";
+import type { BuildContext } from "../build/context.js";
+import type { Credentials } from "../transports/registry/client.js";
 import { makeContext } from "./commands.js";
 import type { GlobalOptions } from "./main.js";
 
@@ -53,7 +53,7 @@ export function renderSbom(image: InspectedImage, format: SbomFormat, debSha256?
 
 /** The SBOM of an image just built from a definition (for `--push … --sbom`). */
 export async function sbomOfBuilt(image: Image, target: { file: string; attr?: string }, format: SbomFormat, ctx: BuildContext, g: GlobalOptions): Promise<string> {
-  const { loadDefinition, pickImage } = await import("./definition.js");
+  const { loadDefinition, pickImage } = await import("../load/definition.js");
   const def = await loadDefinition(target.file, { store: ctx.store, typecheck: g.typecheck, reporter: ctx.reporter });
   const { name } = pickImage(def, target.attr);
   const inspected = await inspect(fromBuiltImage(image));
@@ -71,7 +71,7 @@ export interface AttachOptions {
 /** Pushes the image's SBOM next to it as an OCI referrer (after the image itself is pushed). */
 export async function attachSbom(image: Image, ref: string, o: AttachOptions, ctx: BuildContext, g: GlobalOptions): Promise<string> {
   const text = await sbomOfBuilt(image, o.target, o.format, ctx, g);
-  const { pushReferrer } = await import("../registry/referrers.js");
+  const { pushReferrer } = await import("../transports/registry/referrers.js");
   const manifestType = (JSON.parse(image.manifest.toString("utf8")) as { mediaType?: string }).mediaType ?? "application/vnd.oci.image.manifest.v1+json";
   const created = (JSON.parse(image.config.toString("utf8")) as { created?: string }).created;
   const result = await pushReferrer({

@@ -6,14 +6,13 @@ import * as os from "node:os";
 import { debian } from "../define/index.js";
 import type { DebianPackageSpec } from "../define/spec.js";
 import { emptyLock, withImage, type LockFile } from "../debian/lockfile.js";
-import { environmentEntries, resolveEnvironment, STEP_TOOLS } from "../pipeline/environment.js";
-import { readOnlyRoot } from "../pipeline/sandbox-io.js";
+import { environmentEntries, resolveEnvironment, STEP_TOOLS } from "../build/environment.js";
+import { readOnlyRoot } from "../steps/sandbox-io.js";
 import { runInSandbox } from "../sandbox/bwrap.js";
 import { inputKey } from "../store/store.js";
 import { buildFromDefinition, makeContext } from "./commands.js";
-import { baseEntries } from "../pipeline/base-files.js";
-import type { BaseImage } from "../pipeline/base.js";
-import type { BuildContext } from "../pipeline/context.js";
+import { baseEntries } from "../steps/base-files.js";
+import type { BuildContext } from "../build/context.js";
 import type { ContainerConfig } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { GlobalOptions } from "./main.js";
@@ -66,7 +65,7 @@ async function packagesRoot(o: ShellCommandOptions, ctx: BuildContext): Promise<
  */
 async function imageShell(o: ShellCommandOptions, target: NonNullable<ShellCommandOptions["image"]>, ctx: BuildContext): Promise<number> {
   const image = await buildFromDefinition({ ...target, global: o.global }, ctx);
-  const entries = await baseEntries({ layers: image.layers } as BaseImage, ctx);
+  const entries = await baseEntries(image.layers, ctx);
   const root = await readOnlyRoot(ctx.store, `image-root-2-${image.manifestDigest.slice(7)}`, entries, ctx.epoch);
   const c = (JSON.parse(image.config.toString("utf8")) as { config?: ContainerConfig }).config ?? {};
   if (o.run && !entries.some((e) => e.path === "usr/bin/sh" || e.path === "bin/sh")) {

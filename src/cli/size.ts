@@ -6,9 +6,9 @@ import { renderGraphSvg } from "../inspect/graph-render.js";
 import { renderReportHtml } from "../inspect/report.js";
 import { sizeReport, type SizeReport } from "../inspect/size.js";
 import { formatSizeReport } from "../inspect/size-format.js";
-import { inspectTarget } from "../inspect/sources.js";
+import { inspectTarget } from "./inspect-target.js";
 import { renderTreemapSvg } from "../inspect/treemap.js";
-import type { BuildContext } from "../pipeline/context.js";
+import type { BuildContext } from "../build/context.js";
 import { makeContext } from "./commands.js";
 import type { GlobalOptions } from "./main.js";
 

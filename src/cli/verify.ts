@@ -9,13 +9,13 @@ import { readLock } from "../debian/lockfile.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { Image } from "../image/types.js";
 import { fromBuiltImage, fromImageTar } from "../inspect/image-source.js";
-import { describeTarget } from "../inspect/sources.js";
+import { describeTarget } from "./inspect-target.js";
 import { compareImages, formatVerify, summarize, type VerifyReport } from "../inspect/verify.js";
-import { lockPathFor } from "../pipeline/build.js";
-import type { BuildContext } from "../pipeline/context.js";
+import { lockPathFor } from "../build/build.js";
+import type { BuildContext } from "../build/context.js";
 import type { Store } from "../store/store.js";
 import { buildFromDefinition, makeContext } from "./commands.js";
-import { loadDefinition } from "./definition.js";
+import { loadDefinition } from "../load/definition.js";
 import type { GlobalOptions } from "./main.js";
 
 export interface VerifyCommandOptions {

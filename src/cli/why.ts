@@ -1,6 +1,6 @@
 // `cairn why`: why a package is in an image's closure, and which files use it.
 import { packageGraph } from "../inspect/graph-model.js";
-import { inspectTarget } from "../inspect/sources.js";
+import { inspectTarget } from "./inspect-target.js";
 import { explainWhy, formatWhy, type WhyReport } from "../inspect/why.js";
 import { referencesTo, scanFileUses, type FileUse } from "../inspect/why-refs.js";
 import { makeContext } from "./commands.js";

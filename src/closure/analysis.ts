@@ -3,7 +3,7 @@
 // and cached by its sha256: a package's contents never change.
 import { open } from "node:fs/promises";
 import * as path from "node:path";
-import type { UnpackedPackage } from "../pipeline/assemble.js";
+import type { UnpackedPackage } from "../debian/deb.js";
 import { mergedUsrPath } from "../fs/usrmerge.js";
 import type { Store } from "../store/store.js";
 import { readElfInfo } from "./elf.js";

@@ -4,9 +4,11 @@
 // (nginx-light, imagemagick) ships no program, so without this the closure would drop the one the
 // image exists for. Pure over a PathIndex.
 import * as path from "node:path";
-import { DEFAULT_PATH } from "../image/config.js";
 import { mergedUsrPath } from "../fs/usrmerge.js";
 import type { Lookup, PathIndex } from "./pathindex.js";
+
+/** The PATH an image gets unless its config sets one (Debian's login default, as Docker images have it). */
+export const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export interface RunConfig {
   Entrypoint?: string[] | null;

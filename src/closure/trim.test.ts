@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_TRIM, isTrimmed, trimEntries } from "./trim.js";
+import { DEFAULT_TRIM } from "../define/spec.js";
+import { isTrimmed, trimEntries } from "./trim.js";
 
 test("by default: docs go but copyright stays; man, info, lintian, bug and translations go", () => {
   const t = (p: string) => isTrimmed(p, DEFAULT_TRIM);

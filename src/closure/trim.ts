@@ -1,12 +1,10 @@
 // What a container does not need from a package: documentation, manuals, translations and
 // packaging metadata. Copyright files stay (licences travel with the binaries), and so do the
 // locales asked for. Paths are image paths after the /usr merge.
-import type { TrimSpec } from "../define/spec.js";
+import type { TrimOptions } from "../define/spec.js";
 
-/** Every trim option decided (see TrimSpec in the public API for what each means). */
-export type TrimOptions = Required<TrimSpec>;
+export type { TrimOptions };
 
-export const DEFAULT_TRIM: TrimOptions = { docs: true, man: true, info: true, locales: [], packaging: true, charsets: true };
 
 const GCONV_MODULE = /^usr\/lib\/[^/]+\/gconv\/[^/]+\.so$/;
 

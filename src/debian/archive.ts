@@ -3,11 +3,11 @@
 // the host's apt configuration; mirror hosts never enter a lockfile.
 import type { DebianSetSpec } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
-import type { BuildContext } from "../pipeline/context.js";
+import type { DebianContext } from "./context.js";
 import { loadKeyring, loadKeyrings, type Key } from "./release.js";
 import { loadRepository } from "./repository.js";
 import { defaultKeyringPaths, readAptSources, selectSources } from "./sources.js";
-import type { Distribution } from "../image/generated/os-release.js";
+import type { Distribution } from "./types.js";
 import { Universe } from "./universe.js";
 import type { RepositoryIndex } from "./repository.js";
 
@@ -59,7 +59,7 @@ export interface LoadedUniverse {
 }
 
 /** Fetch and verify every index of the sets' archives (in parallel) and index their packages. */
-export async function loadUniverse(sets: DebianSetSpec[], ctx: BuildContext): Promise<LoadedUniverse> {
+export async function loadUniverse(sets: DebianSetSpec[], ctx: DebianContext): Promise<LoadedUniverse> {
   if (ctx.offline) {
     throw new CairnError(ErrorCode.OFFLINE_MISSING, "Resolving packages needs the archives' indexes, and --offline forbids fetching them.", "Run `cairn lock` once with the network, then build with --offline: a locked build needs no index.");
   }

@@ -3,6 +3,7 @@
 // way; entries and unpacked bytes bounded, see deb-limits.ts). Symlinks and hardlinks are
 // only recorded, never made on the host, and no file gets setuid/setgid on the host: the image's
 // real metadata lives in manifest.json, the disk only holds content.
+import type { LockedPackage } from "./lockfile.js";
 import { createHash } from "node:crypto";
 import { chmodSync, createReadStream, mkdirSync, writeFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
@@ -354,4 +355,12 @@ function asBadDeb(bad: Bad, member: string, e: unknown): unknown {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return e; // a host I/O failure, not the package's fault
   return bad(`${member} is corrupt (${(e as Error)?.message ?? String(e)})`, e);
+}
+
+/** A locked package as unpacked in the store: its files under `dir`, listed by its manifest. */
+export interface UnpackedPackage {
+  locked: LockedPackage;
+  /** The store directory the package was unpacked into. */
+  dir: string;
+  manifest: UnpackedManifest;
 }

@@ -4,7 +4,7 @@
 // No mirror host is written: a package is found again through the suite that serves it.
 import * as fs from "node:fs/promises";
 import { CairnError, ErrorCode } from "../errors.js";
-import type { Distribution } from "../image/generated/os-release.js";
+import type { Distribution } from "./types.js";
 import { sortKeys } from "../store/store.js";
 
 export const LOCKFILE_VERSION = 1;

@@ -60,3 +60,13 @@ export interface PackageRecord extends Locator {
 export function locatorKey(l: Locator): string {
   return `${l.name} ${l.version} ${l.architecture}`;
 }
+
+/** The distribution a suite's Release file names, for /etc/os-release. */
+export interface Distribution {
+  /** Release file's Origin, e.g. "Debian". */
+  origin: string;
+  /** e.g. "bookworm". */
+  codename: string;
+  /** e.g. "12.11"; may be absent for testing suites. */
+  version?: string;
+}

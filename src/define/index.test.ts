@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
 import { ErrorCode, isCairnError } from "../errors.js";
-import { derivationsOf } from "../pipeline/derivation.js";
+import { derivationsOf } from "../steps/derivation.js";
 import { buildImage, buildLayeredImage, CA_BUNDLE_PATHS, debian, derivation, files, text } from "./index.js";
 
 /** Asserts `fn` throws DEFINITION_INVALID whose message names `at` (the field path). */

@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { recordCallSite } from "./call-site.js";
 import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, DerivationSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, StepSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
-import { DEFAULT_TRIM } from "../closure/trim.js";
+import { DEFAULT_TRIM } from "./spec.js";
 import {
   arrayOf, checkObject, invalid, isAbsolutePath, isBoolean, isEmptyObjectRecord, isId, isMode, isNonEmptyString, isString, isStringArray, isStringRecord,
 } from "./validate.js";

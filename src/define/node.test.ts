@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ErrorCode, isCairnError } from "../errors.js";
-import { derivationsOf } from "../pipeline/derivation.js";
+import { derivationsOf } from "../steps/derivation.js";
 import { buildImage, debian, node } from "./index.js";
 import type { ContentSpec, DerivationSpec, FilesSpec, TextSpec } from "./spec.js";
 

@@ -195,3 +195,8 @@ export interface ImageSpec {
   /** Run as root inside the image's filesystem (dockerTools' runAsRoot), after extraCommands. */
   runAsRoot?: StepSpec;
 }
+
+/** Every trim option decided (see TrimSpec for what each means). */
+export type TrimOptions = Required<TrimSpec>;
+
+export const DEFAULT_TRIM: TrimOptions = { docs: true, man: true, info: true, locales: [], packaging: true, charsets: true };

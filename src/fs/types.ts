@@ -27,3 +27,15 @@ export interface FsEntry {
   /** Who put it there, for conflict reports and `cairn why`: a package name, "generated", or "files:<source>". */
   origin: string;
 }
+
+/**
+ * What the layers below know of a base image's final filesystem: every path (so the closure
+ * counts what the base already provides) and the account and package databases that cairn's own
+ * would otherwise hide.
+ */
+export interface BaseView {
+  /** Every path in the base's final filesystem, with links. */
+  paths: Map<string, { type: EntryType; linkname?: string }>;
+  /** Final contents of /etc/passwd, /etc/group, /var/lib/dpkg/status, where the base has them. */
+  files: Map<string, string>;
+}

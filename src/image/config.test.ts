@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildConfig, defaultEnv, DEFAULT_PATH } from "./config.js";
+import { DEFAULT_PATH } from "../closure/programs.js";
+import { buildConfig, defaultEnv } from "./config.js";
 import type { DiffId } from "./types.js";
 
 const d1 = `sha256:${"1".repeat(64)}` as DiffId;

@@ -1,6 +1,7 @@
 // The OCI image config: what the container runs and which layers (by diffID) make its root
 // filesystem. Its bytes are a pure function of the inputs — canonical JSON, a fixed `created` —
 // because its digest is the image ID and feeds the manifest digest.
+import { DEFAULT_PATH } from "../closure/programs.js";
 import { canonicalJson } from "../store/store.js";
 import type { ContainerConfig, DiffId } from "./types.js";
 
@@ -25,7 +26,6 @@ export interface ConfigArgs {
 }
 
 /** Debian's images set this PATH; a user's Env adds to it rather than replacing it. */
-export const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export function buildConfig(args: ConfigArgs): Buffer {
   if (!RFC3339.test(args.created)) {

@@ -1,7 +1,7 @@
 // The package closure as a graph, for `cairn graph` and `cairn why`: the packages in the image
 // with their dependencies, and (for a definition) those the runtime closure left out, with the
 // lock's edges that dragged them in.
-import type { Inspected } from "./sources.js";
+import type { Inspected } from "./inspected.js";
 
 export interface GraphNode {
   name: string;

@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import { formatSize, packageGraph } from "./graph-model.js";
 import { dotId, drawnEdges, graphDot, nodeId, renderGraphDot, renderGraphSvg } from "./graph-render.js";
 import type { InstalledPackage } from "./model.js";
-import type { Inspected } from "./sources.js";
+import type { Inspected } from "./inspected.js";
 
 function pkg(name: string, size: number, dependsOn: string[] = []): InstalledPackage {
   return { name, version: "1.0-1", architecture: "amd64", source: name, depends: dependsOn.join(", "), dependsOn, files: [], size };

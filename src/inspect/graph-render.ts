@@ -3,7 +3,7 @@
 // out grey and dashed in a band of their own; a node's height grows with the bytes it adds.
 import { formatSize, packageGraph, type GraphNode, type PackageGraph } from "./graph-model.js";
 import { layoutGraph, type Point } from "./graph-layout.js";
-import type { Inspected } from "./sources.js";
+import type { Inspected } from "./inspected.js";
 
 const FONT = "DejaVu Sans, Verdana, Arial, sans-serif";
 const NAME_PX = 12;

@@ -1,7 +1,7 @@
 // What the HTML report's script needs, as one JSON value: per package its size, files, layers,
 // dependencies both ways and why it is there (a shortest dependency path from a root).
 import { packageGraph } from "./graph-model.js";
-import type { Inspected } from "./sources.js";
+import type { Inspected } from "./inspected.js";
 import type { SizeReport } from "./size.js";
 import { shortestPaths } from "./why.js";
 

@@ -4,7 +4,7 @@ import { renderReportHtml } from "./report.js";
 import { reportData, whyPaths } from "./report-data.js";
 import { sizeReport } from "./size.js";
 import { sizeFixture } from "./size-fixture.js";
-import type { Inspected } from "./sources.js";
+import type { Inspected } from "./inspected.js";
 
 test("why: a shortest path from a root; roots are what nothing depends on when there is no definition", () => {
   const { roots, why } = whyPaths({ image: sizeFixture() });

@@ -5,7 +5,7 @@ import { reportData } from "./report-data.js";
 import { REPORT_CSS, REPORT_SCRIPT } from "./report-assets.js";
 import { formatBytes, type SizeReport } from "./size.js";
 import { percent } from "./size-format.js";
-import type { Inspected } from "./sources.js";
+import type { Inspected } from "./inspected.js";
 import { esc, packageColours, renderTreemapSvg, sizeTree } from "./treemap.js";
 
 export interface ReportOptions {

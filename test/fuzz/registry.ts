@@ -3,8 +3,8 @@
 // the header readers never throw and stay within their documented results.
 import fc from "fast-check";
 import { ErrorCode } from "../../src/errors.js";
-import { parseChallenges, registryErrorText, retryAfterMs } from "../../src/registry/challenge.js";
-import { formatReference, parseReference } from "../../src/registry/reference.js";
+import { parseChallenges, registryErrorText, retryAfterMs } from "../../src/transports/registry/challenge.js";
+import { formatReference, parseReference } from "../../src/transports/registry/reference.js";
 import { rejected, typed, type FuzzProperty } from "./harness.js";
 
 const REF_PIECES = ["docker.io", "localhost", "127.0.0.1", ":5000", "[::1]", "/", ":", "@", "sha256:", "a".repeat(64), "0f".repeat(32), "library", "redis", "Team", "a_b", "a__b", "a--b", ".", "-", "latest", "7.2", " ", "é"];

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Image } from "../../src/image/types.js";
-import { pushImage } from "../../src/registry/push.js";
+import { pushImage } from "../../src/transports/registry/push.js";
 import { busyboxImage } from "../support/busybox-image.js";
 import { cairn, extractImage, lastLine, project } from "../support/cairn.js";
 import { command } from "../support/command.js";

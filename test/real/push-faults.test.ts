@@ -15,7 +15,7 @@ import { gzip } from "../../src/image/gzip.js";
 import { buildManifest, describe as describeBlob, digestOf } from "../../src/image/manifest.js";
 import { writeTar, type TarEntry } from "../../src/image/tar.js";
 import { MediaType, type DiffId, type Digest, type Image, type Layer } from "../../src/image/types.js";
-import { pushImage } from "../../src/registry/push.js";
+import { pushImage } from "../../src/transports/registry/push.js";
 import { command } from "../support/command.js";
 import { FAULT_KINDS, flakyProxy, type FlakyProxy } from "../support/flaky-proxy.js";
 import { registry, type Registry } from "../support/registry.js";

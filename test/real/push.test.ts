@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ErrorCode, isCairnError } from "../../src/errors.js";
 import type { Image } from "../../src/image/types.js";
-import { pushImage, type BlobProgress } from "../../src/registry/push.js";
+import { pushImage, type BlobProgress } from "../../src/transports/registry/push.js";
 import { command } from "../support/command.js";
 import { available, podman } from "../support/engines.js";
 import { registry, type Registry } from "../support/registry.js";

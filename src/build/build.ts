@@ -1,0 +1,230 @@
+// A build, start to end: resolve → fetch → assemble → layers → image. Each step is a function of
+// the previous one's result; the lock is written only once the image is complete.
+import * as path from "node:path";
+import { readLock, withImage, writeLock, type LockFile } from "../debian/lockfile.js";
+import type { ContainerConfig, ImageSpec } from "../define/spec.js";
+import { buildConfig, defaultEnv } from "../image/config.js";
+import { buildLayer, storedLayer, type LayerRecord } from "../image/layer.js";
+import { inputKey } from "../store/store.js";
+import { CairnError, ErrorCode } from "../errors.js";
+import { cairnFingerprint } from "../fingerprint.js";
+import { buildManifest, describe, digestOf } from "../image/manifest.js";
+import { MediaType, type Image, type Layer } from "../image/types.js";
+import { assemble, userEntries, type UnpackedPackage } from "../fs/assemble.js";
+import { checkPrograms, selectPackages } from "../closure/select.js";
+import { baseFromLayers, loadBase, type BaseImage } from "./base.js";
+import type { BuildContext } from "./context.js";
+import { mapLimit } from "../concurrency.js";
+import { imageLdSoCache } from "../closure/ld-so-cache.js";
+import { fetchPackages } from "../debian/fetch.js";
+import { planImageLayers } from "../image/layer-plan.js";
+import { resolveImage, type ResolvedImage } from "./resolve.js";
+import { environmentsOf, resolveEnvironments, toolsOf, environmentEntries, type ImageEnvironments } from "./environment.js";
+import { buildDerivation, derivationsOf } from "../steps/derivation.js";
+import { runImageStep } from "../steps/image-step.js";
+import type { FsEntry } from "../fs/types.js";
+import { applyStep, followStepOutputs, stepView, type StepOutput } from "../steps/apply.js";
+import { baseEntries } from "../steps/base-files.js";
+
+/** Bumped when how layers are made from the same inputs changes. */
+const IMAGE_FORMAT = 1;
+
+export interface BuildOptions {
+  /** The export's name: the image's key in cairn.lock. */
+  exportName: string;
+  /** The definition file; cairn.lock sits beside it and relative files are taken from its folder. */
+  definitionFile: string;
+  /** Refuse to change cairn.lock. */
+  frozen?: boolean;
+}
+
+export interface BuildResult {
+  image: Image;
+  resolved: ResolvedImage;
+  lockWritten: boolean;
+}
+
+export function lockPathFor(definitionFile: string): string {
+  return path.join(path.dirname(path.resolve(definitionFile)), "cairn.lock");
+}
+
+export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<BuildResult> {
+  const lockPath = lockPathFor(options.definitionFile);
+  const lock: LockFile = await readLock(lockPath);
+  const resolved = await resolveImage(spec, options.exportName, lock, ctx, { frozen: options.frozen, lockPath });
+  const derivations = derivationsOf(spec.contents);
+  const envs = await resolveEnvironments(spec, options.exportName, derivations, lock, ctx, { frozen: options.frozen, lockPath });
+  const save = () => saveLock(resolved, envs, lockPath, options.exportName, ctx);
+
+  const definitionDir = path.dirname(path.resolve(options.definitionFile));
+  const user = await userEntries(spec, definitionDir, ctx.store);
+  // Derivation outputs count as the user's own files (a layer each), their references checked alike.
+  const outputs = new Map<string, FsEntry[]>();
+  for (const d of derivations) outputs.set(d.name, await buildDerivation(d, toolsOf(envs.derivations.get(d.name)!, ctx), outputs, definitionDir, ctx));
+  for (const c of spec.contents) if (c.kind === "derivation") user.push(...outputs.get(c.name)!);
+  const pin = resolved.image.base;
+  // A file base is named relative to the definition; loadBase takes it by absolute path.
+  const baseRef = pin?.reference.startsWith("file:") ? path.resolve(path.dirname(path.resolve(options.definitionFile)), pin.reference.slice(5)) : pin?.reference;
+  const base = pin ? await loadBase(baseRef!, pin.digest, ociArchitecture(spec.architecture), ctx) : spec.fromImage?.kind === "image" ? await builtBase(spec.fromImage, options, ctx) : undefined;
+  // Everything the layers depend on — not the config, which is cheap to redo.
+  const layersKey = inputKey({
+    format: IMAGE_FORMAT,
+    cairn: cairnFingerprint(),
+    epoch: ctx.epoch,
+    packages: resolved.packages.map((p) => p.sha256),
+    edges: resolved.image.edges,
+    distribution: resolved.image.distribution,
+    base: pin?.digest ?? (base ? base.reference : null),
+    user: user.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.sha256 ?? e.linkname ?? "", e.origin]),
+    steps: environmentsOf(envs).map((e) => [e.lockName, e.resolved.packages.map((p) => p.sha256)]),
+    spec: { ...spec, name: undefined, tag: undefined, config: undefined, created: undefined },
+  });
+  const cached = await ctx.store.getEntry<{ layers: LayerRecord[]; descriptions: string[] }>("image-layers", layersKey);
+  if (cached && (await allBlobsPresent(cached.layers, ctx))) {
+    ctx.reporter.info(`cairn: nothing changed in the layers; reusing ${cached.layers.length} cached layer${cached.layers.length > 1 ? "s" : ""}`);
+    const image = assembleImage(spec, cached.layers.map((l) => storedLayer(l, ctx.store)), cached.descriptions, ctx, base);
+    return { image, resolved, lockWritten: await save() };
+  }
+
+  await fetchPackages(resolved.packages, resolved.sets, ctx);
+  const edges = resolved.image.edges.map((e) => e.split(" -> ") as [string, string]);
+  const roots = resolved.image.request.roots.map((r) => r.split("=")[0]!);
+  // What the container runs is kept, and checked once the steps (which may make it) are done.
+  const config = mergeConfig(base?.config.config ?? {}, spec.config);
+  const first = await selectPackages(spec, resolved.packages, user, edges, roots, ctx, base, config);
+  const reassemble = (packages: UnpackedPackage[]) => assemble(spec, packages, resolved.packages.length ? resolved.image.distribution : undefined, user, { base, report: ctx.reporter, ldSoCache: (tree) => imageLdSoCache(tree, spec.architecture, base) });
+  const firstTree = await reassemble(first.packages);
+  // The steps see the image as it stands, base image included; what they change replaces it,
+  // what they delete leaves cairn's own layers and is whited out of the base's.
+  const below = base && (spec.runAsRoot || spec.extraCommands) ? await baseEntries(base.layers, ctx) : [];
+  const stepOutputs: StepOutput[] = [];
+  for (const kind of ["extraCommands", "runAsRoot"] as const) {
+    const step = spec[kind];
+    if (!step) continue;
+    const view = stepView(firstTree, below);
+    const changes = await runImageStep({ kind, step, env: toolsOf(envs.steps.get(kind)!, ctx), image: view, ctx });
+    applyStep(firstTree, changes, view, below, `step:${kind}`);
+    stepOutputs.push({ kind, changes });
+  }
+  const tools = (kind: string) => environmentEntries(envs.steps.get(kind)!, ctx);
+  const { selection, tree } = await followStepOutputs(stepOutputs, firstTree, first, below, base, tools, reassemble, ctx);
+  await checkPrograms(tree.entries(), selection, config, base);
+
+  const keptNames = new Set(selection.packages.map((p) => p.locked.name));
+  const graph = {
+    nodes: [...keptNames].sort(),
+    edges: edges.filter(([a, b]) => keptNames.has(a) && keptNames.has(b)),
+    roots: roots.filter((r) => keptNames.has(r)),
+  };
+  // An entry beneath a link would be written wherever the link points, when the image is unpacked.
+  tree.checkNoEntryBeneathLinks(base?.paths);
+  const plan = planImageLayers(tree, spec.layered, ownLayerBudget(spec, base, graph.nodes.length > 0), graph);
+  ctx.reporter.info(`cairn: ${tree.size} paths in ${plan.layers.length} layer${plan.layers.length > 1 ? "s" : ""}`);
+  // Two at a time: each compresses on its own worker thread.
+  const layers: Layer[] = await mapLimit(plan.layers, 2, (entries) => buildLayer(entries, ctx.epoch, ctx.store));
+
+  await ctx.store.putEntry("image-layers", layersKey, { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions });
+  const image = assembleImage(spec, layers, plan.descriptions, ctx, base);
+  return { image, resolved, lockWritten: await save() };
+}
+
+/**
+ * How many layers this image may add: `maxLayers` counts the base's layers too, as dockerTools
+ * does, so that the image stays under what engines accept (about 127 in all).
+ */
+function ownLayerBudget(spec: ImageSpec, base: BaseImage | undefined, hasPackages: boolean): number {
+  const inBase = base?.layers.length ?? 0;
+  const budget = spec.maxLayers - inBase;
+  // Packages need a layer of their own below the generated files; files alone need one.
+  const needed = spec.layered && hasPackages ? 2 : 1;
+  if (spec.layered && budget < needed) {
+    throw new CairnError(
+      ErrorCode.DEFINITION_INVALID,
+      `${spec.name}:${spec.tag}: maxLayers is ${spec.maxLayers}, and its base image ${base?.reference ?? ""} already has ${inBase} layer${inBase === 1 ? "" : "s"}, which leaves ${Math.max(0, budget)} for this image's own (it needs at least ${needed}).`,
+      `Raise maxLayers to ${inBase + needed} or more (it counts the base's layers), or start from a base with fewer layers.`,
+    );
+  }
+  return budget;
+}
+
+/** A base image this definition declares (`fromImage: base`): built first, locked under `EXPORT^base`. */
+async function builtBase(spec: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<BaseImage> {
+  const inner = await build(spec, { ...options, exportName: `${options.exportName}^base` }, ctx);
+  const { image } = inner;
+  // Named by its manifest digest, so the layers' cache key changes whenever the base does.
+  return baseFromLayers(`${spec.name}:${spec.tag}@${image.manifestDigest}`, [...image.layers], JSON.parse(image.config.toString("utf8")) as BaseImage["config"], ctx);
+}
+
+async function saveLock(resolved: ResolvedImage, envs: ImageEnvironments, lockPath: string, exportName: string, ctx: BuildContext): Promise<boolean> {
+  const all = [{ name: exportName, r: resolved }, ...environmentsOf(envs).map((e) => ({ name: e.lockName, r: e.resolved }))];
+  if (!all.some((x) => x.r.changed)) return false;
+  // Read again: a base built by this definition has written its own entry since.
+  const next = all.reduce((l, x) => withImage(l, x.name, x.r.image, x.r.packages), await readLock(lockPath));
+  const written = await writeLock(lockPath, next);
+  if (written) ctx.reporter.info(`cairn: wrote ${path.relative(process.cwd(), lockPath) || lockPath}`);
+  return written;
+}
+
+async function allBlobsPresent(layers: LayerRecord[], ctx: BuildContext): Promise<boolean> {
+  for (const l of layers) if (!(await ctx.store.hasBlob(l.digest.slice(7)))) return false;
+  return true;
+}
+
+export function assembleImage(spec: ImageSpec, ownLayers: Layer[], descriptions: string[], ctx: BuildContext, base?: BaseImage): Image {
+  // The base's layers come first, unchanged; its config is the starting point, as Docker's FROM.
+  const layers = [...(base?.layers ?? []), ...ownLayers];
+  const created = spec.created === "now" ? ctx.now.toISOString().replace(/\.\d+Z$/, "Z") : (spec.created ?? new Date(ctx.epoch * 1000).toISOString().replace(/\.\d+Z$/, "Z"));
+  const config = buildConfig({
+    config: mergeConfig(base?.config.config ?? {}, spec.config),
+    diffIds: layers.map((l) => l.diffId),
+    created,
+    architecture: ociArchitecture(spec.architecture),
+    os: "linux",
+    history: [...baseHistory(base), ...descriptions.map((d) => ({ created_by: d }))],
+  });
+  const configDesc = describe(MediaType.ociConfig, config);
+  const manifest = buildManifest(configDesc, layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })));
+  return {
+    repoTags: [`${spec.name}:${spec.tag}`],
+    config,
+    configDigest: configDesc.digest,
+    manifest,
+    manifestDigest: digestOf(manifest),
+    layers,
+  };
+}
+
+/** Debian's architecture names in the OCI (GOARCH) spelling engines match platforms with. */
+export function ociArchitecture(debianArch: string): string {
+  const map: Record<string, string> = { i386: "386", armhf: "arm", armel: "arm", ppc64el: "ppc64le", mips64el: "mips64le", mipsel: "mipsle" };
+  return map[debianArch] ?? debianArch;
+}
+
+/** Docker's FROM rule: the image's keys replace the base's; Env by variable, maps by key. */
+export function mergeConfig(base: Record<string, unknown>, own: ContainerConfig): ContainerConfig {
+  const b = base as ContainerConfig;
+  const envName = (e: string) => e.split("=")[0];
+  const ownNames = new Set((own.Env ?? []).map(envName));
+  const env = [...(b.Env ?? []).filter((e) => !ownNames.has(envName(e))), ...(own.Env ?? [])];
+  const merged: ContainerConfig = { ...pick(b), ...own, Env: defaultEnv(env) };
+  for (const k of ["ExposedPorts", "Volumes", "Labels"] as const) {
+    if (b[k] || own[k]) (merged as Record<string, unknown>)[k] = { ...(b[k] ?? {}), ...(own[k] ?? {}) };
+  }
+  return merged;
+}
+
+function pick(c: ContainerConfig): ContainerConfig {
+  const keys = ["User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir", "Labels", "StopSignal"] as const;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (c[k] !== undefined && c[k] !== null) out[k] = c[k];
+  return out as ContainerConfig;
+}
+
+function baseHistory(base: BaseImage | undefined): { created_by?: string; comment?: string; empty_layer?: boolean }[] {
+  if (!base) return [];
+  const h = (base.config.history ?? []) as { created_by?: string; comment?: string; empty_layer?: boolean }[];
+  const layered = h.filter((x) => !x.empty_layer).length;
+  // A history that does not match the layers would make the config invalid: one entry per layer then.
+  if (layered !== base.layers.length) return base.layers.map(() => ({ created_by: `base image ${base.reference}` }));
+  return h.map((x) => ({ ...(x.created_by ? { created_by: x.created_by } : {}), ...(x.comment ? { comment: x.comment } : {}), ...(x.empty_layer ? { empty_layer: true } : {}) }));
+}

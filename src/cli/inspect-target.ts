@@ -1,0 +1,76 @@
+// The command-line side of inspect: "FILE -A NAME" is a definition (built from the cache when
+// unchanged, with what its lock says was resolved), an image tar by its name or its contents.
+import { closeSync, openSync, readSync } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { readLock } from "../debian/lockfile.js";
+import { lockPathFor } from "../build/build.js";
+import type { BuildContext } from "../build/context.js";
+import type { GlobalOptions } from "./main.js";
+import { fromBuiltImage, fromImageTar, type ImageSource } from "../inspect/image-source.js";
+import { inspect, type InspectedImage } from "../inspect/model.js";
+import type { Inspected } from "../inspect/inspected.js";
+
+export type { Inspected };
+
+/** An image tar by its name, or by its first block (`cairn build` writes `./result`, no extension). */
+export function isImageTar(arg: string): boolean {
+  if (/\.(tar|oci|tgz)$/.test(arg)) return true;
+  let fd: number | undefined;
+  try {
+    fd = openSync(arg, "r");
+    const header = Buffer.alloc(512);
+    const n = readSync(fd, header, 0, 512, 0);
+    // POSIX and GNU tar headers both carry "ustar" at offset 257.
+    return n === 512 && header.subarray(257, 262).toString("latin1") === "ustar";
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * `visit`, when given, is handed the image source and its reading while the layers can still be
+ * opened (a tar's unpacked copy is removed on return): for inspectors that read file contents.
+ */
+export async function inspectTarget(
+  target: { file: string; attr?: string }, g: GlobalOptions, ctx: BuildContext,
+  visit?: (source: ImageSource, image: InspectedImage) => Promise<void>,
+): Promise<Inspected> {
+  if (isImageTar(target.file) && !target.attr) {
+    const work = await ctx.store.tempPath();
+    try {
+      const source = await fromImageTar(target.file, work);
+      const image = await inspect(source);
+      await visit?.(source, image);
+      return { image };
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  }
+  const { buildFromDefinition } = await import("./commands.js");
+  const { loadDefinition, pickImage } = await import("../load/definition.js");
+  const def = await loadDefinition(target.file, { store: ctx.store, typecheck: g.typecheck, reporter: ctx.reporter });
+  const { name } = pickImage(def, target.attr);
+  const built = await buildFromDefinition({ file: target.file, attr: name, global: g }, ctx);
+  const source = fromBuiltImage(built) as ImageSource;
+  const image = await inspect(source);
+  await visit?.(source, image);
+  const lock = await readLock(lockPathFor(def.file));
+  const entry = lock.images[name];
+  const resolved = new Map((entry?.packages ?? []).map((k) => lock.packages[k]).filter((p) => !!p).map((p) => [p!.name, p!.version] as [string, string]));
+  return {
+    image,
+    resolution: {
+      exportName: name,
+      roots: (entry?.request.roots ?? []).map((r) => r.split("=")[0]!),
+      resolved,
+      edges: (entry?.edges ?? []).map((e) => e.split(" -> ") as [string, string]),
+    },
+  };
+}
+
+export function describeTarget(target: { file: string; attr?: string }): string {
+  return target.attr ? `${path.relative(process.cwd(), target.file) || target.file} -A ${target.attr}` : target.file;
+}
