@@ -6,8 +6,8 @@ import { createReadStream } from "node:fs";
 import { readdir } from "node:fs/promises";
 import * as path from "node:path";
 import { CairnError, ErrorCode } from "../errors.js";
-import { feedLayerTar, storedLayer, type LayerRecord } from "../image/layer.js";
-import { applyWhiteout } from "../fs/whiteout.js";
+import { flatten, listLayer } from "../image/flatten.js";
+import { storedLayer, type LayerRecord } from "../image/layer.js";
 import type { Layer } from "../image/types.js";
 import type { BaseView } from "../fs/types.js";
 import { parseReference } from "../transports/registry/reference.js";
@@ -52,18 +52,16 @@ export async function loadBase(reference: string, digest: string, architecture: 
 
 /** A base from layers at hand (pulled, from a file, or built by this definition). */
 export async function baseFromLayers(reference: string, layers: Layer[], config: BaseImage["config"], ctx: BuildContext): Promise<BaseImage> {
+  // Each layer listed from its cached scan, the few files wanted riding along with their entries.
+  const final = await flatten(layers, async (layer) => {
+    const scan = await scanLayer(layer, ctx);
+    return scan.entries.map(([path, type, linkname]) => ({ path, type, linkname, text: scan.files[path] }));
+  });
   const paths: BaseImage["paths"] = new Map();
   const files = new Map<string, string>();
-  for (const layer of layers) {
-    const scan = await scanLayer(layer, ctx);
-    for (const [p, type, linkname] of scan.entries) {
-      if (applyWhiteout(paths, p)) {
-        applyWhiteout(files, p);
-        continue;
-      }
-      paths.set(p, { type, ...(linkname ? { linkname } : {}) });
-    }
-    for (const [p, text] of Object.entries(scan.files)) files.set(p, text);
+  for (const [p, e] of final) {
+    paths.set(p, { type: e.type, ...(e.linkname ? { linkname: e.linkname } : {}) });
+    if (e.text !== undefined) files.set(p, e.text);
   }
   return { reference, layers, config, paths, files };
 }
@@ -114,23 +112,12 @@ async function scanLayer(layer: Layer, ctx: BuildContext): Promise<LayerScan> {
   const key = `${BASE_FORMAT}-${layer.digest.slice(7)}`;
   const cached = await ctx.store.getEntry<LayerScan>("base-layer", key);
   if (cached) return cached;
-  const tar = await import("tar-stream");
-  const extract = tar.extract();
   const scan: LayerScan = { entries: [], files: {} };
-  const feeding = feedLayerTar(layer, extract);
-  for await (const item of extract) {
-    const h = item.header;
-    const p = h.name.replace(/^\.?\/+/, "").replace(/\/+$/, "");
-    const type = h.type === "directory" ? "dir" : h.type === "symlink" ? "symlink" : h.type === "link" ? "hardlink" : "file";
-    if (p) scan.entries.push([p, type, h.linkname ?? ""]);
-    if (type === "file" && WANTED.has(p)) {
-      const chunks: Buffer[] = [];
-      for await (const c of item as unknown as AsyncIterable<Buffer>) chunks.push(c);
-      scan.files[p] = Buffer.concat(chunks).toString("utf8");
-    } else item.resume();
+  for (const e of await listLayer(layer, (p) => WANTED.has(p))) {
+    // As this cache has always held them: whatever is not a directory or a link counts as a file.
+    scan.entries.push([e.path, e.type === "other" ? "file" : e.type, e.linkname ?? ""]);
+    if (e.content) scan.files[e.path] = e.content.toString("utf8");
   }
-  await feeding;
   await ctx.store.putEntry("base-layer", key, scan);
   return scan;
 }
-

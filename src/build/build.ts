@@ -1,7 +1,8 @@
 // A build, start to end: resolve → fetch → assemble → layers → image. Each step is a function of
-// the previous one's result; the lock is written only once the image is complete.
+// the previous one's result. The build reads no lock and writes none: it starts from the pins it is
+// given and returns every resolution it used, for the command to write once the image is complete.
 import * as path from "node:path";
-import { readLock, withImage, writeLock, type LockFile } from "../debian/lockfile.js";
+import { packagesOf, type Resolution } from "../debian/resolution.js";
 import type { ContainerConfig, ImageSpec } from "../define/spec.js";
 import { buildConfig, defaultEnv } from "../image/config.js";
 import { buildLayer, storedLayer, type LayerRecord } from "../image/layer.js";
@@ -18,8 +19,8 @@ import { mapLimit } from "../concurrency.js";
 import { imageLdSoCache } from "../closure/ld-so-cache.js";
 import { fetchPackages } from "../debian/fetch.js";
 import { planImageLayers } from "../image/layer-plan.js";
-import { resolveImage, type ResolvedImage } from "./resolve.js";
-import { environmentsOf, resolveEnvironments, toolsOf, environmentEntries, type ImageEnvironments } from "./environment.js";
+import { packageRequest, resolveImage } from "./resolve.js";
+import { environmentsOf, resolveEnvironments, toolsOf, environmentEntries } from "./environment.js";
 import { buildDerivation, derivationsOf } from "../steps/derivation.js";
 import { runImageStep } from "../steps/image-step.js";
 import type { FsEntry } from "../fs/types.js";
@@ -32,67 +33,85 @@ const IMAGE_FORMAT = 1;
 export interface BuildOptions {
   /** The export's name: the image's key in cairn.lock. */
   exportName: string;
-  /** The definition file; cairn.lock sits beside it and relative files are taken from its folder. */
+  /** The definition file: relative files (and a base image file) are taken from its folder. */
   definitionFile: string;
-  /** Refuse to change cairn.lock. */
+  /** What the lock pins, by name in the lock (`pinsFrom(readLock(...))`); empty for none. */
+  pins: ReadonlyMap<string, Resolution>;
+  /** Where the pins came from, for messages (the lock's path). */
+  lockLabel: string;
+  /** Refuse any resolution other than the pins. */
   frozen?: boolean;
 }
 
-export interface BuildResult {
+/** A built image and everything that went into it: what push, sbom and inspect take, with no lock read again. */
+export interface Built {
   image: Image;
-  resolved: ResolvedImage;
-  lockWritten: boolean;
+  /** The image's own packages (its Depends closure, and its base pin). */
+  resolution: Resolution;
+  /**
+   * Every resolution the build used, by its name in cairn.lock: the image's, its build steps' and
+   * derivations' environments, and a base this definition builds (`EXPORT^base`) with its own.
+   */
+  resolutions: Map<string, Resolution>;
+  /** The names of the resolution's packages the image carries; the rest were left out as unused. */
+  kept: string[];
 }
 
-export function lockPathFor(definitionFile: string): string {
-  return path.join(path.dirname(path.resolve(definitionFile)), "cairn.lock");
+interface LayersRecord {
+  layers: LayerRecord[];
+  descriptions: string[];
+  kept?: string[];
 }
 
-export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<BuildResult> {
-  const lockPath = lockPathFor(options.definitionFile);
-  const lock: LockFile = await readLock(lockPath);
-  const resolved = await resolveImage(spec, options.exportName, lock, ctx, { frozen: options.frozen, lockPath });
-  const derivations = derivationsOf(spec.contents);
-  const envs = await resolveEnvironments(spec, options.exportName, derivations, lock, ctx, { frozen: options.frozen, lockPath });
-  const save = () => saveLock(resolved, envs, lockPath, options.exportName, ctx);
-
+export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<Built> {
   const definitionDir = path.dirname(path.resolve(options.definitionFile));
+  const resolveOptions = { frozen: options.frozen, lockLabel: options.lockLabel, definitionDir };
+  const resolution = await resolveImage(spec, options.exportName, options.pins.get(options.exportName), ctx, resolveOptions);
+  const derivations = derivationsOf(spec.contents);
+  const envs = await resolveEnvironments(spec, options.exportName, derivations, options.pins, ctx, resolveOptions);
+  const resolutions = new Map<string, Resolution>([[options.exportName, resolution], ...environmentsOf(envs).map((e) => [e.lockName, e.resolution] as [string, Resolution])]);
+  const allPackages = packagesOf(resolution);
+
   const user = await userEntries(spec, definitionDir, ctx.store);
   // Derivation outputs count as the user's own files (a layer each), their references checked alike.
   const outputs = new Map<string, FsEntry[]>();
   for (const d of derivations) outputs.set(d.name, await buildDerivation(d, toolsOf(envs.derivations.get(d.name)!, ctx), outputs, definitionDir, ctx));
   for (const c of spec.contents) if (c.kind === "derivation") user.push(...outputs.get(c.name)!);
-  const pin = resolved.image.base;
+  const pin = resolution.base;
   // A file base is named relative to the definition; loadBase takes it by absolute path.
-  const baseRef = pin?.reference.startsWith("file:") ? path.resolve(path.dirname(path.resolve(options.definitionFile)), pin.reference.slice(5)) : pin?.reference;
-  const base = pin ? await loadBase(baseRef!, pin.digest, ociArchitecture(spec.architecture), ctx) : spec.fromImage?.kind === "image" ? await builtBase(spec.fromImage, options, ctx) : undefined;
+  const baseRef = pin?.reference.startsWith("file:") ? path.resolve(definitionDir, pin.reference.slice(5)) : pin?.reference;
+  let base: BaseImage | undefined;
+  if (pin) base = await loadBase(baseRef!, pin.digest, ociArchitecture(spec.architecture), ctx);
+  else if (spec.fromImage?.kind === "image") {
+    const inner = await builtBase(spec.fromImage, options, ctx);
+    base = inner.base;
+    for (const [name, r] of inner.built.resolutions) resolutions.set(name, r);
+  }
   // Everything the layers depend on — not the config, which is cheap to redo.
   const layersKey = inputKey({
     format: IMAGE_FORMAT,
     cairn: cairnFingerprint(),
     epoch: ctx.epoch,
-    packages: resolved.packages.map((p) => p.sha256),
-    edges: resolved.image.edges,
-    distribution: resolved.image.distribution,
+    packages: allPackages.map((p) => p.sha256),
+    edges: resolution.edges.map((e) => `${e.from} -> ${e.to}`),
+    distribution: resolution.distribution,
     base: pin?.digest ?? (base ? base.reference : null),
     user: user.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.sha256 ?? e.linkname ?? "", e.origin]),
-    steps: environmentsOf(envs).map((e) => [e.lockName, e.resolved.packages.map((p) => p.sha256)]),
+    steps: environmentsOf(envs).map((e) => [e.lockName, packagesOf(e.resolution).map((p) => p.sha256)]),
     spec: { ...spec, name: undefined, tag: undefined, config: undefined, created: undefined },
   });
-  const cached = await ctx.store.getEntry<{ layers: LayerRecord[]; descriptions: string[] }>("image-layers", layersKey);
-  if (cached && (await allBlobsPresent(cached.layers, ctx))) {
+  const cached = await ctx.store.getEntry<LayersRecord>("image-layers", layersKey);
+  if (cached && cached.kept && (await allBlobsPresent(cached.layers, ctx))) {
     ctx.reporter.info(`cairn: nothing changed in the layers; reusing ${cached.layers.length} cached layer${cached.layers.length > 1 ? "s" : ""}`);
     const image = assembleImage(spec, cached.layers.map((l) => storedLayer(l, ctx.store)), cached.descriptions, ctx, base);
-    return { image, resolved, lockWritten: await save() };
+    return { image, resolution, resolutions, kept: cached.kept };
   }
 
-  await fetchPackages(resolved.packages, resolved.sets, ctx);
-  const edges = resolved.image.edges.map((e) => e.split(" -> ") as [string, string]);
-  const roots = resolved.image.request.roots.map((r) => r.split("=")[0]!);
+  await fetchPackages(allPackages, packageRequest(spec).sets, ctx);
   // What the container runs is kept, and checked once the steps (which may make it) are done.
   const config = mergeConfig(base?.config.config ?? {}, spec.config);
-  const first = await selectPackages(spec, resolved.packages, user, edges, roots, ctx, base, config);
-  const reassemble = (packages: UnpackedPackage[]) => assemble(spec, packages, resolved.packages.length ? resolved.image.distribution : undefined, user, { base, report: ctx.reporter, ldSoCache: (tree) => imageLdSoCache(tree, spec.architecture, base) });
+  const first = await selectPackages(spec, resolution, user, ctx, base, config);
+  const reassemble = (packages: UnpackedPackage[]) => assemble(spec, packages, allPackages.length ? resolution.distribution : undefined, user, { base, report: ctx.reporter, ldSoCache: (tree) => imageLdSoCache(tree, spec.architecture, base) });
   const firstTree = await reassemble(first.packages);
   // The steps see the image as it stands, base image included; what they change replaces it,
   // what they delete leaves cairn's own layers and is whited out of the base's.
@@ -111,10 +130,11 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   await checkPrograms(tree.entries(), selection, config, base);
 
   const keptNames = new Set(selection.packages.map((p) => p.locked.name));
+  const kept = [...keptNames].sort();
   const graph = {
-    nodes: [...keptNames].sort(),
-    edges: edges.filter(([a, b]) => keptNames.has(a) && keptNames.has(b)),
-    roots: roots.filter((r) => keptNames.has(r)),
+    nodes: kept,
+    edges: resolution.edges.filter((e) => keptNames.has(e.from) && keptNames.has(e.to)).map((e): [string, string] => [e.from, e.to]),
+    roots: resolution.roots.filter((r) => keptNames.has(r)),
   };
   // An entry beneath a link would be written wherever the link points, when the image is unpacked.
   tree.checkNoEntryBeneathLinks(base?.paths);
@@ -123,9 +143,10 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   // Two at a time: each compresses on its own worker thread.
   const layers: Layer[] = await mapLimit(plan.layers, 2, (entries) => buildLayer(entries, ctx.epoch, ctx.store));
 
-  await ctx.store.putEntry("image-layers", layersKey, { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions });
+  const record: LayersRecord = { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions, kept };
+  await ctx.store.putEntry("image-layers", layersKey, record);
   const image = assembleImage(spec, layers, plan.descriptions, ctx, base);
-  return { image, resolved, lockWritten: await save() };
+  return { image, resolution, resolutions, kept };
 }
 
 /**
@@ -148,21 +169,12 @@ function ownLayerBudget(spec: ImageSpec, base: BaseImage | undefined, hasPackage
 }
 
 /** A base image this definition declares (`fromImage: base`): built first, locked under `EXPORT^base`. */
-async function builtBase(spec: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<BaseImage> {
-  const inner = await build(spec, { ...options, exportName: `${options.exportName}^base` }, ctx);
-  const { image } = inner;
+async function builtBase(spec: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<{ base: BaseImage; built: Built }> {
+  const built = await build(spec, { ...options, exportName: `${options.exportName}^base` }, ctx);
+  const { image } = built;
   // Named by its manifest digest, so the layers' cache key changes whenever the base does.
-  return baseFromLayers(`${spec.name}:${spec.tag}@${image.manifestDigest}`, [...image.layers], JSON.parse(image.config.toString("utf8")) as BaseImage["config"], ctx);
-}
-
-async function saveLock(resolved: ResolvedImage, envs: ImageEnvironments, lockPath: string, exportName: string, ctx: BuildContext): Promise<boolean> {
-  const all = [{ name: exportName, r: resolved }, ...environmentsOf(envs).map((e) => ({ name: e.lockName, r: e.resolved }))];
-  if (!all.some((x) => x.r.changed)) return false;
-  // Read again: a base built by this definition has written its own entry since.
-  const next = all.reduce((l, x) => withImage(l, x.name, x.r.image, x.r.packages), await readLock(lockPath));
-  const written = await writeLock(lockPath, next);
-  if (written) ctx.reporter.info(`cairn: wrote ${path.relative(process.cwd(), lockPath) || lockPath}`);
-  return written;
+  const base = await baseFromLayers(`${spec.name}:${spec.tag}@${image.manifestDigest}`, [...image.layers], JSON.parse(image.config.toString("utf8")) as BaseImage["config"], ctx);
+  return { base, built };
 }
 
 async function allBlobsPresent(layers: LayerRecord[], ctx: BuildContext): Promise<boolean> {

@@ -1,7 +1,7 @@
 // An environment: packages a build step, a derivation or `cairn shell` runs with, resolved and
 // locked like an image (under its own name in cairn.lock) and assembled into a tree — the whole
 // Depends closure, since a script may call anything its tools ship.
-import type { LockFile } from "../debian/lockfile.js";
+import { packagesOf, type Resolution } from "../debian/resolution.js";
 import { debian } from "../define/index.js";
 import type { DebianPackageSpec, DebianSetSpec, DerivationSpec, ImageSpec, StepSpec } from "../define/spec.js";
 import { DEFAULT_TRIM } from "../define/spec.js";
@@ -11,7 +11,7 @@ import { imageLdSoCache } from "../closure/ld-so-cache.js";
 import { selectPackages } from "../closure/select.js";
 import type { BuildContext } from "./context.js";
 import { fetchPackages } from "../debian/fetch.js";
-import { resolveImage, type ResolvedImage } from "./resolve.js";
+import { packageRequest, resolveImage, type ResolveOptions } from "./resolve.js";
 import type { Tools } from "../steps/context.js";
 
 /** What every step and derivation gets, as Nix's stdenv gives a shell and the core utilities. */
@@ -23,7 +23,7 @@ export interface Environment {
   /** Its key in cairn.lock. */
   lockName: string;
   spec: ImageSpec;
-  resolved: ResolvedImage;
+  resolution: Resolution;
 }
 
 export function environmentSpec(packages: DebianPackageSpec[], architecture: string): ImageSpec {
@@ -56,30 +56,28 @@ export async function resolveEnvironment(
   lockName: string,
   packages: DebianPackageSpec[],
   architecture: string,
-  lock: LockFile,
+  pins: ReadonlyMap<string, Resolution>,
   ctx: BuildContext,
-  options: { frozen?: boolean; update?: boolean; lockPath: string },
+  options: ResolveOptions,
 ): Promise<Environment> {
   const spec = environmentSpec(packages, architecture);
-  return { lockName, spec, resolved: await resolveImage(spec, lockName, lock, ctx, options) };
+  return { lockName, spec, resolution: await resolveImage(spec, lockName, pins.get(lockName), ctx, options) };
 }
 
 /** The environment's files: every package unpacked, plus the generated passwd, group and so on. */
 export async function environmentEntries(env: Environment, ctx: BuildContext): Promise<FsEntry[]> {
-  const { resolved, spec } = env;
-  await fetchPackages(resolved.packages, resolved.sets, ctx);
-  const edges = resolved.image.edges.map((e) => e.split(" -> ") as [string, string]);
-  const roots = resolved.image.request.roots.map((r) => r.split("=")[0]!);
+  const { resolution, spec } = env;
+  await fetchPackages(packagesOf(resolution), packageRequest(spec).sets, ctx);
   // Its own warnings (a package script's missing interpreter) are not the image's concern.
   const quiet = { ...ctx, reporter: { ...ctx.reporter, info: () => {} } };
-  const selection = await selectPackages(spec, resolved.packages, [], edges, roots, quiet);
-  const tree = await assemble(spec, selection.packages, resolved.image.distribution, [], { ldSoCache: (t) => imageLdSoCache(t, spec.architecture) });
+  const selection = await selectPackages(spec, resolution, [], quiet);
+  const tree = await assemble(spec, selection.packages, resolution.distribution, [], { ldSoCache: (t) => imageLdSoCache(t, spec.architecture) });
   return tree.entries();
 }
 
 /** What a step needs of an environment: its packages' hashes, and its files when it runs. */
 export function toolsOf(env: Environment, ctx: BuildContext): Tools {
-  return { hashes: env.resolved.packages.map((p) => p.sha256), entries: () => environmentEntries(env, ctx) };
+  return { hashes: packagesOf(env.resolution).map((p) => p.sha256), entries: () => environmentEntries(env, ctx) };
 }
 
 export interface ImageEnvironments {
@@ -94,17 +92,17 @@ export async function resolveEnvironments(
   spec: ImageSpec,
   exportName: string,
   derivations: DerivationSpec[],
-  lock: LockFile,
+  pins: ReadonlyMap<string, Resolution>,
   ctx: BuildContext,
-  options: { frozen?: boolean; update?: boolean; lockPath: string },
+  options: ResolveOptions,
 ): Promise<ImageEnvironments> {
   const steps = new Map<string, Environment>();
   for (const kind of ["extraCommands", "runAsRoot"] as const) {
     const step = spec[kind];
-    if (step) steps.set(kind, await resolveEnvironment(`${exportName}#${kind}`, stepPackages(step, kind === "runAsRoot" ? ROOT_STEP_TOOLS : STEP_TOOLS, spec), spec.architecture, lock, ctx, options));
+    if (step) steps.set(kind, await resolveEnvironment(`${exportName}#${kind}`, stepPackages(step, kind === "runAsRoot" ? ROOT_STEP_TOOLS : STEP_TOOLS, spec), spec.architecture, pins, ctx, options));
   }
   const drvs = new Map<string, Environment>();
-  for (const d of derivations) drvs.set(d.name, await resolveEnvironment(`derivation:${d.name}`, derivationPackages(d, spec.architecture), spec.architecture, lock, ctx, options));
+  for (const d of derivations) drvs.set(d.name, await resolveEnvironment(`derivation:${d.name}`, derivationPackages(d, spec.architecture), spec.architecture, pins, ctx, options));
   return { steps, derivations: drvs };
 }
 

@@ -3,19 +3,23 @@
 // preferring versions the lock already has — and with --frozen, any change is refused.
 import * as path from "node:path";
 import { loadUniverse } from "../debian/archive.js";
-import { packageKey, type LockedImage, type LockedPackage, type LockFile, type PackageRequest } from "../debian/lockfile.js";
+import type { LockedPackage, PackageRequest } from "../debian/lockfile.js";
+import { resolutionOf, type BasePin, type Resolution } from "../debian/resolution.js";
 import { resolve } from "../debian/resolver.js";
 import type { DebianPackageSpec, DebianSetSpec, ImageSpec, LocalImageSpec, PulledImageSpec } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { canonicalJson } from "../store/store.js";
 import type { BuildContext } from "./context.js";
 
-export interface ResolvedImage {
-  image: LockedImage;
-  packages: LockedPackage[];
-  sets: DebianSetSpec[];
-  /** True when this differs from what the lock held. */
-  changed: boolean;
+export interface ResolveOptions {
+  /** Refuse any change from the pin (`--frozen`). */
+  frozen?: boolean;
+  /** Resolve anew, not preferring the pinned versions (`cairn lock`). */
+  update?: boolean;
+  /** Where pins come from, for messages (the lock's path). */
+  lockLabel: string;
+  /** The definition's folder: a base image file is named relative to it. */
+  definitionDir: string;
 }
 
 export function packageRequest(spec: ImageSpec): { request: PackageRequest; sets: DebianSetSpec[] } {
@@ -31,61 +35,44 @@ export function packageRequest(spec: ImageSpec): { request: PackageRequest; sets
   return { request, sets };
 }
 
-export async function resolveImage(
-  spec: ImageSpec,
-  name: string,
-  lock: LockFile,
-  ctx: BuildContext,
-  options: { frozen?: boolean; update?: boolean; lockPath: string },
-): Promise<ResolvedImage> {
+/**
+ * The exact packages (and base image) for `spec`: its pin when the request is unchanged (no
+ * index is read), else a fresh resolution that prefers the pinned versions.
+ */
+export async function resolveImage(spec: ImageSpec, name: string, pin: Resolution | undefined, ctx: BuildContext, options: ResolveOptions): Promise<Resolution> {
   const { request, sets } = packageRequest(spec);
-  const existing = lock.images[name];
   // A base image file counts as unchanged only while its manifest digest is the one pinned.
-  const fileBase = request.base && "file" in request.base ? await pinBase(request, existing, false, ctx, path.dirname(options.lockPath)) : undefined;
-  const same = existing && canonicalJson(existing.request) === canonicalJson(request) && (!fileBase || fileBase.digest === existing.base?.digest);
-  if (same && !options.update && existing.packages.every((k) => lock.packages[k])) {
-    return { image: existing, packages: existing.packages.map((k) => lock.packages[k]!), sets, changed: false };
-  }
+  const fileBase = request.base && "file" in request.base ? await pinBase(request, pin, false, ctx, options.definitionDir) : undefined;
+  const same = pin && canonicalJson(pin.request) === canonicalJson(request) && (!fileBase || fileBase.digest === pin.base?.digest);
+  if (same && !options.update && !pin.incomplete) return pin;
   if (options.frozen) {
     throw new CairnError(
       ErrorCode.LOCK_DRIFT,
-      existing
-        ? `Image "${name}" asks for other packages than ${options.lockPath} records (--frozen): locked ${existing.request.roots.join(", ") || "none"}, asked ${request.roots.join(", ") || "none"}.`
-        : `Image "${name}" is not in ${options.lockPath} (--frozen).`,
+      pin
+        ? `Image "${name}" asks for other packages than ${options.lockLabel} records (--frozen): locked ${pin.request.roots.join(", ") || "none"}, asked ${request.roots.join(", ") || "none"}.`
+        : `Image "${name}" is not in ${options.lockLabel} (--frozen).`,
       "Run `cairn lock` (or build without --frozen) and commit the updated cairn.lock.",
     );
   }
-  const base = fileBase ?? (await pinBase(request, existing, options.update === true, ctx, path.dirname(options.lockPath)));
+  const base = fileBase ?? (await pinBase(request, pin, options.update === true, ctx, options.definitionDir));
   if (request.roots.length === 0) {
-    const image: LockedImage = { request, packages: [], edges: [], distribution: { origin: "Debian", codename: "unknown" }, ...(base ? { base } : {}) };
-    return { image, packages: [], sets, changed: !existing || canonicalJson(existing) !== canonicalJson(image) };
+    return resolutionOf({ request, packages: [], edges: [], distribution: { origin: "Debian", codename: "unknown" }, ...(base ? { base } : {}) });
   }
 
   const { universe, distribution } = await loadUniverse(sets, ctx);
   const prefer = new Map<string, string>();
-  if (!options.update) for (const k of existing?.packages ?? []) {
-    const p = lock.packages[k];
-    if (p) prefer.set(p.name, p.version);
-  }
+  if (!options.update) for (const p of pin?.packages.values() ?? []) prefer.set(p.name, p.version);
   const roots = request.roots.map((r) => {
     const eq = r.indexOf("=");
     return eq > 0 ? { name: r.slice(0, eq), version: r.slice(eq + 1) } : { name: r };
   });
-  const resolution = resolve(universe, roots, { prefer });
-  const packages: LockedPackage[] = resolution.packages.map((p) => ({
+  const solution = resolve(universe, roots, { prefer });
+  const packages: LockedPackage[] = solution.packages.map((p) => ({
     name: p.name, version: p.version, architecture: p.architecture, filename: p.filename, sha256: p.sha256, size: p.size,
     suite: p.repository.suite, component: p.repository.component,
   }));
-  const image: LockedImage = {
-    request,
-    packages: packages.map(packageKey).sort(),
-    edges: [...new Set(resolution.edges.filter((e) => e.from !== e.to).map((e) => `${e.from} -> ${e.to}`))].sort(),
-    distribution,
-    ...(base ? { base } : {}),
-  };
   ctx.reporter.info(`cairn: resolved ${packages.length} packages for ${name}`);
-  const changed = !existing || canonicalJson(existing) !== canonicalJson(image);
-  return { image, packages, sets, changed };
+  return resolutionOf({ request, packages, edges: solution.edges, distribution, ...(base ? { base } : {}) });
 }
 
 /** The base image's manifest digest: as the definition pins it, as the lock has it, or the tag's now. */
@@ -94,7 +81,7 @@ function baseRequest(f: PulledImageSpec | LocalImageSpec): NonNullable<PackageRe
   return { imageName: f.imageName, ...(f.tag ? { tag: f.tag } : {}), ...(f.imageDigest ? { imageDigest: f.imageDigest } : {}) };
 }
 
-async function pinBase(request: PackageRequest, existing: LockedImage | undefined, update: boolean, ctx: BuildContext, definitionDir: string): Promise<LockedImage["base"]> {
+async function pinBase(request: PackageRequest, pin: Resolution | undefined, update: boolean, ctx: BuildContext, definitionDir: string): Promise<BasePin | undefined> {
   const b = request.base;
   if (!b) return undefined;
   if ("file" in b) {
@@ -105,7 +92,7 @@ async function pinBase(request: PackageRequest, existing: LockedImage | undefine
   }
   const reference = `${b.imageName}${b.tag ? `:${b.tag}` : b.imageDigest ? "" : ":latest"}`;
   if (b.imageDigest) return { reference, digest: b.imageDigest };
-  if (!update && existing?.base && canonicalJson(existing.request.base) === canonicalJson(b)) return existing.base;
+  if (!update && pin?.base && canonicalJson(pin.request.base) === canonicalJson(b)) return pin.base;
   const { resolveDigest } = await import("../transports/registry/pull.js");
   const { parseReference } = await import("../transports/registry/reference.js");
   const access = (await ctx.registryAccess?.(parseReference(reference).registry)) ?? {};

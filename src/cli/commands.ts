@@ -2,11 +2,12 @@
 // environment — clock, SOURCE_DATE_EPOCH, cwd — here, at the edge, and hand values inward.
 import * as path from "node:path";
 import { httpFetcher } from "../debian/http.js";
-import { readLock, withImage, writeLock } from "../debian/lockfile.js";
+import { lockedImageOf, lockOf, pinsFrom, readLock, writeLock, type LockFile } from "../debian/lockfile.js";
+import type { Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { closeGzipWorkers } from "../image/gzip-pool.js";
 import { archiveSink, writeArchive } from "../transports/archive/sink.js";
-import { build, lockPathFor } from "../build/build.js";
+import { build, type Built } from "../build/build.js";
 import type { Reporter } from "../report.js";
 import type { BuildContext } from "../build/context.js";
 import { DEFAULT_LIMITS, withLimit } from "../debian/deb-limits.js";
@@ -15,7 +16,7 @@ import { resolveImage } from "../build/resolve.js";
 import { cairnFingerprint, IMAGE_SHAPING } from "../fingerprint.js";
 import { environmentsOf, resolveEnvironments } from "../build/environment.js";
 import { derivationsOf } from "../steps/derivation.js";
-import { sha256Hex, Store } from "../store/store.js";
+import { canonicalJson, sha256Hex, Store } from "../store/store.js";
 import * as os from "node:os";
 import type { Image } from "../image/types.js";
 import type { ImageSpec } from "../define/spec.js";
@@ -94,16 +95,44 @@ export interface RegistryOptions {
   caFile?: string;
 }
 
-/** Loads the definition, picks the export and builds it (from the cache when nothing changed). */
-export async function buildFromDefinition(o: { file: string; attr?: string; frozen?: boolean; global: GlobalOptions }, ctx: BuildContext): Promise<Image> {
+/** cairn.lock sits beside the definition. */
+export function lockPathFor(definitionFile: string): string {
+  return path.join(path.dirname(path.resolve(definitionFile)), "cairn.lock");
+}
+
+/** A build of one export of a definition file, and which export it was. */
+export interface DefinitionBuilt extends Built {
+  exportName: string;
+  spec: ImageSpec;
+  definitionFile: string;
+}
+
+/**
+ * Loads the definition, picks the export and builds it (from the cache when nothing changed),
+ * from the pins in cairn.lock; once the image is complete, the lock is written if a resolution changed.
+ */
+export async function buildFromDefinition(o: { file: string; attr?: string; frozen?: boolean; global: GlobalOptions }, ctx: BuildContext): Promise<DefinitionBuilt> {
   const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck, reporter: ctx.reporter });
   const { name, spec } = pickImage(def, o.attr);
   ctx.reporter.info(`cairn: building ${name} (${spec.name}:${spec.tag}) from ${path.relative(process.cwd(), def.file) || def.file}`);
+  const lockPath = lockPathFor(def.file);
+  const lock = await readLock(lockPath);
   try {
-    return (await build(spec, { exportName: name, definitionFile: def.file, frozen: o.frozen }, ctx)).image;
+    const built = await build(spec, { exportName: name, definitionFile: def.file, pins: pinsFrom(lock), lockLabel: lockPath, frozen: o.frozen }, ctx);
+    await saveResolutions(lockPath, lock, built.resolutions, ctx);
+    return { ...built, exportName: name, spec, definitionFile: def.file };
   } finally {
     await closeGzipWorkers();
   }
+}
+
+/** Writes the lock when a resolution differs from what it holds; says so. */
+export async function saveResolutions(lockPath: string, lock: LockFile, resolutions: ReadonlyMap<string, Resolution>, ctx: BuildContext): Promise<boolean> {
+  const same = [...resolutions].every(([name, r]) => lock.images[name] && canonicalJson(lock.images[name]) === canonicalJson(lockedImageOf(r)));
+  if (same) return false;
+  const written = await writeLock(lockPath, lockOf(lock, resolutions));
+  if (written) ctx.reporter.info(`cairn: wrote ${path.relative(process.cwd(), lockPath) || lockPath}`);
+  return written;
 }
 
 /** Options that cannot go together are refused before any work is done. */
@@ -139,7 +168,8 @@ async function checkOutputFolder(out: string): Promise<void> {
 export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.global)): Promise<string> {
   checkBuildOptions(o);
   if (!o.stream) await checkOutputFolder(o.out);
-  const image = await buildFromDefinition(o, ctx);
+  const built = await buildFromDefinition(o, ctx);
+  const { image } = built;
   if (o.load) {
     const { engineSink, pickEngine } = await import("../transports/engine/sink.js");
     const engine = pickEngine(process.env, o.engine);
@@ -150,7 +180,7 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
   } else {
     // An output file cairn wrote for this very image, untouched since, is left as it is.
     // The file is written again when the image or the code that writes it changed.
-    const outKey = sha256Hex(`${path.resolve(o.out)}\0${cairnFingerprint([...IMAGE_SHAPING, "output"])}`);
+    const outKey = sha256Hex(`${path.resolve(o.out)}\0${cairnFingerprint([...IMAGE_SHAPING, "transports"])}`);
     const stampOf = async () => {
       const st = await stat(o.out).catch(() => undefined);
       return st ? `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}` : undefined;
@@ -161,7 +191,7 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
       await ctx.store.putEntry("output", outKey, { digest: image.manifestDigest, stamp: await stampOf() });
     }
     ctx.reporter.info(`cairn: wrote ${o.out} (${image.layers.length} layers, ${(image.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)} MB compressed)`);
-    if (o.push) return pushTo(image, o.push, o.registry ?? {}, ctx, o.sbom && { format: o.sbom, target: o, global: o.global });
+    if (o.push) return pushTo(built, o.push, o.registry ?? {}, ctx, o.sbom);
     process.stdout.write(`${image.manifestDigest}\n`);
   }
   return image.manifestDigest;
@@ -180,13 +210,11 @@ export interface PushCommandOptions {
 
 /** Build (from the cache when nothing changed) and push; prints the digest the registry reports. */
 export async function pushCommand(o: PushCommandOptions, ctx = makeContext(o.global)): Promise<string> {
-  const image = await buildFromDefinition(o, ctx);
-  return pushTo(image, o.ref, o.registry ?? {}, ctx, o.sbom && { format: o.sbom, target: o, global: o.global });
+  return pushTo(await buildFromDefinition(o, ctx), o.ref, o.registry ?? {}, ctx, o.sbom);
 }
 
-type SbomRequest = { format: "spdx" | "cyclonedx"; target: { file: string; attr?: string }; global: GlobalOptions };
-
-async function pushTo(image: Image, ref: string, r: RegistryOptions, ctx: BuildContext, sbom?: SbomRequest, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+async function pushTo(built: DefinitionBuilt, ref: string, r: RegistryOptions, ctx: BuildContext, sbom?: "spdx" | "cyclonedx", env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const { image } = built;
   const { pushImage } = await import("../transports/registry/push.js");
   const registry = parseReference(ref).registry;
   const { credentials } = await registryAccess({ ...r, only: registry }, env, os.homedir())(registry);
@@ -212,10 +240,10 @@ async function pushTo(image: Image, ref: string, r: RegistryOptions, ctx: BuildC
   await ctx.store.putEntry("registry", seenKey, [repository, ...seen.filter((r) => r !== repository)].slice(0, 8));
   if (sbom) {
     const { attachSbom } = await import("./sbom.js");
-    await attachSbom(image, ref, {
-      format: sbom.format, target: { file: sbom.target.file, ...(sbom.target.attr ? { attr: sbom.target.attr } : {}) },
+    await attachSbom(built, ref, {
+      format: sbom,
       ...(credentials ? { credentials } : {}), ...(r.insecure ? { insecure: true } : {}), ...(r.caFile ? { caFile: r.caFile } : {}),
-    }, ctx, sbom.global);
+    }, ctx);
   }
   process.stdout.write(`${result.digest}\n`);
   return result.digest;
@@ -231,16 +259,18 @@ export async function lockCommand(o: LockCommandOptions, ctx = makeContext(o.glo
   const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck, reporter: ctx.reporter });
   const names = o.attr ? [pickImage(def, o.attr).name] : [...def.images.keys()];
   const lockPath = lockPathFor(def.file);
-  let lock = await readLock(lockPath);
+  const lock = await readLock(lockPath);
+  const pins = pinsFrom(lock);
+  const options = { update: true, lockLabel: lockPath, definitionDir: path.dirname(def.file) };
+  const resolutions = new Map<string, Resolution>();
   const lockOne = async (spec: ImageSpec, name: string) => {
-    const resolved = await resolveImage(spec, name, lock, ctx, { update: true, lockPath });
-    lock = withImage(lock, name, resolved.image, resolved.packages);
+    resolutions.set(name, await resolveImage(spec, name, pins.get(name), ctx, options));
     // The packages its build steps and derivations run with are locked beside it, and a base it builds.
-    const envs = await resolveEnvironments(spec, name, derivationsOf(spec.contents), lock, ctx, { update: true, lockPath });
-    for (const e of environmentsOf(envs)) lock = withImage(lock, e.lockName, e.resolved.image, e.resolved.packages);
+    const envs = await resolveEnvironments(spec, name, derivationsOf(spec.contents), pins, ctx, options);
+    for (const e of environmentsOf(envs)) resolutions.set(e.lockName, e.resolution);
     if (spec.fromImage?.kind === "image") await lockOne(spec.fromImage, `${name}^base`);
   };
   for (const name of names) await lockOne(def.images.get(name)!, name);
-  const written = await writeLock(lockPath, lock);
+  const written = await writeLock(lockPath, lockOf(lock, resolutions));
   ctx.reporter.info(written ? `cairn: wrote ${lockPath}` : `cairn: ${lockPath} is up to date`);
 }

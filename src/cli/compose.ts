@@ -11,7 +11,9 @@ import { composeYaml, type BuiltImage } from "../transports/engine/compose-yaml.
 import { engineSink, onPath, pickEngine, type EngineName } from "../transports/engine/sink.js";
 import { build } from "../build/build.js";
 import type { BuildContext } from "../build/context.js";
-import { makeContext } from "./commands.js";
+import { lockPathFor, makeContext, saveResolutions } from "./commands.js";
+import { pinsFrom, readLock } from "../debian/lockfile.js";
+import type { Resolution } from "../debian/resolution.js";
 import { loadDefinition, type Definition } from "../load/definition.js";
 import type { GlobalOptions } from "./main.js";
 
@@ -37,16 +39,27 @@ export async function composeCommand(o: ComposeCommandOptions, ctx: BuildContext
 
   const built: Record<string, BuiltImage> = {};
   const images: Image[] = [];
+  const lockPath = lockPathFor(def.file);
+  const lock = await readLock(lockPath);
+  const pins = pinsFrom(lock);
+  const resolutions = new Map<string, Resolution>();
   try {
     for (const [service, s] of Object.entries(spec.services)) {
       const exportName = exportOf(def, s.image) ?? `${name}.${service}`;
       ctx.reporter.info(`cairn: building service ${service}: ${exportName} (${s.image.name}:${s.image.tag})`);
-      const image = (await build(s.image, { exportName, definitionFile: def.file, frozen: o.frozen }, ctx)).image;
+      const b = await build(s.image, { exportName, definitionFile: def.file, pins, lockLabel: lockPath, frozen: o.frozen }, ctx);
+      // A later service of the same image starts from what this one resolved.
+      for (const [n, r] of b.resolutions) {
+        resolutions.set(n, r);
+        pins.set(n, r);
+      }
+      const { image } = b;
       const reference = image.repoTags[0];
       if (!reference) throw new CairnError(ErrorCode.OUTPUT_FAILED, `Service ${service}'s image has no name:tag for the compose file.`, "Give the image a name in the definition.");
       built[service] = { reference, digest: image.manifestDigest };
       if (!images.includes(image)) images.push(image);
     }
+    await saveResolutions(lockPath, lock, resolutions, ctx);
   } finally {
     await closeGzipWorkers();
   }

@@ -58,6 +58,6 @@ async function readSide(arg: string, o: DiffCommandOptions, ctx: BuildContext): 
       await fs.rm(work, { recursive: true, force: true });
     }
   }
-  const image = await buildFromDefinition({ file: side.file, ...(side.attr ? { attr: side.attr } : {}), frozen: o.frozen, global: o.global }, ctx);
+  const { image } = await buildFromDefinition({ file: side.file, ...(side.attr ? { attr: side.attr } : {}), frozen: o.frozen, global: o.global }, ctx);
   return inspect(fromBuiltImage(image), { hashFiles: true });
 }

@@ -1,17 +1,21 @@
 // The command-line side of inspect: "FILE -A NAME" is a definition (built from the cache when
-// unchanged, with what its lock says was resolved), an image tar by its name or its contents.
+// unchanged, with the resolution the build used), an image tar by its name or its contents.
 import { closeSync, openSync, readSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { readLock } from "../debian/lockfile.js";
-import { lockPathFor } from "../build/build.js";
 import type { BuildContext } from "../build/context.js";
 import type { GlobalOptions } from "./main.js";
 import { fromBuiltImage, fromImageTar, type ImageSource } from "../inspect/image-source.js";
 import { inspect, type InspectedImage } from "../inspect/model.js";
 import type { Inspected } from "../inspect/inspected.js";
+import type { DefinitionBuilt } from "./commands.js";
 
 export type { Inspected };
+
+/** An inspected target; from a definition, with the build itself (its resolutions, what it kept). */
+export interface InspectedTarget extends Inspected {
+  built?: DefinitionBuilt;
+}
 
 /** An image tar by its name, or by its first block (`cairn build` writes `./result`, no extension). */
 export function isImageTar(arg: string): boolean {
@@ -37,7 +41,7 @@ export function isImageTar(arg: string): boolean {
 export async function inspectTarget(
   target: { file: string; attr?: string }, g: GlobalOptions, ctx: BuildContext,
   visit?: (source: ImageSource, image: InspectedImage) => Promise<void>,
-): Promise<Inspected> {
+): Promise<InspectedTarget> {
   if (isImageTar(target.file) && !target.attr) {
     const work = await ctx.store.tempPath();
     try {
@@ -50,25 +54,11 @@ export async function inspectTarget(
     }
   }
   const { buildFromDefinition } = await import("./commands.js");
-  const { loadDefinition, pickImage } = await import("../load/definition.js");
-  const def = await loadDefinition(target.file, { store: ctx.store, typecheck: g.typecheck, reporter: ctx.reporter });
-  const { name } = pickImage(def, target.attr);
-  const built = await buildFromDefinition({ file: target.file, attr: name, global: g }, ctx);
-  const source = fromBuiltImage(built) as ImageSource;
+  const built = await buildFromDefinition({ file: target.file, ...(target.attr ? { attr: target.attr } : {}), global: g }, ctx);
+  const source = fromBuiltImage(built.image) as ImageSource;
   const image = await inspect(source);
   await visit?.(source, image);
-  const lock = await readLock(lockPathFor(def.file));
-  const entry = lock.images[name];
-  const resolved = new Map((entry?.packages ?? []).map((k) => lock.packages[k]).filter((p) => !!p).map((p) => [p!.name, p!.version] as [string, string]));
-  return {
-    image,
-    resolution: {
-      exportName: name,
-      roots: (entry?.request.roots ?? []).map((r) => r.split("=")[0]!),
-      resolved,
-      edges: (entry?.edges ?? []).map((e) => e.split(" -> ") as [string, string]),
-    },
-  };
+  return { image, definition: { exportName: built.exportName, resolution: built.resolution }, built };
 }
 
 export function describeTarget(target: { file: string; attr?: string }): string {

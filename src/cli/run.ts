@@ -33,7 +33,7 @@ export async function runCommand(o: RunCommandOptions, ctx: BuildContext = makeC
   if (!onPath(env, engine)) throw new CairnError(ErrorCode.OUTPUT_FAILED, `cairn run --engine ${engine}: ${engine} is not on PATH.`, `Install ${engine}, or leave out --engine to use whichever engine is installed.`);
   const publish = (o.publish ?? []).map(parsePublish);
 
-  const image = await buildFromDefinition(o, ctx);
+  const { image } = await buildFromDefinition(o, ctx);
   const ref = image.repoTags[0];
   if (!ref) throw new CairnError(ErrorCode.OUTPUT_FAILED, "The built image has no name:tag to run it by.", "Give the image a name in the definition.");
   const config = (JSON.parse(image.config.toString("utf8")) as { config?: ContainerConfig }).config ?? {};

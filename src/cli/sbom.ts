@@ -2,19 +2,17 @@
 // or CycloneDX 1.6 JSON, to stdout or a file; and the SBOM a push attaches as an OCI referrer.
 import * as fs from "node:fs/promises";
 import { cairnVersion } from "../location.js";
-import { packageKey, readLock } from "../debian/lockfile.js";
+import { locatorOf, type Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
-import type { Image } from "../image/types.js";
 import { fromBuiltImage } from "../inspect/image-source.js";
 import { inspect, type InspectedImage } from "../inspect/model.js";
 import { cyclonedxDocument } from "../inspect/sbom-cyclonedx.js";
 import { spdxDocument } from "../inspect/sbom-spdx.js";
 import { SBOM_FORMATS, SBOM_MEDIA_TYPE, sbomModel, serialise, type SbomFormat } from "../inspect/sbom.js";
 import { inspectTarget } from "./inspect-target.js";
-import { lockPathFor } from "../build/build.js";
 import type { BuildContext } from "../build/context.js";
 import type { Credentials } from "../transports/registry/client.js";
-import { makeContext } from "./commands.js";
+import { makeContext, type DefinitionBuilt } from "./commands.js";
 import type { GlobalOptions } from "./main.js";
 
 export interface SbomCommandOptions {
@@ -30,8 +28,8 @@ export interface SbomCommandOptions {
 /** Writes the SBOM to `out` or stdout; returns its text. */
 export async function sbomCommand(o: SbomCommandOptions, ctx = makeContext(o.global)): Promise<string> {
   const format = checkFormat(o.format ?? "spdx");
-  const { image, resolution } = await inspectTarget({ file: o.file, ...(o.attr ? { attr: o.attr } : {}) }, o.global, ctx);
-  const debSha256 = resolution ? await lockedDebs(o.file, resolution.exportName, image) : undefined;
+  const { image, definition } = await inspectTarget({ file: o.file, ...(o.attr ? { attr: o.attr } : {}) }, o.global, ctx);
+  const debSha256 = definition ? lockedDebs(definition.resolution, image) : undefined;
   const text = renderSbom(image, format, debSha256);
   if (o.out) {
     // Whole or nothing: a reader never sees half a document.
@@ -52,25 +50,22 @@ export function renderSbom(image: InspectedImage, format: SbomFormat, debSha256?
 }
 
 /** The SBOM of an image just built from a definition (for `--push … --sbom`). */
-export async function sbomOfBuilt(image: Image, target: { file: string; attr?: string }, format: SbomFormat, ctx: BuildContext, g: GlobalOptions): Promise<string> {
-  const { loadDefinition, pickImage } = await import("../load/definition.js");
-  const def = await loadDefinition(target.file, { store: ctx.store, typecheck: g.typecheck, reporter: ctx.reporter });
-  const { name } = pickImage(def, target.attr);
-  const inspected = await inspect(fromBuiltImage(image));
-  return renderSbom(inspected, format, await lockedDebs(def.file, name, inspected));
+export async function sbomOfBuilt(built: DefinitionBuilt, format: SbomFormat): Promise<string> {
+  const inspected = await inspect(fromBuiltImage(built.image));
+  return renderSbom(inspected, format, lockedDebs(built.resolution, inspected));
 }
 
 export interface AttachOptions {
   format: SbomFormat;
-  target: { file: string; attr?: string };
   credentials?: Credentials;
   insecure?: boolean;
   caFile?: string;
 }
 
 /** Pushes the image's SBOM next to it as an OCI referrer (after the image itself is pushed). */
-export async function attachSbom(image: Image, ref: string, o: AttachOptions, ctx: BuildContext, g: GlobalOptions): Promise<string> {
-  const text = await sbomOfBuilt(image, o.target, o.format, ctx, g);
+export async function attachSbom(built: DefinitionBuilt, ref: string, o: AttachOptions, ctx: BuildContext): Promise<string> {
+  const { image } = built;
+  const text = await sbomOfBuilt(built, o.format);
   const { pushReferrer } = await import("../transports/registry/referrers.js");
   const manifestType = (JSON.parse(image.manifest.toString("utf8")) as { mediaType?: string }).mediaType ?? "application/vnd.oci.image.manifest.v1+json";
   const created = (JSON.parse(image.config.toString("utf8")) as { created?: string }).created;
@@ -91,14 +86,12 @@ export function checkFormat(format: string): SbomFormat {
   throw new CairnError(ErrorCode.USAGE, `"${format}" is not an SBOM format cairn writes.`, `Use --format ${SBOM_FORMATS.join(" or --format ")}.`);
 }
 
-/** sha256 of each installed package's .deb, as the definition's lock pins it. */
-async function lockedDebs(file: string, exportName: string, image: InspectedImage): Promise<Map<string, string>> {
-  const lock = await readLock(lockPathFor(file));
-  const keys = new Set(lock.images[exportName]?.packages ?? []);
+/** sha256 of each installed package's .deb, as the build's resolution pins it. */
+function lockedDebs(resolution: Resolution, image: InspectedImage): Map<string, string> {
   const out = new Map<string, string>();
   for (const p of image.packages) {
-    const locked = lock.packages[packageKey(p)];
-    if (locked && keys.has(packageKey(p))) out.set(p.name, locked.sha256);
+    const locked = resolution.packages.get(locatorOf(p));
+    if (locked) out.set(p.name, locked.sha256);
   }
   return out;
 }

@@ -5,7 +5,8 @@
 import * as os from "node:os";
 import { debian } from "../define/index.js";
 import type { DebianPackageSpec } from "../define/spec.js";
-import { emptyLock, withImage, type LockFile } from "../debian/lockfile.js";
+import { emptyLock, lockOf, pinsFrom, type LockFile } from "../debian/lockfile.js";
+import { packagesOf, type Resolution } from "../debian/resolution.js";
 import { environmentEntries, resolveEnvironment, STEP_TOOLS } from "../build/environment.js";
 import { readOnlyRoot } from "../steps/sandbox-io.js";
 import { runInSandbox } from "../sandbox/bwrap.js";
@@ -53,10 +54,12 @@ async function packagesRoot(o: ShellCommandOptions, ctx: BuildContext): Promise<
   const lockKey = inputKey({ packages: packages.map((p) => [p.name, p.version ?? ""]), set: pkgs.spec });
   const saved = await ctx.store.getEntry<{ at: number; lock: LockFile }>("shell-lock", lockKey);
   const fresh = !!saved && !o.refresh && (ctx.offline || ctx.now.getTime() - saved.at < REUSE_MS);
-  const env = await resolveEnvironment("shell", packages, pkgs.spec.architecture, fresh ? saved.lock : emptyLock(), ctx, { lockPath: "cairn shell" });
-  if (!fresh) await ctx.store.putEntry("shell-lock", lockKey, { at: ctx.now.getTime(), lock: withImage(emptyLock(), "shell", env.resolved.image, env.resolved.packages) });
-  const root = await readOnlyRoot(ctx.store, `shell-${inputKey(env.resolved.packages.map((p) => p.sha256))}`, await environmentEntries(env, ctx), 0);
-  return { root, label: `${o.packages.join(", ")} (${env.resolved.packages.length} packages)` };
+  const pins = fresh ? pinsFrom(saved.lock) : new Map<string, Resolution>();
+  const env = await resolveEnvironment("shell", packages, pkgs.spec.architecture, pins, ctx, { lockLabel: "cairn shell", definitionDir: process.cwd() });
+  if (!fresh) await ctx.store.putEntry("shell-lock", lockKey, { at: ctx.now.getTime(), lock: lockOf(emptyLock(), [["shell", env.resolution]]) });
+  const hashes = packagesOf(env.resolution).map((p) => p.sha256);
+  const root = await readOnlyRoot(ctx.store, `shell-${inputKey(hashes)}`, await environmentEntries(env, ctx), 0);
+  return { root, label: `${o.packages.join(", ")} (${hashes.length} packages)` };
 }
 
 /**
@@ -64,7 +67,7 @@ async function packagesRoot(o: ShellCommandOptions, ctx: BuildContext): Promise<
  * with the host's network: seed 001's `nix-build -A server && ./result/bin/server`, no engine needed.
  */
 async function imageShell(o: ShellCommandOptions, target: NonNullable<ShellCommandOptions["image"]>, ctx: BuildContext): Promise<number> {
-  const image = await buildFromDefinition({ ...target, global: o.global }, ctx);
+  const { image } = await buildFromDefinition({ ...target, global: o.global }, ctx);
   const entries = await baseEntries(image.layers, ctx);
   const root = await readOnlyRoot(ctx.store, `image-root-2-${image.manifestDigest.slice(7)}`, entries, ctx.epoch);
   const c = (JSON.parse(image.config.toString("utf8")) as { config?: ContainerConfig }).config ?? {};

@@ -5,17 +5,14 @@
 // With --against TAR the comparison is with an image tar instead of a rebuild.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { readLock } from "../debian/lockfile.js";
+import type { Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
-import type { Image } from "../image/types.js";
 import { fromBuiltImage, fromImageTar } from "../inspect/image-source.js";
 import { describeTarget } from "./inspect-target.js";
 import { compareImages, formatVerify, summarize, type VerifyReport } from "../inspect/verify.js";
-import { lockPathFor } from "../build/build.js";
 import type { BuildContext } from "../build/context.js";
 import type { Store } from "../store/store.js";
 import { buildFromDefinition, makeContext } from "./commands.js";
-import { loadDefinition } from "../load/definition.js";
 import type { GlobalOptions } from "./main.js";
 
 export interface VerifyCommandOptions {
@@ -34,7 +31,7 @@ export interface VerifyCommandOptions {
 export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o.global)): Promise<VerifyReport> {
   const target = describeTarget({ file: o.file, ...(o.attr ? { attr: o.attr } : {}) });
   const built = await buildFromDefinition({ file: o.file, ...(o.attr ? { attr: o.attr } : {}), frozen: o.frozen, global: o.global }, ctx);
-  const a = { source: fromBuiltImage(built), manifest: JSON.parse(built.manifest.toString("utf8")) as unknown };
+  const a = { source: fromBuiltImage(built.image), manifest: JSON.parse(built.image.manifest.toString("utf8")) as unknown };
   let report: VerifyReport;
   let labels: { a: string; b: string };
   let keptAt: string | undefined;
@@ -57,10 +54,10 @@ export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o
     try {
       const freshGlobal = { ...o.global, cacheDir: fresh };
       const freshCtx: BuildContext = { ...makeContext(freshGlobal), now: ctx.now, epoch: ctx.epoch, reporter: ctx.reporter };
-      const reused = await reusePinnedDebs(o.file, ctx.store, freshCtx.store);
+      const reused = await reusePinnedDebs(built.resolutions, ctx.store, freshCtx.store);
       ctx.reporter.info(`cairn: verify: building ${target} again in a fresh cache (${fresh})`);
       // --frozen: the first build wrote the lock if it had to; the rebuild must use that very lock.
-      const again: Image = await buildFromDefinition({ file: o.file, ...(o.attr ? { attr: o.attr } : {}), frozen: true, global: freshGlobal }, freshCtx);
+      const { image: again } = await buildFromDefinition({ file: o.file, ...(o.attr ? { attr: o.attr } : {}), frozen: true, global: freshGlobal }, freshCtx);
       process.stdout.write(
         `rebuilt in a fresh cache: ${reused.count} .deb file${reused.count === 1 ? "" : "s"} (${(reused.bytes / 1e6).toFixed(1)} MB) reused from the cache — pinned by sha256 in cairn.lock, so they cannot differ; ` +
           "everything else unpacked, run and built anew\n",
@@ -88,13 +85,11 @@ export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o
   return report;
 }
 
-/** Every .deb the lock pins that the cache holds, linked (else copied) into the fresh cache. */
-async function reusePinnedDebs(file: string, from: Store, to: Store): Promise<{ count: number; bytes: number }> {
-  const def = await loadDefinition(file, { store: from, typecheck: false });
-  const lock = await readLock(lockPathFor(def.file));
+/** Every .deb the build's resolutions pin that the cache holds, linked (else copied) into the fresh cache. */
+async function reusePinnedDebs(resolutions: ReadonlyMap<string, Resolution>, from: Store, to: Store): Promise<{ count: number; bytes: number }> {
   let count = 0;
   let bytes = 0;
-  const hashes = [...new Set(Object.values(lock.packages).map((p) => p.sha256))].sort();
+  const hashes = [...new Set([...resolutions.values()].flatMap((r) => [...r.packages.values()].map((p) => p.sha256)))].sort();
   for (const hex of hashes) {
     const src = from.blobPath(hex);
     const st = await fs.stat(src).catch(() => undefined);

@@ -24,7 +24,7 @@ import type { DebianContext } from "../debian/context.js";
 import { parseParagraphs } from "../debian/control.js";
 import { mapLimit } from "../concurrency.js";
 import { unpackPackage } from "../debian/fetch.js";
-import type { LockedPackage } from "../debian/lockfile.js";
+import { packagesOf, type Resolution } from "../debian/resolution.js";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 
@@ -73,7 +73,10 @@ export function trimPackages<P extends { manifest: UnpackedManifest }>(packages:
  * unpacked; the others are known by their file lists alone. `config` is the image's (base merged):
  * what it runs is kept.
  */
-export async function selectPackages(spec: ImageSpec, allPackages: LockedPackage[], userEntries: FsEntry[], edges: [string, string][], roots: string[], ctx: DebianContext, base?: BaseView, config: RunConfig = {}): Promise<Selection> {
+export async function selectPackages(spec: ImageSpec, resolution: Resolution, userEntries: FsEntry[], ctx: DebianContext, base?: BaseView, config: RunConfig = {}): Promise<Selection> {
+  const allPackages = packagesOf(resolution);
+  const edges = resolution.edges.map((e): [string, string] => [e.from, e.to]);
+  const { roots } = resolution;
   // A package the base image already has, at the same version, is the base's to provide.
   const inBase = new Set(parseParagraphs(base?.files.get("var/lib/dpkg/status") ?? "").map((p) => `${p["Package"]} ${p["Version"]}`));
   const provided = allPackages.filter((p) => inBase.has(`${p.name} ${p.version}`));

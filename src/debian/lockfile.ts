@@ -5,6 +5,7 @@
 import * as fs from "node:fs/promises";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { Distribution } from "./types.js";
+import { locatorOf, resolutionOf, type Resolution } from "./resolution.js";
 import { sortKeys } from "../store/store.js";
 
 export const LOCKFILE_VERSION = 1;
@@ -54,9 +55,8 @@ export function emptyLock(): LockFile {
   return { lockfileVersion: LOCKFILE_VERSION, images: {}, packages: {} };
 }
 
-export function packageKey(p: { name: string; version: string; architecture: string }): string {
-  return `${p.name} ${p.version} ${p.architecture}`;
-}
+/** A package's key in the lock: its locator. */
+export const packageKey = locatorOf;
 
 export async function readLock(path: string): Promise<LockFile> {
   let text: string;
@@ -110,4 +110,42 @@ export async function writeLock(path: string, lock: LockFile): Promise<boolean> 
   await fs.writeFile(tmp, text);
   await fs.rename(tmp, path);
   return true;
+}
+
+/** The lock's entries as resolutions, by their names in the lock: what builds and `cairn lock` start from. */
+export function pinsFrom(lock: LockFile): Map<string, Resolution> {
+  const pins = new Map<string, Resolution>();
+  for (const [name, image] of Object.entries(lock.images)) {
+    const packages = image.packages.map((k) => lock.packages[k]).filter((p): p is LockedPackage => !!p);
+    pins.set(name, resolutionOf({
+      request: image.request,
+      packages,
+      edges: image.edges.map((e) => {
+        const [from, to] = e.split(" -> ");
+        return { from: from!, to: to! };
+      }),
+      distribution: image.distribution,
+      ...(image.base ? { base: image.base } : {}),
+      ...(packages.length < image.packages.length ? { incomplete: true as const } : {}),
+    }));
+  }
+  return pins;
+}
+
+/** The lock entry a resolution is written as. */
+export function lockedImageOf(r: Resolution): LockedImage {
+  return {
+    request: r.request,
+    packages: [...r.packages.keys()],
+    edges: r.edges.map((e) => `${e.from} -> ${e.to}`),
+    distribution: r.distribution,
+    ...(r.base ? { base: r.base } : {}),
+  };
+}
+
+/** `previous` with these resolutions set under their names, and packages no image uses dropped. */
+export function lockOf(previous: LockFile, resolutions: Iterable<[name: string, resolution: Resolution]>): LockFile {
+  let lock = previous;
+  for (const [name, r] of resolutions) lock = withImage(lock, name, lockedImageOf(r), [...r.packages.values()]);
+  return lock;
 }

@@ -2,14 +2,14 @@
 // present, one version per name, every Depends/Pre-Depends is met inside the set, nothing in the set
 // conflicts with or breaks another, and every package and edge refers to the universe and the set.
 import type { PackageRecord } from "./types.js";
-import type { Resolution } from "./resolver.js";
+import type { Solution } from "./resolver.js";
 import { formatRelation, formatRelations } from "./relations.js";
 import type { Universe } from "./universe.js";
 import { compareVersions, satisfies } from "./version.js";
 import type { Relation } from "./types.js";
 
 /** Problems with `resolution` (empty when it is sound), one sentence each. */
-export function checkResolution(universe: Universe, resolution: Resolution): string[] {
+export function checkResolution(universe: Universe, resolution: Solution): string[] {
   const problems: string[] = [];
   const byName = new Map<string, PackageRecord>();
   /** Name (real or provided) → packages in the set answering to it. */

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { parseParagraphs } from "./control.js";
 import { Universe } from "./universe.js";
-import { checkResolution, resolve, type Resolution, type Root } from "./resolver.js";
+import { checkResolution, resolve, type Solution, type Root } from "./resolver.js";
 import { ErrorCode, isCairnError, type CairnError } from "../errors.js";
 import { hostArchitecture, hostPackagesIndexes } from "./host-index.test-helper.js";
 
@@ -14,9 +14,9 @@ function universe(text: string, shuffle?: (xs: unknown[]) => void): Universe {
   return Universe.fromIndexes([{ repository: { suite: "test", component: "main" }, paragraphs: ps }], "amd64");
 }
 
-const chosen = (r: Resolution) => r.packages.map((p) => `${p.name}=${p.version}`);
+const chosen = (r: Solution) => r.packages.map((p) => `${p.name}=${p.version}`);
 
-function sound(u: Universe, r: Resolution): Resolution {
+function sound(u: Universe, r: Solution): Solution {
   assert.deepEqual(checkResolution(u, r), []);
   return r;
 }
@@ -324,12 +324,12 @@ test("the result is the same whatever order the index lists packages in", () => 
 test("checkResolution reports unmet dependencies, conflicts and missing roots", () => {
   const u = universe(conflicts);
   const good = resolve(u, [{ name: "d" }]);
-  const broken: Resolution = { roots: [{ name: "d" }, { name: "f" }], packages: good.packages.filter((p) => p.name !== "b"), edges: good.edges };
+  const broken: Solution = { roots: [{ name: "d" }, { name: "f" }], packages: good.packages.filter((p) => p.name !== "b"), edges: good.edges };
   const problems = checkResolution(u, broken);
   assert.ok(problems.some((p) => p.includes("d 1 depends on b (<< 2)")), problems.join("\n"));
   assert.ok(problems.some((p) => p.includes("root f")), problems.join("\n"));
   assert.ok(problems.some((p) => p.includes("edge d → b")), problems.join("\n"));
-  const clash: Resolution = { roots: [], packages: [u.get("a", "1")!, u.get("b", "1")!], edges: [] };
+  const clash: Solution = { roots: [], packages: [u.get("a", "1")!, u.get("b", "1")!], edges: [] };
   assert.ok(checkResolution(u, clash).some((p) => p.includes("conflict")));
 });
 

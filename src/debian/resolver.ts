@@ -26,7 +26,7 @@ export interface Edge {
   relation: string;
 }
 
-export interface Resolution {
+export interface Solution {
   roots: Root[];
   /** One package per name, sorted by name. */
   packages: PackageRecord[];
@@ -41,7 +41,7 @@ export interface ResolveOptions {
 
 const MAX_RESTARTS = 200;
 
-export function resolve(universe: Universe, roots: readonly Root[], options: ResolveOptions = {}): Resolution {
+export function resolve(universe: Universe, roots: readonly Root[], options: ResolveOptions = {}): Solution {
   for (const root of roots) checkRoot(universe, root);
   const learned = new Map<string, Constraint[]>();
   for (let attempt = 0; attempt <= MAX_RESTARTS; attempt++) {
@@ -93,7 +93,7 @@ class Pass {
     private readonly prefer: ReadonlyMap<string, string>,
   ) {}
 
-  run(roots: readonly Root[]): Resolution {
+  run(roots: readonly Root[]): Solution {
     for (const root of roots) {
       const rel: Relation = root.version === undefined ? { name: root.name } : { name: root.name, op: "=", version: root.version };
       this.satisfy([rel], undefined);

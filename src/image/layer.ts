@@ -3,6 +3,7 @@
 // and contents are unchanged is never tarred or compressed again.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { CairnError, ErrorCode } from "../errors.js";
@@ -45,21 +46,34 @@ export async function buildLayer(entries: FsEntry[], mtime: number, store: Store
   return storedLayer(record, store);
 }
 
-/** Streams a layer's tar, uncompressed, into `into` (gzip or plain, as its media type says). */
-export function feedLayerTar(layer: Layer, into: NodeJS.WritableStream): Promise<void> {
-  const feeding = /gzip$/.test(layer.mediaType) ? pipeline(layer.compressed(), createGunzip(), into) : pipeline(layer.compressed(), into);
-  feeding.catch(() => {}); // the reader sees the error; this keeps it from being unhandled meanwhile
-  return feeding;
+export function storedLayer(r: LayerRecord, store: Store): Layer {
+  return layerOf({ digest: r.digest, diffId: r.diffId, size: r.size, mediaType: r.mediaType ?? MediaType.ociLayerGzip, compressed: () => store.openBlob(r.digest.slice(7)) });
 }
 
-export function storedLayer(r: LayerRecord, store: Store): Layer {
-  return {
-    digest: r.digest,
-    diffId: r.diffId,
-    size: r.size,
-    mediaType: r.mediaType ?? MediaType.ociLayerGzip,
-    compressed: () => store.openBlob(r.digest.slice(7)),
-  };
+/** A layer from its stored bytes: its tar is those bytes, gunzipped when the media type says gzip. */
+export function layerOf(l: Omit<Layer, "uncompressed">): Layer {
+  return { ...l, uncompressed: () => untar(l.mediaType, l.compressed()) };
+}
+
+/**
+ * A layer's stored bytes as its tar: gunzipped when `mediaType` says gzip, refused by name when it
+ * says zstd (nothing here reads it yet), as they are otherwise. Decompressing needs no pinned
+ * library: only compression must give the same bytes on every node.
+ */
+export function untar(mediaType: string, stored: Readable): Readable {
+  if (/zstd$/.test(mediaType)) {
+    stored.destroy();
+    return new Readable({
+      read() {
+        this.destroy(new CairnError(ErrorCode.BAD_REFERENCE, "A layer is zstd-compressed, which cairn does not read yet.", "Convert the image with `skopeo copy --dest-compress-format gzip`."));
+      },
+    });
+  }
+  if (!/gzip$/.test(mediaType)) return stored;
+  const gunzip = createGunzip();
+  // An error on either side ends the other, and reaches whoever reads.
+  pipeline(stored, gunzip).catch(() => {});
+  return gunzip;
 }
 
 function tarEntry(e: FsEntry, mtime: number): TarEntry {
@@ -93,4 +107,25 @@ async function* checkedRead(file: string, e: FsEntry): AsyncGenerator<Uint8Array
       "If that file is in cairn's cache, run `cairn cache verify --repair` and build again; if it is one of yours, build again once it stops changing.",
     );
   }
+}
+
+/**
+ * The tar of a layer whose media type cannot be trusted (one read from an image tar someone else
+ * wrote): its first bytes tell gzip, zstd (refused by name) or plain.
+ */
+export function sniffedTar(stored: Readable): Readable {
+  return Readable.from(sniffed(stored));
+}
+
+async function* sniffed(input: Readable): AsyncGenerator<Buffer> {
+  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await it.next();
+  if (first.done) return;
+  const head = first.value;
+  async function* all(): AsyncGenerator<Buffer> {
+    yield head;
+    for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+  }
+  const kind = head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd ? "zstd" : head[0] === 0x1f && head[1] === 0x8b ? "gzip" : "tar";
+  yield* untar(kind, Readable.from(all())) as AsyncIterable<Buffer>;
 }

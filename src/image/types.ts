@@ -29,12 +29,30 @@ export interface Layer {
   /** Size of the compressed bytes. */
   readonly size: number;
   readonly mediaType: string;
-  /** A fresh stream of the compressed bytes. */
+  /** A fresh stream of the bytes as stored (gzip, or plain tar, as `mediaType` says). */
   compressed(): Readable;
+  /** A fresh stream of the layer's tar: the stored bytes, gunzipped when they are gzip. Hashes to `diffId`. */
+  uncompressed(): Readable;
 }
 
 // The container config keys are what a definition writes; the image carries them as they are.
 export type { ContainerConfig } from "../define/spec.js";
+
+/**
+ * An image as its readers take it (inspect, verify, flatten): every Image is one. An image read
+ * from a docker-archive, which carries no manifest of its own, has no manifest digest.
+ */
+export interface ImageView {
+  /** `name:tag` references; empty when it has none. */
+  readonly repoTags: readonly string[];
+  /** The config blob's exact bytes. */
+  readonly config: Buffer;
+  readonly manifestDigest?: Digest;
+  /** Bottom first. */
+  readonly layers: readonly Layer[];
+  /** What to call it when it has no tag (the file it was read from). */
+  readonly origin?: string;
+}
 
 export interface Image {
   /** `name:tag` references this image is saved under. */
@@ -46,7 +64,12 @@ export interface Image {
   readonly layers: readonly Layer[];
 }
 
-/** Where a built image goes: a tar file, an OCI directory, stdout, a registry. */
+/** Where a built image goes: a tar file, an OCI directory, stdout, a registry, an engine. */
 export interface Sink {
   write(image: Image): Promise<void>;
+}
+
+/** Where an image is read from: the same places. Each read yields the image as it is there. */
+export interface ImageSource {
+  read(): Promise<Image>;
 }

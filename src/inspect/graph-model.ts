@@ -26,10 +26,11 @@ export interface PackageGraph {
   rootsDeclared: boolean;
 }
 
-export function packageGraph({ image, resolution }: Inspected): PackageGraph {
+export function packageGraph({ image, definition }: Inspected): PackageGraph {
+  const resolution = definition?.resolution;
   const nodes = new Map<string, GraphNode>();
   for (const p of image.packages) nodes.set(p.name, { name: p.name, version: p.version, size: p.size, root: false, inImage: true });
-  for (const [name, version] of resolution?.resolved ?? []) {
+  for (const { name, version } of resolution?.packages.values() ?? []) {
     if (!nodes.has(name)) nodes.set(name, { name, version, size: 0, root: false, inImage: false });
   }
   const keys = new Set<string>();
@@ -40,7 +41,7 @@ export function packageGraph({ image, resolution }: Inspected): PackageGraph {
     keys.add(k);
     edges.push([from, to]);
   };
-  for (const [from, to] of resolution?.edges ?? []) add(from, to);
+  for (const { from, to } of resolution?.edges ?? []) add(from, to);
   for (const p of image.packages) for (const d of p.dependsOn) add(p.name, d);
   edges.sort((a, b) => compare(a[0], b[0]) || compare(a[1], b[1]));
 
@@ -52,7 +53,7 @@ export function packageGraph({ image, resolution }: Inspected): PackageGraph {
   roots = [...new Set(roots)].sort(compare);
   for (const r of roots) nodes.get(r)!.root = true;
   return {
-    title: resolution?.exportName ?? image.reference,
+    title: definition?.exportName ?? image.reference,
     nodes: [...nodes.values()].sort((a, b) => compare(a.name, b.name)),
     edges, roots, rootsDeclared: !!resolution,
   };

@@ -5,6 +5,7 @@ import { formatSize, packageGraph } from "./graph-model.js";
 import { dotId, drawnEdges, graphDot, nodeId, renderGraphDot, renderGraphSvg } from "./graph-render.js";
 import type { InstalledPackage } from "./model.js";
 import type { Inspected } from "./inspected.js";
+import { definitionFixture } from "./size-fixture.js";
 
 function pkg(name: string, size: number, dependsOn: string[] = []): InstalledPackage {
   return { name, version: "1.0-1", architecture: "amd64", source: name, depends: dependsOn.join(", "), dependsOn, files: [], size };
@@ -19,11 +20,9 @@ function fixture(withResolution = true): Inspected {
   return {
     image: { reference: "redis:7", config: {}, layers: [], files: new Map(), packages, osRelease: {} },
     ...(withResolution ? {
-      resolution: {
-        exportName: "redis", roots: ["redis-server", "tzdata"],
-        resolved: new Map([...packages.map((p) => [p.name, p.version] as [string, string]), ["adduser", "3.134"], ["passwd", "1:4.13"]]),
-        edges: [["redis-server", "redis-tools"], ["redis-tools", "adduser"], ["adduser", "passwd"], ["passwd", "libc6"], ["redis-tools", "libssl3"]],
-      },
+      definition: definitionFixture("redis", ["redis-server", "tzdata"],
+        [...packages.map((p) => [p.name, p.version] as [string, string]), ["adduser", "3.134"], ["passwd", "1:4.13"]],
+        [["redis-server", "redis-tools"], ["redis-tools", "adduser"], ["adduser", "passwd"], ["passwd", "libc6"], ["redis-tools", "libssl3"]]),
     } : {}),
   };
 }

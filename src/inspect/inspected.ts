@@ -1,20 +1,16 @@
 // What the inspectors (size, graph, why, the report) are given: the image as read, and when it
-// comes from a definition, the resolution its closure was chosen from.
+// comes from a definition, the resolution its closure was chosen from — the build's own value.
+import type { Resolution } from "../debian/resolution.js";
 import type { InspectedImage } from "./model.js";
 
-/** What a definition adds to an image: the resolution the closure chose from. */
-export interface Resolution {
+/** What a definition adds to an image: which export it is, and the resolution the closure chose from. */
+export interface FromDefinition {
   exportName: string;
-  /** Packages asked for in contents. */
-  roots: string[];
-  /** Every package of the Depends closure, kept or not: name → version. */
-  resolved: Map<string, string>;
-  /** Dependency edges of the whole closure (from → to). */
-  edges: [string, string][];
+  resolution: Resolution;
 }
 
 export interface Inspected {
   image: InspectedImage;
   /** Present when the image comes from a definition. */
-  resolution?: Resolution;
+  definition?: FromDefinition;
 }

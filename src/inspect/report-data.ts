@@ -53,7 +53,7 @@ export function reportData(inspected: Inspected, report: SizeReport, colours: Ma
     };
   }
   const leftOut: Record<string, string> = {};
-  for (const [name, version] of inspected.resolution?.resolved ?? []) if (!packages[name]) leftOut[name] = version;
+  for (const { name, version } of inspected.definition?.resolution.packages.values() ?? []) if (!packages[name]) leftOut[name] = version;
   return { reference: image.reference, roots, packages, leftOut };
 }
 

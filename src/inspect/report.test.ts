@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { renderReportHtml } from "./report.js";
 import { reportData, whyPaths } from "./report-data.js";
 import { sizeReport } from "./size.js";
-import { sizeFixture } from "./size-fixture.js";
+import { definitionFixture, sizeFixture } from "./size-fixture.js";
 import type { Inspected } from "./inspected.js";
 
 test("why: a shortest path from a root; roots are what nothing depends on when there is no definition", () => {
@@ -19,7 +19,7 @@ test("why: with a definition, its roots and the resolution's edges; the shortest
   image.packages[0]!.dependsOn = ["mid"];
   const inspected: Inspected = {
     image,
-    resolution: { exportName: "demo", roots: ["app", "mid"], resolved: new Map([["app", "1"], ["mid", "1"], ["libc6", "1"], ["gone", "2"]]), edges: [["app", "mid"], ["mid", "libc6"], ["app", "gone"]] },
+    definition: definitionFixture("demo", ["app", "mid"], [["app", "1"], ["mid", "1"], ["libc6", "1"], ["gone", "2"]], [["app", "mid"], ["mid", "libc6"], ["app", "gone"]]),
   };
   const { roots, why } = whyPaths(inspected);
   assert.deepEqual(roots, ["app", "mid"]);

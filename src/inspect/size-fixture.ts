@@ -1,6 +1,8 @@
 // A small hand-made InspectedImage for the size, treemap and report tests: two layers, two
 // packages, a file rewritten and one removed in the upper layer.
 import type { EntryKind, FinalFile, InspectedImage, InstalledPackage, LayerEntry } from "./model.js";
+import { resolutionOf } from "../debian/resolution.js";
+import type { FromDefinition } from "./inspected.js";
 
 const e = (path: string, size: number, kind: EntryKind = "file"): LayerEntry => ({ path, kind, size, mode: 0o644, uid: 0, gid: 0 });
 
@@ -36,4 +38,11 @@ export function sizeFixture(): InspectedImage {
     ],
     osRelease: {},
   };
+}
+
+/** What a definition would add: the export's resolution, from names, versions and edges alone. */
+export function definitionFixture(exportName: string, roots: string[], resolved: [name: string, version: string][], edges: [string, string][]): FromDefinition {
+  const packages = resolved.map(([name, version]) => ({ name, version, architecture: "amd64", filename: `pool/${name}.deb`, sha256: "0".repeat(64), size: 1, suite: "bookworm", component: "main" }));
+  const request = { architecture: "amd64", sources: "host", roots: [...roots].sort() };
+  return { exportName, resolution: resolutionOf({ request, packages, edges: edges.map(([from, to]) => ({ from, to })), distribution: { origin: "Debian", codename: "bookworm" } }) };
 }

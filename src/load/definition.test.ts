@@ -54,7 +54,7 @@ async function loadError(files: Record<string, string>): Promise<{ code: string;
 
 const project = {
   "image.ts": `import { buildImage, files } from "cairn";
-import { baseName, helperUrl } from "../cli/lib/names.js";
+import { baseName, helperUrl } from "./lib/names.js";
 import { prefixed, flavour } from "fake-pkg";
 import { basename } from "node:path";
 export { buildImage } from "cairn";
@@ -128,7 +128,7 @@ describe("loading a definition", () => {
 
   test("an exception while loading names the definition's line, through the source map", async () => {
     const e = await loadError({
-      "image.ts": `import { buildImage } from "cairn";\nimport { check } from "../cli/lib/check.js";\n\nexport const x = buildImage({ name: "x" });\ncheck(x.name);\n`,
+      "image.ts": `import { buildImage } from "cairn";\nimport { check } from "./lib/check.js";\n\nexport const x = buildImage({ name: "x" });\ncheck(x.name);\n`,
       "lib/check.ts": `// a helper that throws: the definition's own line is the one reported\nexport function check(name: string) {\n  throw new Error("boom " + name);\n}\n`,
     });
     assert.equal(e.code, ErrorCode.DEFINITION_FAILED);
@@ -195,7 +195,7 @@ describe("the bundle", () => {
     await symlink(join(CAIRN_ROOT, "node_modules"), join(root, "node_modules"));
     await bundle({ root });
     // What bin/cairn.js does with a fresh bundle.
-    await writeFile(join(root, "run.mjs"), `const { main } = await import("../cli/dist/cli.mjs");\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+    await writeFile(join(root, "run.mjs"), `const { main } = await import("./dist/cli.mjs");\nprocess.exitCode = await main(process.argv.slice(2));\n`);
     const run = (args: string[], cwd?: string) => spawnSync(process.execPath, [join(root, "run.mjs"), ...args], { encoding: "utf8", cwd });
     const help = run(["--help"]);
     assert.equal(help.status, 0, help.stderr);

@@ -4,8 +4,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { applyWhiteout } from "../fs/whiteout.js";
-import { feedLayerTar } from "../image/layer.js";
+import { flatten, readLayer } from "../image/flatten.js";
 import type { FsEntry } from "../fs/types.js";
 import type { Layer } from "../image/types.js";
 import { BASE_IMAGE } from "../closure/select.js";
@@ -17,11 +16,7 @@ const ENTRIES_FILE = "entries.json";
 
 /** The base's final filesystem. */
 export async function baseEntries(layers: readonly Layer[], ctx: StepContext): Promise<FsEntry[]> {
-  const byPath = new Map<string, FsEntry>();
-  for (const layer of layers) {
-    for (const e of await unpackLayer(layer, ctx)) if (!applyWhiteout(byPath, e.path)) byPath.set(e.path, e);
-  }
-  return [...byPath.values()];
+  return [...(await flatten(layers, (layer) => unpackLayer(layer, ctx))).values()];
 }
 
 /** A layer's entries (whiteouts included, as entries named .wh.*), contents in a store tree. */
@@ -29,39 +24,26 @@ async function unpackLayer(layer: Layer, ctx: StepContext): Promise<FsEntry[]> {
   const key = `base-files-${UNPACK_FORMAT}-${layer.digest.slice(7)}`;
   let entries: FsEntry[] = [];
   const dir = await checkedTree(ctx.store, key, async (tmp) => {
-    const tar = await import("tar-stream");
-    const extract = tar.extract();
-    const feeding = feedLayerTar(layer, extract);
-    for await (const item of extract) {
-      const h = item.header;
-      const p = h.name.replace(/^\.?\/+/, "").replace(/\/+$/, "");
-      const meta = { path: p, mode: (h.mode ?? 0o644) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, origin: BASE_IMAGE };
-      if (!p) {
-        item.resume();
-        continue;
-      }
-      if (h.type === "file" || h.type === "contiguous-file") {
-        const to = path.join(tmp, "files", p);
+    await readLayer(layer, async (e, content) => {
+      const meta = { path: e.path, mode: e.mode, uid: e.uid, gid: e.gid, origin: BASE_IMAGE };
+      if (e.type === "file") {
+        const to = path.join(tmp, "files", e.path);
         fs.mkdirSync(path.dirname(to), { recursive: true });
         const hash = createHash("sha256");
         const out = fs.createWriteStream(to);
-        for await (const c of item as unknown as AsyncIterable<Buffer>) {
+        for await (const c of content) {
           hash.update(c);
           if (!out.write(c)) await new Promise<void>((r) => out.once("drain", () => r()));
         }
         await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
         // As for unpacked packages: on disk only "executable or not"; the entry keeps the real mode.
         fs.chmodSync(to, meta.mode & 0o111 ? 0o755 : 0o644);
-        entries.push({ ...meta, type: "file", size: h.size ?? 0, sha256: hash.digest("hex") });
-      } else {
-        item.resume();
-        if (h.type === "directory") entries.push({ ...meta, type: "dir", size: 0 });
-        else if (h.type === "symlink") entries.push({ ...meta, type: "symlink", size: 0, linkname: h.linkname ?? "" });
-        else if (h.type === "link") entries.push({ ...meta, type: "hardlink", size: 0, linkname: (h.linkname ?? "").replace(/^\.?\/+/, "") });
-        // Device nodes and fifos in a base layer are for the engine; a step never needs them.
-      }
-    }
-    await feeding;
+        entries.push({ ...meta, type: "file", size: e.size, sha256: hash.digest("hex") });
+      } else if (e.type === "dir") entries.push({ ...meta, type: "dir", size: 0 });
+      else if (e.type === "symlink") entries.push({ ...meta, type: "symlink", size: 0, linkname: e.linkname ?? "" });
+      else if (e.type === "hardlink") entries.push({ ...meta, type: "hardlink", size: 0, linkname: (e.linkname ?? "").replace(/^\.?\/+/, "") });
+      // Device nodes and fifos in a base layer are for the engine; a step never needs them.
+    });
     fs.writeFileSync(path.join(tmp, ENTRIES_FILE), JSON.stringify(entries));
   }, {
     listing: ENTRIES_FILE,

@@ -19,6 +19,7 @@ import { pushImage } from "../../src/transports/registry/push.js";
 import { command } from "../support/command.js";
 import { FAULT_KINDS, flakyProxy, type FlakyProxy } from "../support/flaky-proxy.js";
 import { registry, type Registry } from "../support/registry.js";
+import { layerOf } from "../../src/image/layer.js";
 
 const LAYER_BYTES = 70 * 1024 * 1024;
 const CHUNK = 16 * 1024 * 1024;
@@ -44,10 +45,10 @@ async function noiseLayer(dir: string, index: number, size: number): Promise<Lay
   }
   const file = join(dir, `layer-${index}.tar.gz`);
   await pipeline(Readable.from(hashedGz()), createWriteStream(file));
-  return {
+  return layerOf({
     digest: `sha256:${blob.digest("hex")}` as Digest, diffId: `sha256:${diff.digest("hex")}` as DiffId, size: compressed,
     mediaType: MediaType.ociLayerGzip, compressed: () => createReadStream(file, { highWaterMark: 1024 * 1024 }),
-  };
+  });
 }
 
 async function noiseImage(dir: string): Promise<Image> {

@@ -8,6 +8,7 @@ import { buildManifest, describe as describeBlob, digestOf } from "../../src/ima
 import { writeTar, type TarEntry } from "../../src/image/tar.js";
 import { MediaType, type DiffId, type Digest, type Image, type Layer } from "../../src/image/types.js";
 import { staticBinary } from "./signed-repo.js";
+import { layerOf } from "../../src/image/layer.js";
 
 export async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
@@ -27,10 +28,10 @@ export async function busyboxImage(marker: string, architecture = "amd64"): Prom
   ];
   const tar = await collect(writeTar(entries));
   const gz = await collect(gzip((async function* () { yield tar; })()));
-  const layer: Layer = {
+  const layer: Layer = layerOf({
     digest: digestOf(gz), diffId: digestOf(tar) as string as DiffId, size: gz.length, mediaType: MediaType.ociLayerGzip,
     compressed: () => Readable.from([gz]),
-  };
+  });
   const config = buildConfig({ config: { Cmd: ["/bin/sh"] }, diffIds: [layer.diffId], created: "1970-01-01T00:00:00Z", architecture, os: "linux" });
   const configDesc = describeBlob(MediaType.ociConfig, config);
   const manifest = buildManifest(configDesc, [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }]);

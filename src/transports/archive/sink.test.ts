@@ -14,6 +14,7 @@ import { buildConfig, defaultEnv } from "../../image/config.js";
 import { buildManifest, digestOf } from "../../image/manifest.js";
 import { MediaType, type DiffId, type Digest, type Image, type Layer } from "../../image/types.js";
 import { archiveEntries, archiveSink, writeArchive } from "./sink.js";
+import { layerOf } from "../../image/layer.js";
 
 let work: string;
 before(() => {
@@ -41,13 +42,13 @@ function hostLayer(name: string, files: Record<string, string | { copyFrom: stri
   execFileSync("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "-C", root, "-cf", tarPath, "."]);
   execFileSync("gzip", ["-n", "-k", tarPath]);
   const gz = readFileSync(`${tarPath}.gz`);
-  return {
+  return layerOf({
     digest: `sha256:${sha(gz)}` as Digest,
     diffId: `sha256:${sha(readFileSync(tarPath))}` as DiffId,
     size: gz.length,
     mediaType: MediaType.ociLayerGzip,
     compressed: () => createReadStream(`${tarPath}.gz`),
-  };
+  });
 }
 
 function makeImage(layers: Layer[], repoTags: string[]): Image {
@@ -153,7 +154,7 @@ test("the same image gives the same bytes; writeArchive leaves the stream open",
 test("a damaged layer fails the write and keeps the earlier file", async () => {
   const target = join(work, "keep.tar");
   writeFileSync(target, "earlier build");
-  const bad: Layer = { ...helloLayer, compressed: () => Readable.from([Buffer.alloc(helloLayer.size, 1)]) };
+  const bad: Layer = layerOf({ ...helloLayer, compressed: () => Readable.from([Buffer.alloc(helloLayer.size, 1)]) });
   await assert.rejects(archiveSink(target).write(makeImage([bad], ["x:1"])), (e: Error & { code?: string }) => {
     assert.equal(e.code, "CAIRN_E501");
     assert.match(e.message, /damaged/);

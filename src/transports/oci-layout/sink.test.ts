@@ -11,6 +11,7 @@ import { buildConfig } from "../../image/config.js";
 import { buildManifest, digestOf } from "../../image/manifest.js";
 import { MediaType, type DiffId, type Digest, type Image, type Layer } from "../../image/types.js";
 import { ociDirSink } from "./sink.js";
+import { layerOf } from "../../image/layer.js";
 
 const work = mkdtempSync(join(tmpdir(), "cairn-ocidir-"));
 after(() => fs.rm(work, { recursive: true, force: true }));
@@ -23,10 +24,10 @@ function image(text: string): Image {
   writeFileSync(join(root, "hello"), text);
   const tar = execFileSync("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "-C", root, "-cf", "-", "."]);
   const gz = execFileSync("gzip", ["-n"], { input: tar });
-  const layer: Layer = {
+  const layer: Layer = layerOf({
     digest: `sha256:${sha(gz)}` as Digest, diffId: `sha256:${sha(tar)}` as DiffId, size: gz.length,
     mediaType: MediaType.ociLayerGzip, compressed: () => Readable.from([gz]),
-  };
+  });
   const config = buildConfig({ config: { Cmd: ["cat", "/hello"] }, diffIds: [layer.diffId], created: "1970-01-01T00:00:00Z", architecture: "amd64", os: "linux" });
   const cd = { mediaType: MediaType.ociConfig, digest: digestOf(config), size: config.length };
   const manifest = buildManifest(cd, [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }]);

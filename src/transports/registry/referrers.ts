@@ -10,6 +10,7 @@ import { MediaType, type Descriptor, type Digest, type DiffId, type Image } from
 import { RegistryClient } from "./client.js";
 import { pushImage, type PushOptions } from "./push.js";
 import { formatReference, parseReference } from "./reference.js";
+import { layerOf } from "../../image/layer.js";
 
 /** The spec's empty descriptor: the two bytes `{}`. */
 export const EMPTY_CONFIG = { mediaType: "application/vnd.oci.empty.v1+json", digest: `sha256:${sha256("{}")}`, size: 2 } as const;
@@ -63,7 +64,7 @@ export async function pushReferrer(a: Artifact, ref: string, opts: PushOptions =
     configDigest: EMPTY_CONFIG.digest as Digest,
     manifest,
     manifestDigest,
-    layers: [{ digest: layerDigest, diffId: layerDigest as string as DiffId, size: a.bytes.length, mediaType: a.artifactType, compressed: () => Readable.from([a.bytes]) }],
+    layers: [layerOf({ digest: layerDigest, diffId: layerDigest as string as DiffId, size: a.bytes.length, mediaType: a.artifactType, compressed: () => Readable.from([a.bytes]) })],
   };
   const repo = { ...parsed, tag: undefined, digest: undefined };
   await pushImage(artifact, `${formatReference(repo)}@${manifestDigest}`, { ...opts, reporter: undefined, onProgress: undefined });
