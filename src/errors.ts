@@ -87,15 +87,27 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** What an error is about, as data beside the message (for tools, tests, and one day `--json`). */
+export interface ErrorData {
+  /** The file at fault (a definition, a lock, an image tar), with `:line` when known. */
+  path?: string;
+  /** The Debian package, image export or reference it is about. */
+  subject?: string;
+  /** Where it came from: the URLs, files or layers looked at, in order. */
+  origins?: string[];
+}
+
 export class CairnError extends Error {
   readonly code: ErrorCode;
   /** What the user can do about it; printed after the message. */
   readonly hint?: string;
-  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+  readonly data: ErrorData;
+  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown; data?: ErrorData }) {
     super(message, options);
     this.name = "CairnError";
     this.code = code;
     this.hint = hint;
+    this.data = options?.data ?? {};
   }
 }
 

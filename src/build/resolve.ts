@@ -52,6 +52,7 @@ export async function resolveImage(spec: ImageSpec, name: string, pin: Resolutio
         ? `Image "${name}" asks for other packages than ${options.lockLabel} records (--frozen): locked ${pin.request.roots.join(", ") || "none"}, asked ${request.roots.join(", ") || "none"}.`
         : `Image "${name}" is not in ${options.lockLabel} (--frozen).`,
       "Run `cairn lock` (or build without --frozen) and commit the updated cairn.lock.",
+      { data: { path: options.lockLabel, subject: name } },
     );
   }
   const base = fileBase ?? (await pinBase(request, pin, options.update === true, ctx, options.definitionDir));

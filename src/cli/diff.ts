@@ -6,7 +6,7 @@ import type { BuildContext } from "../build/context.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { diffImages, type ImageDiff } from "../inspect/diff.js";
 import { formatDiff } from "../inspect/diff-format.js";
-import { fromBuiltImage, fromImageTar } from "../inspect/image-source.js";
+import { readImageTar } from "../transports/archive/source.js";
 import { inspect, type InspectedImage } from "../inspect/model.js";
 import { isImageTar } from "./inspect-target.js";
 import { buildFromDefinition, makeContext } from "./commands.js";
@@ -53,11 +53,11 @@ async function readSide(arg: string, o: DiffCommandOptions, ctx: BuildContext): 
   if (side.tar) {
     const work = await ctx.store.tempPath();
     try {
-      return await inspect(await fromImageTar(side.file, work), { hashFiles: true });
+      return await inspect(await readImageTar(side.file, work), { hashFiles: true });
     } finally {
       await fs.rm(work, { recursive: true, force: true });
     }
   }
   const { image } = await buildFromDefinition({ file: side.file, ...(side.attr ? { attr: side.attr } : {}), frozen: o.frozen, global: o.global }, ctx);
-  return inspect(fromBuiltImage(image), { hashFiles: true });
+  return inspect(image, { hashFiles: true });
 }

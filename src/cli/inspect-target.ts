@@ -5,7 +5,8 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { BuildContext } from "../build/context.js";
 import type { GlobalOptions } from "./main.js";
-import { fromBuiltImage, fromImageTar, type ImageSource } from "../inspect/image-source.js";
+import type { ImageView } from "../image/types.js";
+import { readImageTar } from "../transports/archive/source.js";
 import { inspect, type InspectedImage } from "../inspect/model.js";
 import type { Inspected } from "../inspect/inspected.js";
 import type { DefinitionBuilt } from "./commands.js";
@@ -40,12 +41,12 @@ export function isImageTar(arg: string): boolean {
  */
 export async function inspectTarget(
   target: { file: string; attr?: string }, g: GlobalOptions, ctx: BuildContext,
-  visit?: (source: ImageSource, image: InspectedImage) => Promise<void>,
+  visit?: (source: ImageView, image: InspectedImage) => Promise<void>,
 ): Promise<InspectedTarget> {
   if (isImageTar(target.file) && !target.attr) {
     const work = await ctx.store.tempPath();
     try {
-      const source = await fromImageTar(target.file, work);
+      const source = await readImageTar(target.file, work);
       const image = await inspect(source);
       await visit?.(source, image);
       return { image };
@@ -55,7 +56,7 @@ export async function inspectTarget(
   }
   const { buildFromDefinition } = await import("./commands.js");
   const built = await buildFromDefinition({ file: target.file, ...(target.attr ? { attr: target.attr } : {}), global: g }, ctx);
-  const source = fromBuiltImage(built.image) as ImageSource;
+  const source = built.image;
   const image = await inspect(source);
   await visit?.(source, image);
   return { image, definition: { exportName: built.exportName, resolution: built.resolution }, built };

@@ -4,7 +4,6 @@ import * as fs from "node:fs/promises";
 import { cairnVersion } from "../location.js";
 import { locatorOf, type Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
-import { fromBuiltImage } from "../inspect/image-source.js";
 import { inspect, type InspectedImage } from "../inspect/model.js";
 import { cyclonedxDocument } from "../inspect/sbom-cyclonedx.js";
 import { spdxDocument } from "../inspect/sbom-spdx.js";
@@ -51,7 +50,7 @@ export function renderSbom(image: InspectedImage, format: SbomFormat, debSha256?
 
 /** The SBOM of an image just built from a definition (for `--push … --sbom`). */
 export async function sbomOfBuilt(built: DefinitionBuilt, format: SbomFormat): Promise<string> {
-  const inspected = await inspect(fromBuiltImage(built.image));
+  const inspected = await inspect(built.image);
   return renderSbom(inspected, format, lockedDebs(built.resolution, inspected));
 }
 

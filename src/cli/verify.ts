@@ -7,7 +7,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
-import { fromBuiltImage, fromImageTar } from "../inspect/image-source.js";
+import { readImageTar } from "../transports/archive/source.js";
 import { describeTarget } from "./inspect-target.js";
 import { compareImages, formatVerify, summarize, type VerifyReport } from "../inspect/verify.js";
 import type { BuildContext } from "../build/context.js";
@@ -31,7 +31,7 @@ export interface VerifyCommandOptions {
 export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o.global)): Promise<VerifyReport> {
   const target = describeTarget({ file: o.file, ...(o.attr ? { attr: o.attr } : {}) });
   const built = await buildFromDefinition({ file: o.file, ...(o.attr ? { attr: o.attr } : {}), frozen: o.frozen, global: o.global }, ctx);
-  const a = { source: fromBuiltImage(built.image), manifest: JSON.parse(built.image.manifest.toString("utf8")) as unknown };
+  const a = { source: built.image, manifest: JSON.parse(built.image.manifest.toString("utf8")) as unknown };
   let report: VerifyReport;
   let labels: { a: string; b: string };
   let keptAt: string | undefined;
@@ -43,7 +43,7 @@ export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o
     const work = await ctx.store.tempPath();
     try {
       labels = { a: "the build", b: o.against };
-      report = await compareImages(a, { source: await fromImageTar(o.against, work) });
+      report = await compareImages(a, { source: await readImageTar(o.against, work) });
     } finally {
       await fs.rm(work, { recursive: true, force: true });
     }
@@ -63,7 +63,7 @@ export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o
           "everything else unpacked, run and built anew\n",
       );
       labels = { a: "your cache", b: "fresh cache" };
-      report = await compareImages(a, { source: fromBuiltImage(again), manifest: JSON.parse(again.manifest.toString("utf8")) as unknown });
+      report = await compareImages(a, { source: again, manifest: JSON.parse(again.manifest.toString("utf8")) as unknown });
     } finally {
       if (o.keep) keptAt = fresh;
       else await fs.rm(fresh, { recursive: true, force: true });

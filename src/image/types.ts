@@ -39,8 +39,9 @@ export interface Layer {
 export type { ContainerConfig } from "../define/spec.js";
 
 /**
- * An image as its readers take it (inspect, verify, flatten): every Image is one. An image read
- * from a docker-archive, which carries no manifest of its own, has no manifest digest.
+ * The one image model: what every source yields and every reader (inspect, verify, flatten) takes.
+ * A built or pulled image is an `Image`, which is one of these with its manifest known; an image
+ * read from a docker-archive, which carries no manifest of its own, has no manifest digest.
  */
 export interface ImageView {
   /** `name:tag` references; empty when it has none. */
@@ -52,6 +53,17 @@ export interface ImageView {
   readonly layers: readonly Layer[];
   /** What to call it when it has no tag (the file it was read from). */
   readonly origin?: string;
+}
+
+/** The fields of an image config the readers use (OCI / Docker JSON). */
+export interface ImageConfigJson {
+  architecture?: string;
+  os?: string;
+  config?: Record<string, unknown>;
+  history?: { created_by?: string; empty_layer?: boolean }[];
+  rootfs?: { diff_ids?: string[] };
+  /** When the image was made (RFC 3339). */
+  created?: string;
 }
 
 export interface Image {
@@ -69,7 +81,7 @@ export interface Sink {
   write(image: Image): Promise<void>;
 }
 
-/** Where an image is read from: the same places. Each read yields the image as it is there. */
+/** Where an image is read from: the same places. Each read yields the image as it is there now. */
 export interface ImageSource {
-  read(): Promise<Image>;
+  read(): Promise<ImageView>;
 }

@@ -3,12 +3,13 @@
 // comes from, and the Debian packages installed (dpkg's status and file lists, read from the
 // layers themselves — so an image cairn did not build is read the same way).
 import { createHash } from "node:crypto";
-import { pipeline } from "node:stream/promises";
 import { parseParagraphs } from "../debian/control.js";
 import { parseRelations } from "../debian/relations.js";
 import { mergedUsrPath } from "../fs/usrmerge.js";
 import { applyWhiteout, whiteoutOf } from "../fs/whiteout.js";
-import type { ImageConfigJson, ImageSource } from "./image-source.js";
+import { readLayer } from "../image/flatten.js";
+import type { ImageConfigJson, ImageView } from "../image/types.js";
+import { configJson, imageName } from "../image/view.js";
 
 export type EntryKind = "file" | "dir" | "symlink" | "hardlink" | "whiteout" | "opaque" | "other";
 
@@ -90,61 +91,44 @@ export interface InspectOptions {
   hashFiles?: boolean;
 }
 
-export async function inspect(source: ImageSource, options: InspectOptions = {}): Promise<InspectedImage> {
-  const tar = await import("tar-stream");
+export async function inspect(source: ImageView, options: InspectOptions = {}): Promise<InspectedImage> {
   const layers: InspectedLayer[] = [];
   const files = new Map<string, FinalFile>();
   const texts = new Map<string, string>();
-  const history = (source.config.history ?? []).filter((h) => !h.empty_layer);
+  const config = configJson(source);
+  const history = (config.history ?? []).filter((h) => !h.empty_layer);
 
   for (const [index, layer] of source.layers.entries()) {
     const entries: LayerEntry[] = [];
-    const extract = tar.extract();
-    let tarSize = 0;
-    const feeding = pipeline(layer.open(), async function* (tarBytes: AsyncIterable<Buffer>) {
-      for await (const chunk of tarBytes) {
-        tarSize += chunk.length;
-        yield chunk;
-      }
-    }, extract);
-    feeding.catch(() => {});
-    for await (const item of extract) {
-      const h = item.header;
-      const p = h.name.replace(/^\.?\/+/, "").replace(/\/+$/, "");
+    const tarSize = await readLayer(layer, async (e, content) => {
+      const p = e.path;
       const wh = whiteoutOf(p);
-      const meta = { mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0 };
-      const kind: EntryKind = wh ? (wh.opaque ? "opaque" : "whiteout")
-        : h.type === "directory" ? "dir" : h.type === "symlink" ? "symlink" : h.type === "link" ? "hardlink" : h.type === "file" || h.type === "contiguous-file" ? "file" : "other";
+      const meta = { mode: e.mode, uid: e.uid, gid: e.gid };
+      const kind: EntryKind = wh ? (wh.opaque ? "opaque" : "whiteout") : e.type;
       const target = wh ? wh.target : p;
-      if (!p) {
-        item.resume();
-        continue;
-      }
-      const size = kind === "file" ? (h.size ?? 0) : 0;
-      entries.push({ path: target, kind, size, ...meta, ...(h.linkname ? { linkname: h.linkname.replace(/^\.?\/+/, "") } : {}) });
+      const size = kind === "file" ? e.size : 0;
+      const linkname = e.linkname?.replace(/^\.?\/+/, "");
+      entries.push({ path: target, kind, size, ...meta, ...(linkname ? { linkname } : {}) });
       let sha256: string | undefined;
       if (kind === "file" && WANTED.test(p) && size <= MAX_TEXT) {
         const chunks: Buffer[] = [];
-        for await (const c of item as unknown as AsyncIterable<Buffer>) chunks.push(c);
+        for await (const c of content) chunks.push(c);
         const bytes = Buffer.concat(chunks);
         texts.set(p, bytes.toString("utf8"));
         if (options.hashFiles) sha256 = createHash("sha256").update(bytes).digest("hex");
       } else if (kind === "file" && options.hashFiles) {
         const hash = createHash("sha256");
-        for await (const c of item as unknown as AsyncIterable<Buffer>) hash.update(c);
+        for await (const c of content) hash.update(c);
         sha256 = hash.digest("hex");
-      } else {
-        item.resume();
       }
       // The final filesystem, layer over layer.
       if (kind === "whiteout" || kind === "opaque") {
         applyWhiteout(files, p);
         applyWhiteout(texts, p);
       } else if (kind !== "other") {
-        files.set(target, { path: target, kind, size, layer: index, ...(h.linkname ? { linkname: h.linkname.replace(/^\.?\/+/, "") } : {}), ...(sha256 ? { sha256 } : {}) });
+        files.set(target, { path: target, kind, size, layer: index, ...(linkname ? { linkname } : {}), ...(sha256 ? { sha256 } : {}) });
       }
-    }
-    await feeding;
+    });
     layers.push({
       index, digest: layer.digest, storedSize: layer.size, contentSize: entries.reduce((n, e) => n + e.size, 0), tarSize, entries,
       ...(history[index]?.created_by ? { createdBy: history[index]!.created_by } : {}),
@@ -153,7 +137,7 @@ export async function inspect(source: ImageSource, options: InspectOptions = {})
 
   const packages = installedPackages(texts, files);
   return {
-    reference: source.reference, ...(source.manifestDigest ? { manifestDigest: source.manifestDigest } : {}), config: source.config,
+    reference: imageName(source), ...(source.manifestDigest ? { manifestDigest: source.manifestDigest } : {}), config,
     layers, files, packages, osRelease: parseOsRelease(texts.get("etc/os-release") ?? texts.get("usr/lib/os-release") ?? ""),
   };
 }

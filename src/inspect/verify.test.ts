@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { test } from "node:test";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import * as tarStream from "tar-stream";
-import type { ImageSource } from "./image-source.js";
+import { layerOf } from "../image/layer.js";
+import { MediaType, type DiffId, type Digest, type ImageView } from "../image/types.js";
 import { compareImages, formatVerify, summarize } from "./verify.js";
 
 async function tar(files: Record<string, string>): Promise<Buffer> {
@@ -19,15 +20,15 @@ async function tar(files: Record<string, string>): Promise<Buffer> {
 const sha = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 /** An image of gzipped layers, its manifest digest standing for the whole. */
-async function image(layers: Record<string, string>[], config: Record<string, unknown> = {}, level = 6): Promise<ImageSource> {
+async function image(layers: Record<string, string>[], config: Record<string, unknown> = {}, level = 6): Promise<ImageView> {
   const tars = await Promise.all(layers.map(tar));
   const blobs = tars.map((t) => gzipSync(t, { level }));
   const cfg = { architecture: "amd64", os: "linux", config: {}, ...config, rootfs: { diff_ids: tars.map(sha) }, history: layers.map((_, i) => ({ created_by: `step ${i}` })) };
   return {
-    reference: "x:1",
-    manifestDigest: sha(JSON.stringify([cfg, blobs.map(sha)])),
-    config: cfg,
-    layers: blobs.map((b) => ({ digest: sha(b), size: b.length, open: () => Readable.from([gunzipSync(b)]) })),
+    repoTags: ["x:1"],
+    manifestDigest: sha(JSON.stringify([cfg, blobs.map(sha)])) as Digest,
+    config: Buffer.from(JSON.stringify(cfg)),
+    layers: blobs.map((b, i) => layerOf({ digest: sha(b) as Digest, diffId: sha(tars[i]!) as DiffId, size: b.length, mediaType: MediaType.ociLayerGzip, compressed: () => Readable.from([b]) })),
   };
 }
 

@@ -1,7 +1,8 @@
 // Two builds of one image compared, and the difference explained: the layers whose digests differ
 // (and, inside, the first entries that differ and how), the config's differences, or — when the
 // uncompressed tars are equal — that only compression differs.
-import type { ImageSource } from "./image-source.js";
+import type { ImageView } from "../image/types.js";
+import { configJson } from "../image/view.js";
 import { jsonDifferences, type JsonDifference } from "./diff.js";
 import { compareTarRecords, readTarRecords, type EntryDifference } from "./verify-tar.js";
 
@@ -27,7 +28,7 @@ export interface VerifyReport {
 }
 
 export interface ComparedImage {
-  source: ImageSource;
+  source: ImageView;
   /** The manifest JSON, when at hand (a built image has it). */
   manifest?: unknown;
 }
@@ -37,9 +38,11 @@ export async function compareImages(a: ComparedImage, b: ComparedImage): Promise
   const sb = b.source;
   const digestA = sa.manifestDigest;
   const digestB = sb.manifestDigest;
-  const idsA = sa.config.rootfs?.diff_ids ?? [];
-  const idsB = sb.config.rootfs?.diff_ids ?? [];
-  const historyA = (sa.config.history ?? []).filter((h) => !h.empty_layer);
+  const configA = configJson(sa);
+  const configB = configJson(sb);
+  const idsA = configA.rootfs?.diff_ids ?? [];
+  const idsB = configB.rootfs?.diff_ids ?? [];
+  const historyA = (configA.history ?? []).filter((h) => !h.empty_layer);
   const layers: LayerDifference[] = [];
   for (let i = 0; i < Math.max(sa.layers.length, sb.layers.length); i++) {
     const la = sa.layers[i];
@@ -54,12 +57,12 @@ export async function compareImages(a: ComparedImage, b: ComparedImage): Promise
       layers.push({ ...base, compressionOnly: !!la && !!lb, entries: [] });
       continue;
     }
-    const [ra, rb] = await Promise.all([readTarRecords(la.open()), readTarRecords(lb.open())]);
+    const [ra, rb] = await Promise.all([readTarRecords(la.uncompressed()), readTarRecords(lb.uncompressed())]);
     layers.push({ ...base, compressionOnly: false, entries: compareTarRecords(ra, rb) });
   }
   // A layer that differs changes its diff_id too; the layer itself is reported.
   const reported = new Set(layers.map((l) => `rootfs.diff_ids[${l.index}]`));
-  const config = jsonDifferences(sa.config, sb.config).filter((c) => !reported.has(c.path));
+  const config = jsonDifferences(configA, configB).filter((c) => !reported.has(c.path));
   const manifest = !layers.length && !config.length && a.manifest !== undefined && b.manifest !== undefined ? jsonDifferences(a.manifest, b.manifest) : [];
   const reproducible = digestA && digestB ? digestA === digestB : !layers.length && !config.length;
   return { reproducible, ...(digestA ? { digestA } : {}), ...(digestB ? { digestB } : {}), layers, config, manifest };

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { describe, test } from "node:test";
-import type { ImageSource } from "./image-source.js";
+import { layerOf } from "../image/layer.js";
+import type { DiffId, Digest, ImageView } from "../image/types.js";
 import { inspect, type FinalFile, type InspectedImage } from "./model.js";
 import { ownersOf, referencesTo, resolveInImage, scanFileUses, type FileUse } from "./why-refs.js";
 
@@ -87,7 +88,10 @@ describe("scanFileUses", () => {
       ]),
       await layer([["usr/bin/replaced", "plain text now", 0o755]]),
     ];
-    const source: ImageSource = { reference: "t", config: {}, layers: layers.map((b, i) => ({ digest: `sha256:${i}`, size: b.length, open: () => Readable.from(chunked(b)) })) };
+    const source: ImageView = {
+      repoTags: ["t"], config: Buffer.from("{}"),
+      layers: layers.map((b, i) => layerOf({ digest: `sha256:${i}` as Digest, diffId: `sha256:${i}` as DiffId, size: b.length, mediaType: "application/vnd.oci.image.layer.v1.tar", compressed: () => Readable.from(chunked(b)) })),
+    };
     const found = await scanFileUses(source, await inspect(source));
     assert.deepEqual(found.map((u) => u.path), ["usr/bin/prog", "usr/bin/tool"]);
     assert.ok(found[0]!.needed.includes("libc.so.6"), `prog needs ${found[0]!.needed.join(", ")}`);

@@ -2,10 +2,10 @@
 // their DT_NEEDED sonames and PT_INTERP, scripts through their #! line. The layers are read once
 // more (only ELF files are held whole, for their dynamic section); the rest is pure lookup.
 import { posix } from "node:path";
-import { pipeline } from "node:stream/promises";
 import { parseElf } from "../closure/elf.js";
 import { envTarget, parseShebang, SHEBANG_PROBE_BYTES } from "../closure/shebang.js";
-import type { ImageSource } from "./image-source.js";
+import { readLayer } from "../image/flatten.js";
+import type { ImageView } from "../image/types.js";
 import type { FinalFile, InspectedImage } from "./model.js";
 
 export interface FileUse {
@@ -35,24 +35,17 @@ export interface FileReference {
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
 /** Reads every regular file of the final filesystem that starts with ELF magic or "#!". */
-export async function scanFileUses(source: ImageSource, image: InspectedImage): Promise<FileUse[]> {
-  const tar = await import("tar-stream");
+export async function scanFileUses(source: ImageView, image: InspectedImage): Promise<FileUse[]> {
   const uses: FileUse[] = [];
   for (const [index, layer] of source.layers.entries()) {
-    const extract = tar.extract();
-    const feeding = pipeline(layer.open(), extract);
-    feeding.catch(() => {});
-    for await (const item of extract) {
-      const path = item.header.name.replace(/^\.?\/+/, "").replace(/\/+$/, "");
+    await readLayer(layer, async (e, content) => {
+      const path = e.path;
       const final = image.files.get(path);
-      if (item.header.type !== "file" || final?.layer !== index || final.kind !== "file") {
-        item.resume();
-        continue;
-      }
+      if (e.type !== "file" || final?.layer !== index || final.kind !== "file") return;
       const chunks: Buffer[] = [];
       let held = 0;
       let kind: "elf" | "script" | "other" | undefined;
-      for await (const c of item as unknown as AsyncIterable<Buffer>) {
+      for await (const c of content) {
         if (kind === "other" || (kind === "script" && held >= SHEBANG_PROBE_BYTES)) continue;
         chunks.push(c);
         held += c.length;
@@ -65,12 +58,11 @@ export async function scanFileUses(source: ImageSource, image: InspectedImage): 
       if (kind === "elf") {
         const elf = parseElf(bytes);
         if (elf && (elf.needed.length || elf.interpreter)) uses.push({ path, needed: elf.needed, ...(elf.interpreter ? { interpreter: elf.interpreter } : {}) });
-      } else if (kind === "script" && (item.header.mode ?? 0) & 0o111) {
+      } else if (kind === "script" && e.mode & 0o111) {
         const s = parseShebang(bytes);
         if (s) uses.push({ path, needed: [], shebang: envTarget(s) ?? s.interpreter });
       }
-    }
-    await feeding;
+    });
   }
   return uses.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -166,5 +166,5 @@ function compileError(e: BuildFailure, dir: string): CairnError {
   const hint = unresolved && !/^[./]/.test(unresolved[1]!)
     ? `Install the package beside the definition (\`npm install ${unresolved[1]}\`), or fix the import.`
     : "Fix the definition at that line; `npx tsc --noEmit` shows type errors too.";
-  return new CairnError(ErrorCode.DEFINITION_FAILED, `${where}: ${first.text}${more}`, hint, { cause: e });
+  return new CairnError(ErrorCode.DEFINITION_FAILED, `${where}: ${first.text}${more}`, hint, { cause: e, data: { path: where } });
 }

@@ -31,7 +31,7 @@ async function store(): Promise<Store> {
 
 /** The error loading fails with — checked to be the same with node's source maps on (as under
  *  tsx and --enable-source-maps) and off (as in the bundle, where cairn maps positions itself). */
-async function loadError(files: Record<string, string>): Promise<{ code: string; message: string; hint?: string }> {
+async function loadError(files: Record<string, string>): Promise<{ code: string; message: string; hint?: string; path?: string }> {
   const errors = [];
   const mapsWere = process.sourceMapsEnabled;
   for (const maps of [true, false]) {
@@ -43,7 +43,8 @@ async function loadError(files: Record<string, string>): Promise<{ code: string;
         (e: unknown) => e,
       );
       assert.ok(isCairnError(e), String(e));
-      errors.push({ code: e.code, message: e.message.replace(dir, "DIR").replace(relative(process.cwd(), dir), "DIR"), hint: e.hint });
+      const clean = (t: string) => t.replace(dir, "DIR").replace(relative(process.cwd(), dir), "DIR");
+      errors.push({ code: e.code, message: clean(e.message), hint: e.hint, path: clean(e.data.path ?? "") });
     } finally {
       process.setSourceMapsEnabled(mapsWere);
     }
@@ -133,6 +134,7 @@ describe("loading a definition", () => {
     });
     assert.equal(e.code, ErrorCode.DEFINITION_FAILED);
     assert.match(e.message, /image\.ts:5:1: boom x$/);
+    assert.match(e.path ?? "", /image\.ts:5:1$/, "the error's data names the definition's line too");
   });
 
   test("a CairnError thrown by the API keeps its code and gains the definition's line", async () => {

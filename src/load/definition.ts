@@ -41,6 +41,7 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
       ErrorCode.DEFINITION_NOT_FOUND,
       `No definition at ${abs}.`,
       file ? "Check the path." : "Pass the definition file (e.g. `cairn build examples/redis/image.ts`), or run cairn where an image.ts is.",
+      { data: { path: abs } },
     );
   }
   if (options.typecheck) await typecheckDefinition(abs, options.store);
@@ -60,7 +61,7 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
       isCairnError(e) ? e.code : ErrorCode.DEFINITION_FAILED,
       `${where}: ${msg}`,
       isCairnError(e) ? e.hint : "Fix the definition at that line; `npx tsc --noEmit` shows type errors too.",
-      { cause: e },
+      { cause: e, data: { ...(isCairnError(e) ? e.data : {}), path: where } },
     );
   } finally {
     Error.stackTraceLimit = limit;
@@ -118,6 +119,7 @@ export function checkBaseChains(images: Map<string, ImageSpec>, file: string): v
           ErrorCode.DEFINITION_INVALID,
           `${file}: the base images go round in a circle: ${[...chain, s].map(label).join(" → fromImage → ")}.`,
           "An image cannot be built on itself; give the first one in that chain a base that does not lead back to it.",
+          { data: { path: file, subject: label(spec), origins: [...chain, s].map(label) } },
         );
       }
       chain.push(s);
@@ -143,6 +145,7 @@ function exportError(def: Definition, what: string, names: string[]): CairnError
     ErrorCode.EXPORT_NOT_FOUND,
     `${def.file} ${what}.`,
     names.length ? `Images in this file: ${names.join(", ")}.` : "Export an image: `export const app = buildLayeredImage({ ... })`.",
+    { data: { path: def.file, origins: names } },
   );
 }
 

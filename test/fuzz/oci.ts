@@ -1,7 +1,7 @@
 // Image manifests from both places cairn reads them: a registry (pullImage against an in-process
 // fake registry serving near-valid and arbitrary JSON for index, manifest and config) and image
 // tars (docker-archive manifest.json, OCI index.json, read by dockerArchive, localManifestDigest
-// and fromImageTar). Each rejects only with the CairnErrors it documents.
+// and readImageTar). Each rejects only with the CairnErrors it documents.
 import fc from "fast-check";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ErrorCode } from "../../src/errors.js";
 import { MediaType } from "../../src/image/types.js";
-import { fromImageTar } from "../../src/inspect/image-source.js";
+import { readImageTar } from "../../src/transports/archive/source.js";
 import { dockerArchive, localManifestDigest } from "../../src/transports/archive/source.js";
 import { DockerMediaType, pullImage } from "../../src/transports/registry/pull.js";
 import { Store } from "../../src/store/store.js";
@@ -176,7 +176,7 @@ export const properties: FuzzProperty[] = [
   },
   {
     parser: "image-tar/read",
-    name: "fromImageTar of near-valid image tars (and reading its layers) succeeds or rejects with BAD_REFERENCE",
+    name: "readImageTar of near-valid image tars (and reading its layers) succeeds or rejects with BAD_REFERENCE",
     quickRuns: 60,
     property: () =>
       fc.asyncProperty(imageTar, async (t) => {
@@ -184,9 +184,9 @@ export const properties: FuzzProperty[] = [
         const work = join(dir!, `work-${n++}`);
         mkdirSync(work);
         try {
-          const src = await typedAsync([ErrorCode.BAD_REFERENCE], () => fromImageTar(file, work));
+          const src = await typedAsync([ErrorCode.BAD_REFERENCE], () => readImageTar(file, work));
           if (src === rejected) return;
-          for (const l of src.layers) await typedAsync([ErrorCode.BAD_REFERENCE], async () => { for await (const _ of l.open()) { /* drain */ } });
+          for (const l of src.layers) await typedAsync([ErrorCode.BAD_REFERENCE], async () => { for await (const _ of l.uncompressed()) { /* drain */ } });
         } finally {
           rmSync(work, { recursive: true, force: true });
         }

@@ -10,8 +10,12 @@ import { readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CairnError, ErrorCode } from "../../errors.js";
+import { createWriteStream } from "node:fs";
+import * as fs from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { sniffedTar } from "../../image/layer.js";
 import { digestOf } from "../../image/manifest.js";
-import { MediaType } from "../../image/types.js";
+import { MediaType, type DiffId, type Digest, type ImageSource, type ImageView, type Layer } from "../../image/types.js";
 import { canonicalJson, type Store } from "../../store/store.js";
 
 /** Bumped when the manifest made for a docker-archive changes shape. */
@@ -166,3 +170,171 @@ async function readMembers(file: string, want: (name: string) => boolean): Promi
 export async function isDirectory(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
+
+/**
+ * An image tar unpacked into `workDir` (its members are needed more than once and a tar cannot
+ * seek): OCI layout (index.json) or docker-archive (manifest.json), compressed layers or not.
+ */
+export async function readImageTar(file: string, workDir: string): Promise<ImageView> {
+  const tar = await import("tar-stream");
+  const extract = tar.extract();
+  const feeding = pipeline(createReadStream(file), extract);
+  feeding.catch(() => {});
+  try {
+    for await (const item of extract) {
+      const name = path.posix.normalize(item.header.name.replace(/^\.?\//, ""));
+      if (item.header.type !== "file" || name.startsWith("..")) {
+        item.resume();
+        continue;
+      }
+      const to = path.join(workDir, name);
+      await fs.mkdir(path.dirname(to), { recursive: true });
+      await pipeline(item as unknown as Readable, createWriteStream(to));
+    }
+    await feeding;
+  } catch (e) {
+    throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} could not be read as an image tar: ${(e as Error).message}.`, HINT);
+  }
+  const bad = (why: string) => new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not a readable image tar: ${why}.`, HINT);
+  const members = layoutMembers(workDir, bad);
+  if (await members.exists("manifest.json")) return dockerArchiveIn(members, file, bad);
+  if (await members.exists("index.json")) return ociLayoutIn(members, path.basename(file), bad);
+  throw notAnImage(file);
+}
+
+/** An OCI image layout folder (`oci:DIR`, cairn's -o DIR.oci), read in place. */
+export async function readLayoutDir(dir: string): Promise<ImageView> {
+  const bad = (why: string) => new CairnError(ErrorCode.BAD_REFERENCE, `${dir} is not a readable OCI image layout: ${why}.`, HINT);
+  const members = layoutMembers(dir, bad);
+  if (!(await members.exists("index.json"))) throw new CairnError(ErrorCode.BAD_REFERENCE, `${dir} is not an OCI image layout (no index.json in it).`, HINT);
+  return ociLayoutIn(members, path.basename(dir), bad);
+}
+
+/** The image tar at `file` as a source: unpacked into `workDir` (which the caller removes) on each read. */
+export function archiveSource(file: string, workDir: string): ImageSource {
+  return { read: () => readImageTar(file, workDir) };
+}
+
+type Bad = (why: string) => CairnError;
+
+/** What Docker calls a layer in a docker-archive (a plain tar, as a rule; its bytes are sniffed anyway). */
+const DOCKER_ARCHIVE_LAYER = "application/vnd.docker.image.rootfs.diff.tar";
+type Members = ReturnType<typeof layoutMembers>;
+
+/**
+ * The members of an unpacked image tar or layout. Every JSON member is untrusted: a path it names
+ * must stay inside, a member must be there and hold JSON, and each field is checked before use.
+ */
+function layoutMembers(root: string, bad: Bad) {
+  const member = (p: unknown): string => {
+    // Normalised as the members were when unpacked.
+    const name = typeof p === "string" ? path.posix.normalize(p.replace(/^\.?\//, "")) : "..";
+    if (name.startsWith("..") || path.posix.isAbsolute(name)) throw bad(`it names ${JSON.stringify(p)} where a member belongs`);
+    return path.join(root, name);
+  };
+  const bytes = (p: unknown): Promise<Buffer> =>
+    fs.readFile(member(p)).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === "ENOENT" || e.code === "EISDIR" || e.code === "ENOTDIR" ? bad(`it names ${p}, which it does not hold`) : e;
+    });
+  const json = (text: Buffer, p: unknown): any => {
+    try {
+      return JSON.parse(text.toString("utf8"));
+    } catch {
+      throw bad(`${p} is not JSON`);
+    }
+  };
+  return {
+    member,
+    bytes,
+    read: async (p: unknown): Promise<any> => json(await bytes(p), p),
+    json,
+    exists: async (p: string) => !!(await fs.stat(path.join(root, p)).catch(() => undefined)),
+    blob: (digest: unknown) => {
+      if (typeof digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw bad(`it names the blob ${JSON.stringify(digest)}, not sha256:<64 hex>`);
+      return `blobs/${digest.replace(":", "/")}`;
+    },
+    sizeOf: async (p: string) => (await fs.stat(member(p)).catch(() => { throw bad(`it names ${p}, which it does not hold`); })).size,
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * A layer of a tar someone else wrote: its media type is not trusted (docker-archives have none),
+ * its first bytes tell gzip or plain; its diffId is what the config lists for it.
+ */
+function tarLayer(file: string, digest: string, size: number, mediaType: string, diffId: string | undefined): Layer {
+  const compressed = () => createReadStream(file);
+  return {
+    digest: digest as Digest, diffId: (diffId ?? digest) as DiffId, size, mediaType, compressed,
+    uncompressed: () => sniffedTar(compressed()),
+  };
+}
+
+const diffIdsOf = (config: any): (string | undefined)[] => (Array.isArray(config?.rootfs?.diff_ids) ? config.rootfs.diff_ids.map((d: unknown) => (typeof d === "string" ? d : undefined)) : []);
+
+async function dockerArchiveIn(members: Members, file: string, bad: Bad): Promise<ImageView> {
+  const list = await members.read("manifest.json");
+  const m = Array.isArray(list) ? list[0] : undefined;
+  if (!isObject(m)) throw notAnImage(file);
+  if (typeof m.Config !== "string" || !Array.isArray(m.Layers) || !m.Layers.every((l: unknown) => typeof l === "string")) throw bad("its manifest.json lacks a Config file and a list of Layers");
+  const config = await members.bytes(m.Config);
+  const diffIds = diffIdsOf(members.json(config, m.Config));
+  const layers = await Promise.all((m.Layers as string[]).map(async (l, i) => tarLayer(members.member(l), digestFromName(l), await members.sizeOf(l), DOCKER_ARCHIVE_LAYER, diffIds[i])));
+  // A tar that is both (cairn's, docker 25's): the OCI index names the manifest digest, when it
+  // is the manifest of this very config.
+  let manifestDigest: string | undefined;
+  if (await members.exists("index.json")) {
+    const d = (await members.read("index.json"))?.manifests?.[0]?.digest;
+    const indexed = typeof d === "string" && /^sha256:[0-9a-f]{64}$/.test(d) && (await members.exists(members.blob(d))) ? await members.read(members.blob(d)) : undefined;
+    const configDigest = indexed?.config?.digest;
+    if (typeof configDigest === "string" && m.Config.endsWith(configDigest.replace("sha256:", ""))) manifestDigest = d;
+  }
+  const tags = Array.isArray(m.RepoTags) ? m.RepoTags.filter((t: unknown): t is string => typeof t === "string") : [];
+  return checked({ repoTags: tags, origin: path.basename(file), ...(manifestDigest ? { manifestDigest: manifestDigest as Digest } : {}), config, layers }, bad);
+}
+
+async function ociLayoutIn(members: Members, origin: string, bad: Bad): Promise<ImageView> {
+  const index = await members.read("index.json");
+  const top = Array.isArray(index?.manifests) ? index.manifests[0] : undefined;
+  let manifestDigest: unknown = top?.digest;
+  let manifest = await members.read(members.blob(manifestDigest));
+  // An index of platforms: the first linux one.
+  if (Array.isArray(manifest?.manifests)) {
+    const entries = manifest.manifests.filter(isObject);
+    manifestDigest = (entries.find((d: { platform?: { os?: string } }) => d.platform?.os === "linux") ?? entries[0])?.digest;
+    manifest = await members.read(members.blob(manifestDigest));
+  }
+  if (!isObject(manifest) || !Array.isArray(manifest.layers) || !manifest.layers.every((l: unknown) => isObject(l) && typeof l.digest === "string")) {
+    throw bad("its manifest lacks a list of layers");
+  }
+  const config = await members.bytes(members.blob(manifest.config?.digest));
+  const diffIds = diffIdsOf(members.json(config, "its config"));
+  const refName = top?.annotations?.["org.opencontainers.image.ref.name"];
+  const layers = (manifest.layers as { digest: string; size: unknown; mediaType?: unknown }[]).map((l, i) =>
+    tarLayer(members.member(members.blob(l.digest)), l.digest, typeof l.size === "number" ? l.size : 0, typeof l.mediaType === "string" ? l.mediaType : MediaType.ociLayerGzip, diffIds[i]));
+  return checked({ repoTags: typeof refName === "string" ? [refName] : [], origin, manifestDigest: manifestDigest as Digest, config, layers }, bad);
+}
+
+function checked(image: ImageView, bad: Bad): ImageView {
+  let config: unknown;
+  try {
+    config = JSON.parse(image.config.toString("utf8"));
+  } catch {
+    throw bad("its image config is not JSON");
+  }
+  if (!isObject(config)) throw bad("its image config is not a JSON object");
+  return image;
+}
+
+
+function notAnImage(file: string): CairnError {
+  return new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not an image tar (no manifest.json or index.json in it).`, HINT);
+}
+
+/** skopeo names docker-archive layers by digest (`<hex>.tar`); docker by folder (`<hex>/layer.tar`). */
+function digestFromName(member: string): string {
+  const m = /([0-9a-f]{64})/.exec(member);
+  return m ? `sha256:${m[1]}` : member;
+}
+

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import * as tarStream from "tar-stream";
-import { ErrorCode, isCairnError } from "../errors.js";
-import { fromImageTar } from "./image-source.js";
+import { ErrorCode, isCairnError } from "../../errors.js";
+import { readImageTar } from "./source.js";
 
 async function withTar(members: Record<string, string>, fn: (file: string, work: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "cairn-image-source-"));
@@ -39,15 +39,15 @@ test("image tars with damaged JSON members are a BAD_REFERENCE, not a SyntaxErro
     { "index.json": `{"manifests":[{"digest":"sha256:${hex}"}]}`, [`blobs/sha256/${hex}`]: '{"layers":[null]}' },
   ];
   for (const members of cases) {
-    await withTar(members, (file, work) => assert.rejects(fromImageTar(file, work), badReference, JSON.stringify(members)));
+    await withTar(members, (file, work) => assert.rejects(readImageTar(file, work), badReference, JSON.stringify(members)));
   }
 });
 
 test("a docker-archive whose members are all there still reads", async () => {
   await withTar({ "manifest.json": '[{"Config":"c.json","RepoTags":["x:1"],"Layers":["l.tar"]}]', "c.json": '{"os":"linux"}', "l.tar": "" }, async (file, work) => {
-    const src = await fromImageTar(file, work);
-    assert.equal(src.reference, "x:1");
-    assert.deepEqual(src.config, { os: "linux" });
+    const src = await readImageTar(file, work);
+    assert.deepEqual(src.repoTags, ["x:1"]);
+    assert.deepEqual(JSON.parse(src.config.toString("utf8")), { os: "linux" });
     assert.equal(src.layers.length, 1);
   });
 });
