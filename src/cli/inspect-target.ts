@@ -57,7 +57,8 @@ export async function inspectTarget(
   const { buildFromDefinition } = await import("./commands.js");
   const built = await buildFromDefinition({ file: target.file, ...(target.attr ? { attr: target.attr } : {}), global: g }, ctx);
   const source = built.image;
-  const image = await inspect(source);
+  // The build's layers are the store's own blobs: their listings stand for reading them again.
+  const image = await inspect(source, { store: ctx.store });
   await visit?.(source, image);
   return { image, definition: { exportName: built.exportName, resolution: built.resolution }, built };
 }

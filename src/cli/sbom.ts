@@ -10,6 +10,7 @@ import { spdxDocument } from "../inspect/sbom-spdx.js";
 import { SBOM_FORMATS, SBOM_MEDIA_TYPE, sbomModel, serialise, type SbomFormat } from "../inspect/sbom.js";
 import { inspectTarget } from "./inspect-target.js";
 import type { BuildContext } from "../build/context.js";
+import type { Store } from "../store/store.js";
 import type { Credentials } from "../transports/registry/client.js";
 import { makeContext, type DefinitionBuilt } from "./commands.js";
 import type { GlobalOptions } from "./main.js";
@@ -49,8 +50,9 @@ export function renderSbom(image: InspectedImage, format: SbomFormat, debSha256?
 }
 
 /** The SBOM of an image just built from a definition (for `--push … --sbom`). */
-export async function sbomOfBuilt(built: DefinitionBuilt, format: SbomFormat): Promise<string> {
-  const inspected = await inspect(built.image);
+export async function sbomOfBuilt(built: DefinitionBuilt, format: SbomFormat, store: Store): Promise<string> {
+  // From the layers' listings, written when they were made: the push streams each layer once.
+  const inspected = await inspect(built.image, { store });
   return renderSbom(inspected, format, lockedDebs(built.resolution, inspected));
 }
 
@@ -64,7 +66,7 @@ export interface AttachOptions {
 /** Pushes the image's SBOM next to it as an OCI referrer (after the image itself is pushed). */
 export async function attachSbom(built: DefinitionBuilt, ref: string, o: AttachOptions, ctx: BuildContext): Promise<string> {
   const { image } = built;
-  const text = await sbomOfBuilt(built, o.format);
+  const text = await sbomOfBuilt(built, o.format, ctx.store);
   const { pushReferrer } = await import("../transports/registry/referrers.js");
   const manifestType = (JSON.parse(image.manifest.toString("utf8")) as { mediaType?: string }).mediaType ?? "application/vnd.oci.image.manifest.v1+json";
   const created = (JSON.parse(image.config.toString("utf8")) as { created?: string }).created;

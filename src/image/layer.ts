@@ -10,6 +10,7 @@ import { CairnError, ErrorCode } from "../errors.js";
 import type { FsEntry } from "../fs/types.js";
 import { inputKey, type Store } from "../store/store.js";
 import { gzipOffThread } from "./gzip-pool.js";
+import { listingOf, putListing } from "./listing.js";
 import { writeTar, type TarEntry } from "./tar.js";
 import { MediaType, type DiffId, type Digest, type Layer } from "./types.js";
 
@@ -34,14 +35,18 @@ export async function buildLayer(entries: FsEntry[], mtime: number, store: Store
   if (cached && (await store.hasBlob(cached.digest.slice(7)))) return storedLayer(cached, store);
 
   const diff = createHash("sha256");
+  let tarSize = 0;
   async function* hashed(): AsyncGenerator<Uint8Array> {
     for await (const chunk of writeTar(entries.map((e) => tarEntry(e, mtime)))) {
       diff.update(chunk);
+      tarSize += chunk.length;
       yield chunk;
     }
   }
   const { hex, size } = await store.writeBlobStream(gzipOffThread(hashed()));
   const record: LayerRecord = { diffId: `sha256:${diff.digest("hex")}` as DiffId, digest: `sha256:${hex}` as Digest, size };
+  // Listed from the entries just tarred, so inspecting this layer later needs no pass over it.
+  await putListing(store, record, await listingOf(entries, tarSize));
   await store.putEntry("layer", key, record);
   return storedLayer(record, store);
 }

@@ -7,8 +7,10 @@ import { parseParagraphs } from "../debian/control.js";
 import { parseRelations } from "../debian/relations.js";
 import { mergedUsrPath } from "../fs/usrmerge.js";
 import { applyWhiteout, whiteoutOf } from "../fs/whiteout.js";
-import { readLayer } from "../image/flatten.js";
-import type { ImageConfigJson, ImageView } from "../image/types.js";
+import { readLayer, type LayerEntry as FlatLayerEntry } from "../image/flatten.js";
+import { getListing, putListing, wantsText, type LayerListing } from "../image/listing.js";
+import type { ImageConfigJson, ImageView, Layer } from "../image/types.js";
+import type { Store } from "../store/store.js";
 import { configJson, imageName } from "../image/view.js";
 
 export type EntryKind = "file" | "dir" | "symlink" | "hardlink" | "whiteout" | "opaque" | "other";
@@ -82,13 +84,14 @@ export interface InspectedImage {
   osRelease: Record<string, string>;
 }
 
-/** Small files worth keeping the text of while the layers stream past. */
-const WANTED = /^(var\/lib\/dpkg\/status|var\/lib\/dpkg\/status\.d\/[^/]+|var\/lib\/dpkg\/info\/[^/]+\.(list|md5sums)|usr\/share\/doc\/[^/]+\/copyright|etc\/os-release|usr\/lib\/os-release)$/;
-const MAX_TEXT = 4 << 20;
-
 export interface InspectOptions {
   /** Hash every regular file (FinalFile.sha256), for diff; off by default, as it reads every byte. */
   hashFiles?: boolean;
+  /**
+   * Where layer listings are kept: a layer listed before is not read again, one read is listed.
+   * Only for an image whose layers are this store's own blobs (a build's), never for a tar's.
+   */
+  store?: Store;
 }
 
 export async function inspect(source: ImageView, options: InspectOptions = {}): Promise<InspectedImage> {
@@ -99,28 +102,19 @@ export async function inspect(source: ImageView, options: InspectOptions = {}): 
   const history = (config.history ?? []).filter((h) => !h.empty_layer);
 
   for (const [index, layer] of source.layers.entries()) {
+    const { listing, hashes } = await listLayer(layer, options);
     const entries: LayerEntry[] = [];
-    const tarSize = await readLayer(layer, async (e, content) => {
+    for (const [i, e] of listing.entries.entries()) {
       const p = e.path;
       const wh = whiteoutOf(p);
-      const meta = { mode: e.mode, uid: e.uid, gid: e.gid };
       const kind: EntryKind = wh ? (wh.opaque ? "opaque" : "whiteout") : e.type;
       const target = wh ? wh.target : p;
       const size = kind === "file" ? e.size : 0;
       const linkname = e.linkname?.replace(/^\.?\/+/, "");
-      entries.push({ path: target, kind, size, ...meta, ...(linkname ? { linkname } : {}) });
-      let sha256: string | undefined;
-      if (kind === "file" && WANTED.test(p) && size <= MAX_TEXT) {
-        const chunks: Buffer[] = [];
-        for await (const c of content) chunks.push(c);
-        const bytes = Buffer.concat(chunks);
-        texts.set(p, bytes.toString("utf8"));
-        if (options.hashFiles) sha256 = createHash("sha256").update(bytes).digest("hex");
-      } else if (kind === "file" && options.hashFiles) {
-        const hash = createHash("sha256");
-        for await (const c of content) hash.update(c);
-        sha256 = hash.digest("hex");
-      }
+      entries.push({ path: target, kind, size, mode: e.mode, uid: e.uid, gid: e.gid, ...(linkname ? { linkname } : {}) });
+      const text = kind === "file" ? listing.texts[p] : undefined;
+      if (text !== undefined) texts.set(p, text);
+      const sha256 = hashes[i];
       // The final filesystem, layer over layer.
       if (kind === "whiteout" || kind === "opaque") {
         applyWhiteout(files, p);
@@ -128,9 +122,9 @@ export async function inspect(source: ImageView, options: InspectOptions = {}): 
       } else if (kind !== "other") {
         files.set(target, { path: target, kind, size, layer: index, ...(linkname ? { linkname } : {}), ...(sha256 ? { sha256 } : {}) });
       }
-    });
+    }
     layers.push({
-      index, digest: layer.digest, storedSize: layer.size, contentSize: entries.reduce((n, e) => n + e.size, 0), tarSize, entries,
+      index, digest: layer.digest, storedSize: layer.size, contentSize: entries.reduce((n, e) => n + e.size, 0), tarSize: listing.tarSize, entries,
       ...(history[index]?.created_by ? { createdBy: history[index]!.created_by } : {}),
     });
   }
@@ -140,6 +134,35 @@ export async function inspect(source: ImageView, options: InspectOptions = {}): 
     reference: imageName(source), ...(source.manifestDigest ? { manifestDigest: source.manifestDigest } : {}), config,
     layers, files, packages, osRelease: parseOsRelease(texts.get("etc/os-release") ?? texts.get("usr/lib/os-release") ?? ""),
   };
+}
+
+/**
+ * A layer's listing: from the store when it was listed before (unless every file is to be hashed,
+ * which needs the bytes), else read from its tar — and then kept, when there is a store.
+ */
+async function listLayer(layer: Layer, options: InspectOptions): Promise<{ listing: LayerListing; hashes: (string | undefined)[] }> {
+  const known = options.store && !options.hashFiles ? await getListing(options.store, layer) : undefined;
+  if (known) return { listing: known, hashes: [] };
+  const entries: FlatLayerEntry[] = [];
+  const listedTexts: Record<string, string> = {};
+  const hashes: (string | undefined)[] = [];
+  const tarSize = await readLayer(layer, async (e, content) => {
+    entries.push(e);
+    if (e.type === "file" && wantsText(e.path, e.size)) {
+      const chunks: Buffer[] = [];
+      for await (const c of content) chunks.push(c);
+      const bytes = Buffer.concat(chunks);
+      listedTexts[e.path] = bytes.toString("utf8");
+      if (options.hashFiles) hashes[entries.length - 1] = createHash("sha256").update(bytes).digest("hex");
+    } else if (e.type === "file" && options.hashFiles) {
+      const hash = createHash("sha256");
+      for await (const c of content) hash.update(c);
+      hashes[entries.length - 1] = hash.digest("hex");
+    }
+  });
+  const listing: LayerListing = { entries, texts: listedTexts, tarSize };
+  if (options.store) await putListing(options.store, layer, listing);
+  return { listing, hashes };
 }
 
 function installedPackages(texts: Map<string, string>, files: Map<string, FinalFile>): InstalledPackage[] {
