@@ -34,6 +34,8 @@ export const ErrorCode = {
   OFFLINE_MISSING: "CAIRN_E303",
   /** A cache entry no longer matches the hash it is stored under, and --offline forbids fetching it again. */
   CACHE_DAMAGED: "CAIRN_E304",
+  /** A locked .deb is in none of the places cairn looks (the mirror dropped it). */
+  PACKAGE_GONE: "CAIRN_E305",
   // filesystem assembly
   FILE_CONFLICT: "CAIRN_E401",
   LOCAL_FILE_MISSING: "CAIRN_E402",

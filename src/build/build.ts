@@ -107,7 +107,7 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
     return { image, resolution, resolutions, kept: cached.kept };
   }
 
-  await fetchPackages(allPackages, packageRequest(spec).sets, ctx);
+  await fetchPackages(allPackages, packageRequest(spec).sets, ctx, resolution.archiveDates);
   // What the container runs is kept, and checked once the steps (which may make it) are done.
   const config = mergeConfig(base?.config.config ?? {}, spec.config);
   const first = await selectPackages(spec, resolution, user, ctx, base, config);

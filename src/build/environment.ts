@@ -67,7 +67,7 @@ export async function resolveEnvironment(
 /** The environment's files: every package unpacked, plus the generated passwd, group and so on. */
 export async function environmentEntries(env: Environment, ctx: BuildContext): Promise<FsEntry[]> {
   const { resolution, spec } = env;
-  await fetchPackages(packagesOf(resolution), packageRequest(spec).sets, ctx);
+  await fetchPackages(packagesOf(resolution), packageRequest(spec).sets, ctx, resolution.archiveDates);
   // Its own warnings (a package script's missing interpreter) are not the image's concern.
   const quiet = { ...ctx, reporter: { ...ctx.reporter, info: () => {} } };
   const selection = await selectPackages(spec, resolution, [], quiet);

@@ -14,8 +14,11 @@ import type { BuildContext } from "./context.js";
 export interface ResolveOptions {
   /** Refuse any change from the pin (`--frozen`). */
   frozen?: boolean;
-  /** Resolve anew, not preferring the pinned versions (`cairn lock`). */
-  update?: boolean;
+  /**
+   * Resolve anew (`cairn lock`): true takes the newest of everything; a set of names takes the
+   * newest of those (and what they need), every other package keeping its pinned version where it can.
+   */
+  update?: boolean | ReadonlySet<string>;
   /** Where pins come from, for messages (the lock's path). */
   lockLabel: string;
   /** The definition's folder: a base image file is named relative to it. */
@@ -60,9 +63,9 @@ export async function resolveImage(spec: ImageSpec, name: string, pin: Resolutio
     return resolutionOf({ request, packages: [], edges: [], distribution: { origin: "Debian", codename: "unknown" }, ...(base ? { base } : {}) });
   }
 
-  const { universe, distribution } = await loadUniverse(sets, ctx);
+  const { universe, distribution, archiveDates } = await loadUniverse(sets, ctx);
   const prefer = new Map<string, string>();
-  if (!options.update) for (const p of pin?.packages.values() ?? []) prefer.set(p.name, p.version);
+  if (options.update !== true) for (const p of pin?.packages.values() ?? []) if (!(options.update instanceof Set && options.update.has(p.name))) prefer.set(p.name, p.version);
   const roots = request.roots.map((r) => {
     const eq = r.indexOf("=");
     return eq > 0 ? { name: r.slice(0, eq), version: r.slice(eq + 1) } : { name: r };
@@ -73,7 +76,7 @@ export async function resolveImage(spec: ImageSpec, name: string, pin: Resolutio
     suite: p.repository.suite, component: p.repository.component,
   }));
   ctx.reporter.info(`cairn: resolved ${packages.length} packages for ${name}`);
-  return resolutionOf({ request, packages, edges: solution.edges, distribution, ...(base ? { base } : {}) });
+  return resolutionOf({ request, packages, edges: solution.edges, distribution, archiveDates, ...(base ? { base } : {}) });
 }
 
 /** The base image's manifest digest: as the definition pins it, as the lock has it, or the tag's now. */

@@ -3,7 +3,7 @@
 import * as path from "node:path";
 import { httpFetcher } from "../debian/http.js";
 import { lockedImageOf, lockOf, pinsFrom, readLock, writeLock, type LockFile } from "../debian/lockfile.js";
-import type { Resolution } from "../debian/resolution.js";
+import { formatLockChanges, lockChanges, type Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { closeGzipWorkers } from "../image/gzip-pool.js";
 import { archiveSink, writeArchive } from "../transports/archive/sink.js";
@@ -252,6 +252,8 @@ async function pushTo(built: DefinitionBuilt, ref: string, r: RegistryOptions, c
 export interface LockCommandOptions {
   file: string;
   attr?: string;
+  /** Update only these packages (and what they need); default: everything. */
+  update?: string[];
   global: GlobalOptions;
 }
 
@@ -261,7 +263,8 @@ export async function lockCommand(o: LockCommandOptions, ctx = makeContext(o.glo
   const lockPath = lockPathFor(def.file);
   const lock = await readLock(lockPath);
   const pins = pinsFrom(lock);
-  const options = { update: true, lockLabel: lockPath, definitionDir: path.dirname(def.file) };
+  const update = o.update?.length ? new Set(o.update) : true;
+  const options = { update, lockLabel: lockPath, definitionDir: path.dirname(def.file) };
   const resolutions = new Map<string, Resolution>();
   const lockOne = async (spec: ImageSpec, name: string) => {
     resolutions.set(name, await resolveImage(spec, name, pins.get(name), ctx, options));
@@ -271,6 +274,15 @@ export async function lockCommand(o: LockCommandOptions, ctx = makeContext(o.glo
     if (spec.fromImage?.kind === "image") await lockOne(spec.fromImage, `${name}^base`);
   };
   for (const name of names) await lockOne(def.images.get(name)!, name);
+  if (update instanceof Set) {
+    const known = new Set([...resolutions.values()].flatMap((r) => [...r.packages.values()].map((p) => p.name)));
+    const unknown = [...update].filter((n) => !known.has(n) && ![...pins.values()].some((r) => [...r.packages.values()].some((p) => p.name === n)));
+    if (unknown.length) {
+      throw new CairnError(ErrorCode.USAGE, `cairn lock --update: ${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} in none of the images of ${lockPath}.`, "Name packages the images have (`cairn graph` lists them), or leave out --update to take the newest of everything.");
+    }
+  }
+  const changes = [...resolutions].map(([name, r]) => ({ name, ...lockChanges(pins.get(name), r) })).filter((c) => c.added.length || c.removed.length || c.changed.length);
+  for (const c of changes) process.stdout.write(formatLockChanges(c));
   const written = await writeLock(lockPath, lockOf(lock, resolutions));
   ctx.reporter.info(written ? `cairn: wrote ${lockPath}` : `cairn: ${lockPath} is up to date`);
 }

@@ -208,9 +208,10 @@ export async function main(argv: string[]): Promise<number> {
     .description("resolve every image in the definition and write cairn.lock beside it")
     .argument("[file]", "the definition", "image.ts")
     .option("-A, --attr <name>", "lock only this export")
+    .option("--update <package...>", "take the newest of only these packages (and what they need); every other package keeps its locked version")
     .action(async (file: string, opts) => {
       const { lockCommand } = await import("./commands.js");
-      await lockCommand({ file, attr: opts.attr, global: globals(opts) });
+      await lockCommand({ file, attr: opts.attr, ...(opts.update ? { update: opts.update as string[] } : {}), global: globals(opts) });
     });
 
   const cache = program.command("cache").description("look after a cache: check everything in it, take out what is not used");

@@ -56,6 +56,8 @@ export function archiveForSuite(archives: Archive[], suite: string, name: string
 export interface LoadedUniverse {
   universe: Universe;
   distribution: Distribution;
+  /** Each suite's Release Date (ISO 8601), for a snapshot archive to find the lock's packages later. */
+  archiveDates: Record<string, string>;
 }
 
 /** Fetch and verify every index of the sets' archives (in parallel) and index their packages. */
@@ -98,5 +100,7 @@ export async function loadUniverse(sets: DebianSetSpec[], ctx: DebianContext): P
     codename: rel?.codename ?? rel?.suite ?? "unknown",
     ...(rel?.version ? { version: rel.version } : {}),
   };
-  return { universe: Universe.fromIndexes(indexes, arch), distribution };
+  const archiveDates: Record<string, string> = {};
+  for (const l of loaded) if (l.repo.release.date) archiveDates[l.job.suite] = l.repo.release.date.toISOString();
+  return { universe: Universe.fromIndexes(indexes, arch), distribution, archiveDates };
 }

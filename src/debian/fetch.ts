@@ -1,21 +1,29 @@
 // Step 2: every locked .deb in the store, verified against its sha256, then unpacked once per
 // content hash. Downloads run a few at a time with one progress bar; nothing already stored is
-// fetched again, and --offline turns a missing package into a clear error.
+// fetched again, and --offline turns a missing package into a clear error. A .deb is had by its
+// hash from a chain of places — a registry store, the mirror, a snapshot archive — since the
+// mirror drops superseded versions at every point release.
 import { archiveForSuite, archivesOf } from "./archive.js";
-import { redactUrl } from "./http.js";
+import { isNotFound, redactUrl } from "./http.js";
 import { loadUnpacked, MANIFEST_FILE, unpackDeb } from "./deb.js";
 import type { LockedPackage } from "./lockfile.js";
-import type { DebianSetSpec } from "../define/spec.js";
-import { CairnError, ErrorCode } from "../errors.js";
+import type { DebianSetSpec, SnapshotSpec } from "../define/spec.js";
+import { CairnError, ErrorCode, isCairnError } from "../errors.js";
 import type { UnpackedPackage } from "./deb.js";
 import { checkedTree } from "../store/tree-check.js";
-import type { DebianContext } from "./context.js";
+import type { DebianContext, DebSource } from "./context.js";
 
 const PARALLEL = 6;
 /** Bumped when the unpacked layout changes, so old trees are not reused. */
 const UNPACK_FORMAT = 3; // 2: the manifest keeps the postinst; 3: its hash is sealed
 
-export async function fetchPackages(packages: LockedPackage[], sets: DebianSetSpec[], ctx: DebianContext): Promise<void> {
+/**
+ * Every locked .deb into the store, verified against its sha256. A package the store lacks is
+ * looked for in `ctx.debSources` first (a registry store), then the mirror's pool, then each set's
+ * snapshot archive at the time the lock records; when none has it, one error says where cairn
+ * looked and the ways out.
+ */
+export async function fetchPackages(packages: LockedPackage[], sets: DebianSetSpec[], ctx: DebianContext, archiveDates: Readonly<Record<string, string>> = {}): Promise<void> {
   // Read now to name each package's URL in errors; an offline build from a full cache may have none.
   const archives = await Promise.all(sets.map((s) => archivesOf(s, ctx.aptDir))).then((a) => a.flat(), (e: unknown) => e);
   const urlOf = (p: LockedPackage) => {
@@ -54,23 +62,107 @@ export async function fetchPackages(packages: LockedPackage[], sets: DebianSetSp
       "Build once without --offline to fill the cache (or point --cache-dir at a cache that has them).",
     );
   }
+  const chain: DebSource[] = [
+    ...(ctx.debSources ?? []),
+    urlSource((p) => [urlOf(p)], (p, url) => `the mirror (${redactUrl(url)})`, ctx),
+    ...sets.filter((s) => s.snapshot).map((s) => urlSource((p) => snapshotUrls(s.snapshot!, p, archiveDates), (p, url) => `the snapshot archive (${redactUrl(url)})`, ctx)),
+  ];
   const total = missing.reduce((n, p) => n + p.size, 0);
   ctx.reporter.info(`cairn: downloading ${missing.length} packages (${(total / 1e6).toFixed(1)} MB)`);
   const bar = ctx.reporter.progress("downloading", total, "bytes");
   const queue = [...missing];
   const worker = async () => {
-    for (let p = queue.shift(); p; p = queue.shift()) {
-      const url = urlOf(p);
-      const what = `${p.name} ${p.version} (${p.filename})`;
-      const { body } = await ctx.fetcher.stream(url, what);
-      await ctx.store.writeBlobStream(counted(body, (n) => bar.advance(n)), p.sha256, what);
-    }
+    for (let p = queue.shift(); p; p = queue.shift()) await fetchOne(p, chain, ctx, (n) => bar.advance(n));
   };
   try {
     await Promise.all(Array.from({ length: Math.min(PARALLEL, missing.length) }, worker));
   } finally {
     bar.done();
   }
+}
+
+/** Failures that make cairn try the next place: the place is down, refuses, or has other bytes. */
+const PASS_ON: ReadonlySet<ErrorCode> = new Set([ErrorCode.UNREACHABLE, ErrorCode.BAD_CHECKSUM, ErrorCode.REGISTRY_UNREACHABLE, ErrorCode.REGISTRY_REJECTED, ErrorCode.REGISTRY_AUTH]);
+
+/** The first source with the package's very bytes; the store takes them only once their sha256 matches. */
+async function fetchOne(p: LockedPackage, chain: DebSource[], ctx: DebianContext, onBytes: (n: number) => void): Promise<void> {
+  const what = `${p.name} ${p.version} (${p.filename})`;
+  const looked: string[] = [];
+  let last: unknown;
+  for (const source of chain) {
+    let where: string;
+    try {
+      where = source.describe(p);
+    } catch (e) {
+      // No apt source serves its suite: the mirror is one place that does not have it.
+      looked.push(`no apt source for suite "${p.suite}"`);
+      last = e;
+      continue;
+    }
+    try {
+      const body = await source.open(p);
+      if (!body) {
+        looked.push(`${where}: not there`);
+        continue;
+      }
+      await ctx.store.writeBlobStream(counted(body, onBytes), p.sha256, what);
+      return;
+    } catch (e) {
+      if (!isCairnError(e) || !PASS_ON.has(e.code)) throw e;
+      looked.push(`${where}: ${e.code === ErrorCode.BAD_CHECKSUM ? "other bytes than the lock's sha256" : e.message.replace(/\.$/, "")}`);
+      last = e;
+    }
+  }
+  // Every place failed for its own reason (down, forged bytes): that reason is the error, as it was.
+  if (last && !looked.some((l) => l.endsWith(": not there"))) throw last;
+  const snapshotSet = chain.length > 1 + (ctx.debSources?.length ?? 0);
+  throw new CairnError(
+    ErrorCode.PACKAGE_GONE,
+    `cairn.lock pins ${p.name} ${p.version} (sha256 ${p.sha256.slice(0, 12)}…), and none of the places cairn looked has it: ${looked.join("; ")}.`,
+    `Debian's mirror keeps only the current versions. Either take the version it has now: \`cairn lock --update ${p.name}\` (and commit cairn.lock), ` +
+      `or fetch the pinned one from ${snapshotSet ? "a store that has it (--store REF)" : "a store (--store REF) or a snapshot archive: debian({ snapshot: { uri: \"https://snapshot.debian.org\" } })"}.`,
+    { cause: last, data: { subject: `${p.name} ${p.version}`, origins: looked } },
+  );
+}
+
+function urlSource(urls: (p: LockedPackage) => string[], label: (p: LockedPackage, url: string) => string, ctx: DebianContext): DebSource {
+  // Several URLs (a snapshot's two moments) are one place: the first that has the file is used.
+  return {
+    describe: (p) => {
+      const all = urls(p);
+      return all.length ? label(p, all[0]!) : label(p, "no moment to ask for: the lock records no Release Date, and the snapshot gives no `at`");
+    },
+    async open(p) {
+      for (const url of urls(p)) {
+        try {
+          return (await ctx.fetcher.stream(url, `${p.name} ${p.version} (${p.filename})`)).body;
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+/**
+ * A package's URLs in a snapshot archive (snapshot.debian.org's layout): at the asked moment, or at
+ * its suite's Release Date as the lock records it and a day later (a snapshot taken just before
+ * that Release may lack the newest files; pool files stay for days after they are superseded).
+ */
+export function snapshotUrls(snapshot: SnapshotSpec, p: LockedPackage, archiveDates: Readonly<Record<string, string>>): string[] {
+  const archive = /-security$/.test(p.suite) ? "debian-security" : "debian";
+  const root = `${snapshot.uri.replace(/\/+$/, "")}/archive/${archive}`;
+  const at = snapshot.at ?? archiveDates[p.suite];
+  if (!at) return [];
+  const moments = snapshot.at ? [snapshotStamp(at)] : [snapshotStamp(at), snapshotStamp(new Date(Date.parse(at) + 86_400_000).toISOString())];
+  return moments.map((m) => `${root}/${m}/${p.filename}`);
+}
+
+/** `20240101T000000Z` from that or any date JavaScript reads. */
+export function snapshotStamp(at: string): string {
+  if (/^\d{8}T\d{6}Z$/.test(at)) return at;
+  return new Date(Date.parse(at)).toISOString().replace(/\.\d+Z$/, "Z").replace(/[-:]/g, "");
 }
 
 async function* counted(body: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {

@@ -41,6 +41,8 @@ export interface LockedImage {
   /** Dependency edges: "from -> to" by package name, sorted. */
   edges: string[];
   distribution: Distribution;
+  /** Each suite's Release Date (ISO 8601) when resolved: the moment a snapshot archive is asked for. */
+  archiveDates?: Record<string, string>;
   /** The base image pinned: where it was found and the manifest digest it had. */
   base?: { reference: string; digest: string };
 }
@@ -125,6 +127,7 @@ export function pinsFrom(lock: LockFile): Map<string, Resolution> {
         return { from: from!, to: to! };
       }),
       distribution: image.distribution,
+      ...(image.archiveDates ? { archiveDates: image.archiveDates } : {}),
       ...(image.base ? { base: image.base } : {}),
       ...(packages.length < image.packages.length ? { incomplete: true as const } : {}),
     }));
@@ -139,6 +142,7 @@ export function lockedImageOf(r: Resolution): LockedImage {
     packages: [...r.packages.keys()],
     edges: r.edges.map((e) => `${e.from} -> ${e.to}`),
     distribution: r.distribution,
+    ...(r.archiveDates ? { archiveDates: { ...r.archiveDates } } : {}),
     ...(r.base ? { base: r.base } : {}),
   };
 }

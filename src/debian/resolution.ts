@@ -27,6 +27,8 @@ export interface Resolution {
   /** Sorted by from, then to; no duplicates. */
   edges: readonly DependencyEdge[];
   distribution: Distribution;
+  /** Each suite's Release Date when this was resolved: where a snapshot archive still has these packages. */
+  archiveDates?: Readonly<Record<string, string>>;
   base?: BasePin;
   /** Set on a pin read from a lock that lacks some of its packages: it cannot be used as is. */
   incomplete?: true;
@@ -65,9 +67,43 @@ export function resolutionOf(parts: Omit<Resolution, "packages" | "roots" | "edg
     packages,
     edges,
     distribution: parts.distribution,
+    ...(parts.archiveDates && Object.keys(parts.archiveDates).length ? { archiveDates: sortedRecord(parts.archiveDates) } : {}),
     ...(parts.base ? { base: parts.base } : {}),
     ...(parts.incomplete ? { incomplete: true as const } : {}),
   };
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const sortedRecord = (r: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => cmp(a, b)));
+
+export interface LockChanges {
+  added: { name: string; version: string }[];
+  removed: { name: string; version: string }[];
+  changed: { name: string; from: string; to: string }[];
+}
+
+/** What a new resolution changes from a pin, by package name, each list sorted by name. */
+export function lockChanges(before: Resolution | undefined, after: Resolution): LockChanges {
+  const versions = (r: Resolution | undefined) => new Map([...(r?.packages.values() ?? [])].map((p) => [p.name, p.version] as const));
+  const a = versions(before);
+  const b = versions(after);
+  const names = [...new Set([...a.keys(), ...b.keys()])].sort(cmp);
+  const out: LockChanges = { added: [], removed: [], changed: [] };
+  for (const name of names) {
+    const from = a.get(name);
+    const to = b.get(name);
+    if (from === undefined) out.added.push({ name, version: to! });
+    else if (to === undefined) out.removed.push({ name, version: from });
+    else if (from !== to) out.changed.push({ name, from, to });
+  }
+  return out;
+}
+
+/** The changes for people: one line per package, under the image's name. */
+export function formatLockChanges(c: LockChanges & { name: string }): string {
+  const lines = [`${c.name}:`];
+  for (const p of c.changed) lines.push(`  ~ ${p.name} ${p.from} → ${p.to}`);
+  for (const p of c.added) lines.push(`  + ${p.name} ${p.version}`);
+  for (const p of c.removed) lines.push(`  - ${p.name} ${p.version}`);
+  return lines.join("\n") + "\n";
+}

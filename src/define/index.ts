@@ -51,6 +51,12 @@ export interface DebianOptions {
   architecture?: string;
   /** Check Release files' Valid-Until; default true (turn off for pinned snapshots). */
   checkValidUntil?: boolean;
+  /**
+   * Where to fetch locked .debs the mirror has dropped (Debian keeps only the current point
+   * release): a snapshot archive, `{ uri: "https://snapshot.debian.org" }`, at the time the lock
+   * records (or `at`). Resolution still reads the sources.
+   */
+  snapshot?: { uri: string; at?: string };
 }
 
 export interface PackageOptions {
@@ -64,6 +70,11 @@ export interface DebianPackages {
   readonly spec: DebianSetSpec;
 }
 
+/** A snapshot moment: snapshot.debian.org's `20240101T000000Z`, or a date JavaScript can read. */
+const isSnapshotTime = (v: unknown, at: string) => {
+  if (typeof v !== "string" || !(/^\d{8}T\d{6}Z$/.test(v) || !Number.isNaN(Date.parse(v)))) invalid(at, 'must be a time like "20240101T000000Z" or "2024-01-01T00:00:00Z"');
+};
+
 const sourceShape = { uri: isNonEmptyString, suites: isStringArray, components: isStringArray, signedBy: isNonEmptyString };
 
 /** Debian packages from the host's apt sources (or the ones given). */
@@ -73,6 +84,7 @@ export function debian(options: DebianOptions = {}): DebianPackages {
     sources: arrayOf((v, at) => checkObject(v, at, sourceShape, ["uri", "suites"])),
     architecture: isNonEmptyString,
     checkValidUntil: isBoolean,
+    snapshot: (v: unknown, at: string) => checkObject(v, at, { uri: isNonEmptyString, at: isSnapshotTime }, ["uri"]),
   });
   const spec: DebianSetSpec = {
     kind: "debian-set",
@@ -80,6 +92,7 @@ export function debian(options: DebianOptions = {}): DebianPackages {
     ...(options.sources ? { sources: options.sources.map((s) => ({ ...s, components: s.components ?? ["main"] })) } : {}),
     architecture: options.architecture ?? "amd64",
     checkValidUntil: options.checkValidUntil ?? true,
+    ...(options.snapshot ? { snapshot: { uri: options.snapshot.uri, ...(options.snapshot.at ? { at: options.snapshot.at } : {}) } } : {}),
   };
   const pkgs = (name: string, opts: PackageOptions = {}): DebianPackageSpec => {
     // `pkgs("redis-server=5:7.0.15-1")` pins like apt-get does.
