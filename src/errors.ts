@@ -36,6 +36,8 @@ export const ErrorCode = {
   CACHE_DAMAGED: "CAIRN_E304",
   /** A locked .deb is in none of the places cairn looks (the mirror dropped it). */
   PACKAGE_GONE: "CAIRN_E305",
+  /** A registry store's entry that no trusted key signed, or that was changed since: not used. */
+  STORE_UNTRUSTED: "CAIRN_E306",
   // filesystem assembly
   FILE_CONFLICT: "CAIRN_E401",
   LOCAL_FILE_MISSING: "CAIRN_E402",

@@ -3,6 +3,7 @@
 // given and returns every resolution it used, for the command to write once the image is complete.
 import * as path from "node:path";
 import { packagesOf, type Resolution } from "../debian/resolution.js";
+import type { LockedPackage } from "../debian/lockfile.js";
 import type { ContainerConfig, ImageSpec } from "../define/spec.js";
 import { buildConfig, defaultEnv } from "../image/config.js";
 import { buildLayer, storedLayer, type LayerRecord } from "../image/layer.js";
@@ -100,11 +101,14 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
     steps: environmentsOf(envs).map((e) => [e.lockName, packagesOf(e.resolution).map((p) => p.sha256)]),
     spec: { ...spec, name: undefined, tag: undefined, config: undefined, created: undefined },
   });
-  const cached = await ctx.store.getEntry<LayersRecord>("image-layers", layersKey);
-  if (cached && cached.kept && (await allBlobsPresent(cached.layers, ctx))) {
-    ctx.reporter.info(`cairn: nothing changed in the layers; reusing ${cached.layers.length} cached layer${cached.layers.length > 1 ? "s" : ""}`);
+  const local = await ctx.store.getEntry<LayersRecord>("image-layers", layersKey);
+  const cached = local?.kept && (await allBlobsPresent(local.layers, ctx)) ? local : await remoteLayers(layersKey, ctx);
+  if (cached) {
+    if (cached !== local) await ctx.store.putEntry("image-layers", layersKey, cached);
+    else ctx.reporter.info(`cairn: nothing changed in the layers; reusing ${cached.layers.length} cached layer${cached.layers.length > 1 ? "s" : ""}`);
+    await shareLayers(layersKey, cached, allPackages, ctx);
     const image = assembleImage(spec, cached.layers.map((l) => storedLayer(l, ctx.store)), cached.descriptions, ctx, base);
-    return { image, resolution, resolutions, kept: cached.kept };
+    return { image, resolution, resolutions, kept: cached.kept! };
   }
 
   await fetchPackages(allPackages, packageRequest(spec).sets, ctx, resolution.archiveDates);
@@ -145,8 +149,32 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
 
   const record: LayersRecord = { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions, kept };
   await ctx.store.putEntry("image-layers", layersKey, record);
+  await shareLayers(layersKey, record, [...allPackages, ...environmentsOf(envs).flatMap((e) => packagesOf(e.resolution))], ctx);
   const image = assembleImage(spec, layers, plan.descriptions, ctx, base);
   return { image, resolution, resolutions, kept };
+}
+
+/** The layers from the registry store, when a trusted entry has them for this key and every blob comes. */
+async function remoteLayers(key: string, ctx: BuildContext): Promise<LayersRecord | undefined> {
+  const remote = ctx.remote;
+  const record = await remote?.getEntry<LayersRecord>("image-layers", key);
+  if (!remote || !record?.kept || !Array.isArray(record.layers)) return undefined;
+  for (const l of record.layers) {
+    const hex = typeof l.digest === "string" ? /^sha256:([0-9a-f]{64})$/.exec(l.digest)?.[1] : undefined;
+    if (!hex) return undefined;
+    if (!(await ctx.store.hasBlob(hex)) && !(await remote.fetchBlob(hex, ctx.store, `layer ${l.digest.slice(0, 19)}`))) return undefined;
+  }
+  ctx.reporter.info(`cairn: ${record.layers.length} layer${record.layers.length > 1 ? "s" : ""} from ${remote.label}`);
+  return record;
+}
+
+/** With --store-push: the layers under their key, and the .debs they came from, for the next machine. */
+async function shareLayers(key: string, record: LayersRecord, debs: readonly LockedPackage[], ctx: BuildContext): Promise<void> {
+  if (!ctx.remote?.pushing) return;
+  const blobs = record.layers.map((l) => ({ hex: l.digest.slice(7), size: l.size, mediaType: l.mediaType ?? MediaType.ociLayerGzip }));
+  await ctx.remote.putEntry("image-layers", key, record, blobs, ctx.store);
+  const unique = [...new Map(debs.map((p) => [p.sha256, p])).values()];
+  await ctx.remote.putBlobs(unique.map((p) => ({ hex: p.sha256, size: p.size, mediaType: "application/vnd.debian.binary-package" })), ctx.store);
 }
 
 /**

@@ -26,10 +26,15 @@ import type { GlobalOptions } from "./main.js";
 import { stderrReporter } from "./reporter.js";
 import { registryAccess } from "../transports/registry/credentials.js";
 import { parseReference } from "../transports/registry/reference.js";
+import { checkStoreRef } from "../transports/registry/store.js";
+import type { RemoteStore } from "../store/remote.js";
+import type { DebSource } from "../debian/context.js";
 
 export function makeContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): BuildContext {
   const reporter = stderrReporter({ quiet: g.quiet });
+  const remote = remoteStoreOf(g, reporter, env);
   return {
+    ...(remote ? { remote, debSources: [remoteDebs(remote)] } : {}),
     store: openStore(g.cacheDir, reporter, env),
     fetcher: httpFetcher(),
     now: new Date(),
@@ -40,6 +45,46 @@ export function makeContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process.e
     registryAccess: pullAccess(g.registry ?? {}, env),
     ...(g.limits?.length ? { debLimits: g.limits.reduce(withLimit, DEFAULT_LIMITS) } : {}),
   };
+}
+
+/** --store and its keys, else CAIRN_STORE…; opened on first use (keys read, credentials looked up). */
+export function remoteStoreOf(g: GlobalOptions, reporter: Reporter, env: NodeJS.ProcessEnv): RemoteStore | undefined {
+  const ref = g.store?.ref ?? (env["CAIRN_STORE"] || undefined);
+  if (!ref) return undefined;
+  checkStoreRef(ref);
+  const push = g.store?.push ?? env["CAIRN_STORE_PUSH"] === "1";
+  const key = g.store?.key ?? (env["CAIRN_STORE_KEY"] || undefined);
+  const trust = g.store?.trust ?? (env["CAIRN_STORE_TRUST"] ?? "").split(":").filter(Boolean);
+  let opened: Promise<RemoteStore> | undefined;
+  const open = () =>
+    (opened ??= (async () => {
+      const { loadSigner, loadTrusted } = await import("../store/signing.js");
+      const { registryStore } = await import("../transports/registry/store.js");
+      const registry = parseReference(ref).registry;
+      const { creds, insecure, caFile } = g.registry ?? {};
+      const { credentials } = await registryAccess({ creds, insecure, caFile, only: registry }, env, os.homedir())(registry);
+      const trusted = await loadTrusted(trust, key);
+      if (!trusted.ids.length) reporter.warn(`the registry store ${ref}: no key is trusted (--store-trust FILE.pub), so only its blobs are used, not its entries`);
+      return registryStore({
+        ref, push, trusted, reporter, ...(key ? { signer: await loadSigner(key) } : {}),
+        ...(credentials ? { credentials } : {}), ...(insecure ? { insecure: true } : {}), ...(caFile ? { caFile } : {}),
+      });
+    })());
+  return {
+    label: `the registry store ${ref}`,
+    ref,
+    pushing: push,
+    openBlob: async (hex, what) => (await open()).openBlob(hex, what),
+    fetchBlob: async (hex, local, what) => (await open()).fetchBlob(hex, local, what),
+    getEntry: async (kind, k) => (await open()).getEntry(kind, k),
+    putBlobs: async (blobs, local) => (await open()).putBlobs(blobs, local),
+    putEntry: async (kind, k, value, blobs, local) => (await open()).putEntry(kind, k, value, blobs, local),
+  };
+}
+
+/** The registry store as the first place a .deb is looked for: by its sha256, checked on the way in. */
+function remoteDebs(remote: RemoteStore): DebSource {
+  return { describe: () => remote.label, open: (p) => remote.openBlob(p.sha256, `${p.name} ${p.version}`) };
 }
 
 /** The cache, its records sealed with this user's key (or CAIRN_CACHE_KEY); said once if some are not. */
@@ -224,7 +269,9 @@ async function pushTo(built: DefinitionBuilt, ref: string, r: RegistryOptions, c
   const { repository } = parseReference(ref);
   const seenKey = sha256Hex(`pushed-repositories ${registry}`);
   const seen = (await ctx.store.getEntry<string[]>("registry", seenKey)) ?? [];
-  const mountFrom = seen.find((r) => r !== repository);
+  // The registry store on the same registry holds the layers a build pushed there: mounted, not sent again.
+  const store = ctx.remote ? parseReference(ctx.remote.ref) : undefined;
+  const mountFrom = (store?.registry === registry && store.repository !== repository ? store.repository : undefined) ?? seen.find((r) => r !== repository);
   const result = await pushImage(image, ref, {
     ...(mountFrom ? { mountFrom } : {}),
     ...(credentials ? { credentials } : {}),

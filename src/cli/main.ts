@@ -16,6 +16,18 @@ export interface GlobalOptions {
   limits?: string[];
   /** --creds/--insecure/--ca-file, and the REF pushed to if any: how base images are pulled. */
   registry?: { creds?: string; insecure?: boolean; caFile?: string; pushTo?: string };
+  /** --store and its keys (else CAIRN_STORE, CAIRN_STORE_PUSH, CAIRN_STORE_KEY, CAIRN_STORE_TRUST). */
+  store?: StoreOptions;
+}
+
+export interface StoreOptions {
+  /** A registry repository, `host/repo`. */
+  ref?: string;
+  push?: boolean;
+  /** The private key entries are signed with. */
+  key?: string;
+  /** Public keys whose entries are used. */
+  trust?: string[];
 }
 
 function defaultCacheDir(): string {
@@ -36,7 +48,11 @@ export async function main(argv: string[]): Promise<number> {
       .option("--offline", "use only what the cache holds", false)
       .option("-q, --quiet", "no progress output", false)
       .option("--no-typecheck", "skip checking the definition's types")
-      .option("--limit <name=value>", "raise or lower a bound packages are unpacked within (repeatable): deb-entries, deb-control-size, deb-size-factor, deb-size-slack, deb-size-unknown", (v: string, all: string[] | undefined) => [...(all ?? []), v]);
+      .option("--limit <name=value>", "raise or lower a bound packages are unpacked within (repeatable): deb-entries, deb-control-size, deb-size-factor, deb-size-slack, deb-size-unknown", (v: string, all: string[] | undefined) => [...(all ?? []), v])
+      .option("--store <ref>", "a registry repository shared as a store: read before doing work (default: $CAIRN_STORE)")
+      .option("--store-push", "write what this build made to the --store (default: $CAIRN_STORE_PUSH=1)")
+      .option("--store-key <file>", "sign the entries --store-push writes with this key (`cairn store keygen`; default: $CAIRN_STORE_KEY)")
+      .option("--store-trust <file.pub>", "use the store's entries signed by this key (repeatable; default: $CAIRN_STORE_TRUST, colon-separated)", (v: string, all: string[] | undefined) => [...(all ?? []), v]);
   // For the registry pushed to; without a push, for the registries base images are pulled from.
   const registryFlags = (cmd: Command) =>
     cmd
@@ -214,6 +230,16 @@ export async function main(argv: string[]): Promise<number> {
       await lockCommand({ file, attr: opts.attr, ...(opts.update ? { update: opts.update as string[] } : {}), global: globals(opts) });
     });
 
+  const storeCmd = program.command("store").description("a store on a registry, shared by machines: keys to sign and trust its entries");
+  storeCmd.command("keygen")
+    .description("write a new ed25519 key pair: FILE signs what --store-push writes (keep it secret), FILE.pub is what readers --store-trust")
+    .requiredOption("-o, --out <file>", "where to write the private key (the public one goes to FILE.pub)")
+    .action(async (opts: { out: string }) => {
+      const { generateKeyFiles } = await import("../store/signing.js");
+      const id = await generateKeyFiles(opts.out);
+      process.stderr.write(`cairn: wrote ${opts.out} (private: keep it secret) and ${opts.out}.pub (key ${id}: give it to readers as --store-trust)\n`);
+    });
+
   const cache = program.command("cache").description("look after a cache: check everything in it, take out what is not used");
   const cacheFlags = (cmd: Command) =>
     cmd
@@ -267,10 +293,15 @@ function registryOptions(opts: { creds?: string; insecure?: boolean; caFile?: st
 /** The last command's global options, for naming the cache in errors that name no path. */
 let lastGlobals: GlobalOptions | undefined;
 
-function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean; limit?: string[]; creds?: string; insecure?: boolean; caFile?: string }, pushTo?: string): GlobalOptions {
+function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean; limit?: string[]; creds?: string; insecure?: boolean; caFile?: string; store?: string; storePush?: boolean; storeKey?: string; storeTrust?: string[] }, pushTo?: string): GlobalOptions {
+  const store: StoreOptions = {
+    ...(opts.store ? { ref: opts.store } : {}), ...(opts.storePush ? { push: true } : {}),
+    ...(opts.storeKey ? { key: opts.storeKey } : {}), ...(opts.storeTrust ? { trust: opts.storeTrust } : {}),
+  };
   lastGlobals = {
     cacheDir: opts.cacheDir, offline: opts.offline, quiet: opts.quiet, typecheck: opts.typecheck, ...(opts.limit ? { limits: opts.limit } : {}),
     registry: { ...registryOptions(opts), ...(pushTo ? { pushTo } : {}) },
+    ...(Object.keys(store).length ? { store } : {}),
   };
   return lastGlobals;
 }

@@ -53,7 +53,8 @@ export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o
     await fs.mkdir(fresh, { recursive: true });
     try {
       const freshGlobal = { ...o.global, cacheDir: fresh };
-      const freshCtx: BuildContext = { ...makeContext(freshGlobal), now: ctx.now, epoch: ctx.epoch, reporter: ctx.reporter };
+      // No registry store either: the rebuild does all the work itself.
+      const freshCtx: BuildContext = { ...makeContext(freshGlobal), now: ctx.now, epoch: ctx.epoch, reporter: ctx.reporter, remote: undefined, debSources: undefined };
       const reused = await reusePinnedDebs(built.resolutions, ctx.store, freshCtx.store);
       ctx.reporter.info(`cairn: verify: building ${target} again in a fresh cache (${fresh})`);
       // --frozen: the first build wrote the lock if it had to; the rebuild must use that very lock.

@@ -97,7 +97,7 @@ function contentType(r: { headers: Record<string, unknown> }): string | undefine
   return typeof v === "string" ? v.split(";")[0].trim() : undefined;
 }
 
-interface Session {
+export interface Session {
   client: RegistryClient;
   parsed: ImageReference;
   /** `registry/repository`, for messages. */
@@ -105,7 +105,7 @@ interface Session {
   repo: string;
 }
 
-async function open(ref: string, opts: Omit<PullOptions, "store">, verb: string): Promise<Session> {
+export async function openSession(ref: string, opts: Omit<PullOptions, "store">, verb: string): Promise<Session> {
   const parsed = parseReference(ref);
   const where = `${parsed.registry}/${parsed.repository}`;
   const client = await RegistryClient.open({
@@ -121,7 +121,7 @@ function notFound(s: Session, what: string): CairnError {
 }
 
 /** A manifest's bytes, checked against `digest` when one is known; otherwise its digest is computed. */
-async function fetchManifest(s: Session, tagOrDigest: string, digest?: string): Promise<{ bytes: Buffer; digest: string; mediaType?: string; json: any }> {
+export async function fetchManifest(s: Session, tagOrDigest: string, digest?: string): Promise<{ bytes: Buffer; digest: string; mediaType?: string; json: any }> {
   const r = await s.client.request({
     method: "GET", url: `${s.repo}/manifests/${tagOrDigest}`, step: `fetching manifest ${tagOrDigest.slice(0, 19)}`, ok: [200, 404],
     headers: { accept: ACCEPT },
@@ -142,7 +142,7 @@ async function fetchManifest(s: Session, tagOrDigest: string, digest?: string): 
 }
 
 /** A blob's bytes, following a redirect to blob storage (the client sends credentials only to the registry's own origin). */
-async function fetchBlob(s: Session, digest: string, step: string): Promise<Buffer> {
+export async function fetchBlob(s: Session, digest: string, step: string): Promise<Buffer> {
   let url = `${s.repo}/blobs/${digest}`;
   for (let hop = 0; hop < 5; hop++) {
     const r = await s.client.request({ method: "GET", url, step, ok: [200, 404, ...REDIRECTS] });
@@ -181,7 +181,7 @@ function checkDigest(s: Session, d: unknown, what: string): string {
 }
 
 export async function pullImage(ref: string, opts: PullOptions): Promise<PulledImage> {
-  const s = await open(ref, opts, "pulling");
+  const s = await openSession(ref, opts, "pulling");
   const want = opts.platform ?? DEFAULT_PLATFORM;
   const { store } = opts;
 
@@ -269,7 +269,7 @@ export async function pullImage(ref: string, opts: PullOptions): Promise<PulledI
 
 /** The manifest digest a reference names (for a multi-platform image, the index's), e.g. to pin a base in the lock. */
 export async function resolveDigest(ref: string, opts: Omit<PullOptions, "store" | "platform" | "reporter"> = {}): Promise<string> {
-  const s = await open(ref, opts, "resolving");
+  const s = await openSession(ref, opts, "resolving");
   const target = s.parsed.digest ?? s.parsed.tag!;
   const head = await s.client.request({
     method: "HEAD", url: `${s.repo}/manifests/${target}`, step: `looking up ${target}`, ok: [200, 404], headers: { accept: ACCEPT },
