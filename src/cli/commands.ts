@@ -3,7 +3,7 @@
 import * as path from "node:path";
 import { httpFetcher } from "../debian/http.js";
 import { lockedImageOf, lockOf, pinsFrom, readLock, writeLock, type LockFile } from "../debian/lockfile.js";
-import { formatLockChanges, lockChanges, type Resolution } from "../debian/resolution.js";
+import type { Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { closeGzipWorkers } from "../image/gzip-pool.js";
 import { archiveSink, writeArchive } from "../transports/archive/sink.js";
@@ -12,10 +12,7 @@ import type { Reporter } from "../report.js";
 import type { BuildContext } from "../build/context.js";
 import { DEFAULT_LIMITS, withLimit } from "../debian/deb-limits.js";
 import { loadCacheKey, sealerFor } from "../store/seal.js";
-import { resolveImage } from "../build/resolve.js";
 import { cairnFingerprint, IMAGE_SHAPING } from "../fingerprint.js";
-import { environmentsOf, resolveEnvironments } from "../build/environment.js";
-import { derivationsOf } from "../steps/derivation.js";
 import { canonicalJson, sha256Hex, Store } from "../store/store.js";
 import * as os from "node:os";
 import type { Image } from "../image/types.js";
@@ -296,40 +293,4 @@ async function pushTo(built: DefinitionBuilt, ref: string, r: RegistryOptions, c
   return result.digest;
 }
 
-export interface LockCommandOptions {
-  file: string;
-  attr?: string;
-  /** Update only these packages (and what they need); default: everything. */
-  update?: string[];
-  global: GlobalOptions;
-}
 
-export async function lockCommand(o: LockCommandOptions, ctx = makeContext(o.global)): Promise<void> {
-  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck, reporter: ctx.reporter });
-  const names = o.attr ? [pickImage(def, o.attr).name] : [...def.images.keys()];
-  const lockPath = lockPathFor(def.file);
-  const lock = await readLock(lockPath);
-  const pins = pinsFrom(lock);
-  const update = o.update?.length ? new Set(o.update) : true;
-  const options = { update, lockLabel: lockPath, definitionDir: path.dirname(def.file) };
-  const resolutions = new Map<string, Resolution>();
-  const lockOne = async (spec: ImageSpec, name: string) => {
-    resolutions.set(name, await resolveImage(spec, name, pins.get(name), ctx, options));
-    // The packages its build steps and derivations run with are locked beside it, and a base it builds.
-    const envs = await resolveEnvironments(spec, name, derivationsOf(spec.contents), pins, ctx, options);
-    for (const e of environmentsOf(envs)) resolutions.set(e.lockName, e.resolution);
-    if (spec.fromImage?.kind === "image") await lockOne(spec.fromImage, `${name}^base`);
-  };
-  for (const name of names) await lockOne(def.images.get(name)!, name);
-  if (update instanceof Set) {
-    const known = new Set([...resolutions.values()].flatMap((r) => [...r.packages.values()].map((p) => p.name)));
-    const unknown = [...update].filter((n) => !known.has(n) && ![...pins.values()].some((r) => [...r.packages.values()].some((p) => p.name === n)));
-    if (unknown.length) {
-      throw new CairnError(ErrorCode.USAGE, `cairn lock --update: ${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} in none of the images of ${lockPath}.`, "Name packages the images have (`cairn graph` lists them), or leave out --update to take the newest of everything.");
-    }
-  }
-  const changes = [...resolutions].map(([name, r]) => ({ name, ...lockChanges(pins.get(name), r) })).filter((c) => c.added.length || c.removed.length || c.changed.length);
-  for (const c of changes) process.stdout.write(formatLockChanges(c));
-  const written = await writeLock(lockPath, lockOf(lock, resolutions));
-  ctx.reporter.info(written ? `cairn: wrote ${lockPath}` : `cairn: ${lockPath} is up to date`);
-}

@@ -225,9 +225,23 @@ export async function main(argv: string[]): Promise<number> {
     .argument("[file]", "the definition", "image.ts")
     .option("-A, --attr <name>", "lock only this export")
     .option("--update <package...>", "take the newest of only these packages (and what they need); every other package keeps its locked version")
+    .option("--json", "print the changes as JSON", false)
+    .option("--no-changelog", "leave out the changelog entries of changed packages (they need the new .debs)")
     .action(async (file: string, opts) => {
-      const { lockCommand } = await import("./commands.js");
-      await lockCommand({ file, attr: opts.attr, ...(opts.update ? { update: opts.update as string[] } : {}), global: globals(opts) });
+      const { lockCommand } = await import("./lock.js");
+      await lockCommand({ file, attr: opts.attr, ...(opts.update ? { update: opts.update as string[] } : {}), json: opts.json, noChangelog: !opts.changelog, global: globals(opts) });
+    });
+
+  registryFlags(common(program.command("outdated")))
+    .description("what `cairn lock` would change (versions, changelog entries, CVE ids), without writing cairn.lock; exit 1 when anything would")
+    .argument("[file]", "the definition", "image.ts")
+    .option("-A, --attr <name>", "only this export")
+    .option("--update <package...>", "only these packages (and what they need)")
+    .option("--json", "print the changes as JSON", false)
+    .option("--no-changelog", "leave out the changelog entries (they need the new .debs)")
+    .action(async (file: string, opts) => {
+      const { outdatedCommand } = await import("./lock.js");
+      exitCode = await outdatedCommand({ file, attr: opts.attr, ...(opts.update ? { update: opts.update as string[] } : {}), json: opts.json, noChangelog: !opts.changelog, global: globals(opts) });
     });
 
   const storeCmd = program.command("store").description("a store on a registry, shared by machines: keys to sign and trust its entries");

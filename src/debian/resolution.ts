@@ -98,12 +98,3 @@ export function lockChanges(before: Resolution | undefined, after: Resolution): 
   }
   return out;
 }
-
-/** The changes for people: one line per package, under the image's name. */
-export function formatLockChanges(c: LockChanges & { name: string }): string {
-  const lines = [`${c.name}:`];
-  for (const p of c.changed) lines.push(`  ~ ${p.name} ${p.from} → ${p.to}`);
-  for (const p of c.added) lines.push(`  + ${p.name} ${p.version}`);
-  for (const p of c.removed) lines.push(`  - ${p.name} ${p.version}`);
-  return lines.join("\n") + "\n";
-}

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { snapshotStamp, snapshotUrls } from "./fetch.js";
 import type { LockedPackage } from "./lockfile.js";
-import { formatLockChanges, lockChanges, resolutionOf } from "./resolution.js";
+import { lockChanges, resolutionOf } from "./resolution.js";
 
 const pkg = (name: string, version: string, suite = "bookworm"): LockedPackage => ({
   name, version, architecture: "amd64", filename: `pool/main/${name[0]}/${name}/${name}_${version}_amd64.deb`, sha256: "0".repeat(64), size: 1, suite, component: "main",
@@ -25,6 +25,5 @@ test("lock changes: by package name, versions both sides", () => {
   const r = (...ps: LockedPackage[]) => resolutionOf({ request: { architecture: "amd64", sources: [], roots: [] }, packages: ps, edges: [], distribution: { origin: "Debian", codename: "bookworm" } });
   const c = lockChanges(r(pkg("redis", "7.0.11"), pkg("libc6", "2.36"), pkg("gone", "1")), r(pkg("redis", "7.0.15"), pkg("libc6", "2.36"), pkg("new", "2")));
   assert.deepEqual(c, { added: [{ name: "new", version: "2" }], removed: [{ name: "gone", version: "1" }], changed: [{ name: "redis", from: "7.0.11", to: "7.0.15" }] });
-  assert.equal(formatLockChanges({ name: "redis", ...c }), "redis:\n  ~ redis 7.0.11 → 7.0.15\n  + new 2\n  - gone 1\n");
   assert.deepEqual(lockChanges(undefined, r(pkg("a", "1"))).added, [{ name: "a", version: "1" }]);
 });

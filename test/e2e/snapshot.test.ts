@@ -8,6 +8,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
+import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { snapshotStamp } from "../../src/debian/fetch.js";
@@ -126,14 +127,27 @@ describe("a lock whose .deb the mirror dropped", () => {
     assert.doesNotMatch(r.stderr, /internal error/);
 
     // The way out that takes the mirror's version now: a newer hello is published, and only it moves.
+    const changelog = [
+      "hello (2.0-1) unstable; urgency=high", "", "  * New upstream release.", "  * Fix a heap overflow in the greeting parser (CVE-2024-0001).", "", " -- Maintainer <m@example.org>  Mon, 01 Jan 2024 00:00:00 +0000", "",
+      "hello (1.5-1) unstable; urgency=medium", "", "  * Refuse over-long names (CVE-2023-9999).", "", " -- Maintainer <m@example.org>  Sun, 01 Oct 2023 00:00:00 +0000", "",
+      "hello (1.0-1) unstable; urgency=low", "", "  * Initial release (CVE-2000-0001 is not news).", "", " -- Maintainer <m@example.org>  Sat, 01 Jan 2000 00:00:00 +0000", "",
+    ].join("\n");
     await repo.publish([
       { name: "tiny-base", version: "1.0-1", files: { "bin/busybox": { content: await readFile(staticBinary()), mode: 0o755 } } },
-      { name: "hello", version: "2.0-1", depends: "tiny-base", files: { "usr/bin/hello": { content: "#!/bin/busybox sh\necho hello two\n", mode: 0o755 } } },
+      { name: "hello", version: "2.0-1", depends: "tiny-base", files: { "usr/bin/hello": { content: "#!/bin/busybox sh\necho hello two\n", mode: 0o755 }, "usr/share/doc/hello/changelog.Debian.gz": { content: gzipSync(changelog) } } },
     ]);
+    const outdated = await cairn(["outdated", "--update", "hello", "--cache-dir", cache], { cwd: bare });
+    assert.equal(outdated.code, 1, outdated.stderr);
+    const json = JSON.parse((await cairn(["outdated", "--json", "--cache-dir", cache], { cwd: bare })).stdout);
+    assert.deepEqual(json.images[0].changed.map((c: { name: string; from: string; to: string; cves: string[] }) => [c.name, c.from, c.to, c.cves]), [["hello", "1.0-1", "2.0-1", ["CVE-2023-9999", "CVE-2024-0001"]]]);
     const lock = await cairn(["lock", "--update", "hello", "--cache-dir", cache], { cwd: bare });
     assert.equal(lock.code, 0, lock.stderr);
-    assert.match(lock.stdout, /hello:\n {2}~ hello 1\.0-1 → 2\.0-1\n/);
+    assert.match(lock.stdout, /^hello:\n {2}~ hello 1\.0-1 → 2\.0-1 {2}\(fixes CVE-2023-9999, CVE-2024-0001\)\n/);
+    assert.match(lock.stdout, /2\.0-1 \(Mon, 01 Jan 2024.*\n.*New upstream release\.\n.*heap overflow/);
+    assert.match(lock.stdout, /1\.5-1 .*\n.*over-long names/);
+    assert.doesNotMatch(lock.stdout, /Initial release/, "entries up to the old version are not news");
     assert.doesNotMatch(lock.stdout, /tiny-base/, "the other package kept its version");
+    assert.equal((await cairn(["outdated", "--update", "hello", "--cache-dir", cache], { cwd: bare })).code, 0, "nothing is outdated once locked");
     const built = await cairn(["build", "--frozen", "--cache-dir", cache], { cwd: bare });
     assert.equal(built.code, 0, built.stderr);
 
