@@ -32,6 +32,8 @@ export interface CairnOptions {
   downloads: string;
   typecheck: boolean;
   log: (s: string) => void;
+  /** A registry store for the "from a store" phase: filled from the cold cache, read by empty caches. */
+  store?: { ref: string; key: string; pub: string };
 }
 
 async function linkOrCopy(from: string, to: string): Promise<void> {
@@ -52,8 +54,8 @@ export async function benchCairn(c: CairnCase, o: CairnOptions): Promise<Row> {
   const pristine = await readFile(defFile, "utf8");
   const row: Row = { image: c.id, tool: "cairn", seconds: {}, rssKiB: [] };
   let cache = "";
-  const build = async (out: string) => {
-    const args = [CAIRN_BIN, "build", defFile, "-A", c.attr, "-o", join(work, out), "--cache-dir", cache, "-q", "--offline"];
+  const build = async (out: string, extra: string[] = []) => {
+    const args = [CAIRN_BIN, "build", defFile, "-A", c.attr, "-o", join(work, out), "--cache-dir", cache, "-q", "--offline", ...extra];
     if (c.frozen) args.push("--frozen");
     if (!o.typecheck) args.push("--no-typecheck");
     return timed(process.execPath, args, { scratch: work, cwd: def });
@@ -62,7 +64,7 @@ export async function benchCairn(c: CairnCase, o: CairnOptions): Promise<Row> {
     if (!c.phases.includes(p)) return;
     for (let i = 0; i < o.runs; i++) {
       await prepare(i);
-      const s = await build(out);
+      const s = await build(out, p === "store" && o.store ? ["--store", o.store.ref, "--store-trust", o.store.pub] : []);
       (row.seconds[p] ??= []).push(s.seconds);
       row.rssKiB.push(s.rssKiB);
       o.log(`cairn ${c.id} ${p} ${i + 1}/${o.runs}: ${s.seconds.toFixed(2)} s, ${(s.rssKiB / 1024).toFixed(0)} MiB`);
@@ -97,6 +99,18 @@ export async function benchCairn(c: CairnCase, o: CairnOptions): Promise<Row> {
       ? writeFile(appPath, sourceWithComment(appSource, `app-${i}`))
       : writeFile(defFile, definitionWithText(pristine, "/etc/bench-app.conf", `# bench change app-${i}\n`, defFile)),
   "app.tar");
+
+  // from a store: another machine (an empty cache) with the store this one filled, the mirror out of reach (--offline).
+  if (c.phases.includes("store") && o.store) {
+    await writeFile(defFile, pristine);
+    await build("push.tar", ["--store", o.store.ref, "--store-push", "--store-key", o.store.key]);
+    const filled = cache;
+    await phase("store", async (i) => {
+      cache = join(work, `cache-store-${i}`);
+      await rm(cache, { recursive: true, force: true });
+    }, "store.tar");
+    cache = filled;
+  }
 
   await rm(work, { recursive: true, force: true });
   return row;

@@ -13,6 +13,7 @@ import { benchCairn } from "./cairn.js";
 import { BIG, CASES, bigDefinition, lockedDebs } from "./cases.js";
 import { GNU_TIME } from "./measure.js";
 import { removeTree, startPodman, stopPodman, type Podman } from "./podman.js";
+import { startStore, type BenchStore } from "./registry.js";
 import { checkTargets, renderMeasurements, renderRatios, renderTargets, type Row, type Tool } from "./report.js";
 import { MMDEBSTRAP_VARIANT, aptDownloads, type AptCache, type MmdebstrapCache, baseTar, bigData, cairnDownloads, mmdebstrapDownloads } from "./setup.js";
 
@@ -79,6 +80,7 @@ const work = args.work!;
 const scratch = join(work, "run");
 const rows: Row[] = [];
 let podman: Podman | undefined;
+let store: BenchStore | undefined;
 const started = Date.now();
 try {
   await removeTree(scratch); // what an interrupted run left
@@ -91,13 +93,16 @@ try {
     podman = await startPodman(join(scratch, "podman"), driver, base, log);
     apt = await aptDownloads(podman, work, log);
   }
+  // The "from a store" phase needs a registry: Debian's docker-registry, when installed.
+  store = tools.includes("cairn") && onPath("docker-registry") ? await startStore(join(scratch, "registry")) : undefined;
+  if (!store && tools.includes("cairn")) log("docker-registry is not installed: no \"from a store\" phase (apt-get install docker-registry)");
   const mmCaches = new Map<string, MmdebstrapCache>();
   if (anchors.includes("mmdebstrap")) for (const c of cases) mmCaches.set(c.id, await mmdebstrapDownloads(work, c, log));
 
   for (const c of cases) {
     if (tools.includes("cairn")) {
-      rows.push(await benchCairn({ id: c.id, sourceDir: c.exampleDir, attr: c.attr, debs: lockedDebs(c), appFile: c.appFile, frozen: true, phases: ["cold", "warm", "noop", "app"] },
-        { runs, scratch, downloads: cairnCache, typecheck: args.typecheck!, log }));
+      rows.push(await benchCairn({ id: c.id, sourceDir: c.exampleDir, attr: c.attr, debs: lockedDebs(c), appFile: c.appFile, frozen: true, phases: ["cold", "warm", "noop", "app", "store"] },
+        { runs, scratch, downloads: cairnCache, typecheck: args.typecheck!, log, ...(store ? { store } : {}) }));
     }
     if (podman && apt) rows.push(await benchDockerfile(c, podman, apt, { runs, scratch, log }));
     if (mmCaches.has(c.id)) rows.push(await benchMmdebstrap(c, mmCaches.get(c.id)!, { runs, scratch, log }));
@@ -116,6 +121,7 @@ try {
   process.exitCode = 1;
 } finally {
   if (podman) await stopPodman(podman);
+  store?.stop();
   if (!args.keep) await removeTree(scratch);
 }
 
@@ -138,6 +144,7 @@ if (process.exitCode) {
       `mmdebstrap: \`--variant=${MMDEBSTRAP_VARIANT} --include=…\`, its lists and .debs synced in, \`--skip=update\`, apt pointed at a dead proxy.`,
     "- **warm** — everything cached, and the definition changed without changing a layer: a new label (cairn: `config.Labels`; Dockerfile: a final `LABEL`).",
     "- **no-op** — the same command again (after one untimed run).",
+    "- **from a store** — cairn only: another machine, an empty cache and `--offline` (no mirror), with a registry store (Debian's docker-registry on 127.0.0.1) that one untimed `--store-push` build from the cold cache filled: `--store REF --store-trust KEY.pub`.",
     "- **app change** — one small file changes: starlette's server.py gains a comment line (cairn: its `files()` layer; Dockerfile: its `COPY` layer); redis gains /etc/bench-app.conf (cairn: `text()`; Dockerfile: `COPY`).",
     "- **size** — the layers as tars (uncompressed) and gzipped (cairn: its own blobs; anchors: gzip -6 of each `podman save`d layer, or of mmdebstrap's rootfs tar). MB = 10^6 bytes. The Dockerfile image includes its base layer.",
     "- **peak RSS** — the largest over the row's timed runs, GNU time's %M (the largest single process the command waited for).",

@@ -31,6 +31,7 @@ export async function cairnDownloads(work: string, cases: readonly BenchCase[], 
     if (lockedDebs(c).every((sha) => existsSync(join(cache, "blobs", "sha256", sha)))) continue;
     log(`downloading cairn's packages for ${c.id}`);
     const out = join(work, "downloads", `cairn-${c.id}.tar`);
+    await mkdir(join(work, "downloads"), { recursive: true });
     await run(process.execPath, [CAIRN_BIN, "build", join(c.exampleDir, "image.ts"), "-A", c.attr, "-o", out, "--cache-dir", cache, "-q", "--frozen", "--no-typecheck"]);
     await rm(out, { force: true });
     const missing = lockedDebs(c).filter((sha) => !existsSync(join(cache, "blobs", "sha256", sha)));
