@@ -24,6 +24,7 @@ import { stderrReporter } from "./reporter.js";
 import { registryAccess } from "../transports/registry/credentials.js";
 import { parseReference } from "../transports/registry/reference.js";
 import { checkStoreRef } from "../transports/registry/store.js";
+import { loadProjectConfig } from "./config.js";
 import type { RemoteStore } from "../store/remote.js";
 import type { DebSource } from "../debian/context.js";
 
@@ -46,12 +47,14 @@ export function makeContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process.e
 
 /** --store and its keys, else CAIRN_STORE…; opened on first use (keys read, credentials looked up). */
 export function remoteStoreOf(g: GlobalOptions, reporter: Reporter, env: NodeJS.ProcessEnv): RemoteStore | undefined {
-  const ref = g.store?.ref ?? (env["CAIRN_STORE"] || undefined);
+  // Flags, then the environment, then the project's cairn.config.json.
+  const file = loadProjectConfig().store ?? {};
+  const ref = g.store?.ref ?? (env["CAIRN_STORE"] || undefined) ?? file.ref;
   if (!ref) return undefined;
   checkStoreRef(ref);
-  const push = g.store?.push ?? env["CAIRN_STORE_PUSH"] === "1";
-  const key = g.store?.key ?? (env["CAIRN_STORE_KEY"] || undefined);
-  const trust = g.store?.trust ?? (env["CAIRN_STORE_TRUST"] ?? "").split(":").filter(Boolean);
+  const push = g.store?.push ?? (env["CAIRN_STORE_PUSH"] !== undefined ? env["CAIRN_STORE_PUSH"] === "1" : file.push ?? false);
+  const key = g.store?.key ?? (env["CAIRN_STORE_KEY"] || undefined) ?? file.key;
+  const trust = g.store?.trust ?? (env["CAIRN_STORE_TRUST"] ? env["CAIRN_STORE_TRUST"].split(":").filter(Boolean) : file.trust ?? []);
   let opened: Promise<RemoteStore> | undefined;
   const open = () =>
     (opened ??= (async () => {

@@ -4,7 +4,7 @@
 // Entries are used only when signed by a trusted key; a tampered, unsigned or untrusted one is
 // refused by name and B does the work instead, from the store's .debs.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -86,6 +86,15 @@ export const hello = buildLayeredImage({ name: "hello", tag: "1", contents: [pkg
     assert.equal(lastLine(r), digest);
     assert.match(r.stderr, /layers? from the registry store/);
     assert.doesNotMatch(r.stderr, /downloading/, "no package was needed");
+  });
+
+  test("a project's cairn.config.json names the store and the key to trust: no flags needed", async () => {
+    const withConfig = await project({ "image.ts": await readFile(join(dir, "image.ts"), "utf8"), "cairn.lock": await readFile(join(dir, "cairn.lock"), "utf8") });
+    await writeFile(join(withConfig, "cairn.config.json"), JSON.stringify({ store: { ref: store, trust: [join(keys, "ci.pub")] } }));
+    const r = await cairn(["build", "--frozen", "--cache-dir", await fresh()], { cwd: withConfig });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(lastLine(r), digest);
+    assert.match(r.stderr, /layers? from the registry store/);
   });
 
   test("with no trusted key, the entries are not used: B does the work, from the store's .debs", async () => {
