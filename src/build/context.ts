@@ -3,12 +3,9 @@
 // stage declares the part it uses (DebianContext, StepContext); this is their union.
 import type { DebianContext } from "../debian/context.js";
 import type { StepContext } from "../steps/context.js";
-import type { RemoteStore } from "../store/remote.js";
 import type { RegistryAccess } from "../transports/registry/credentials.js";
 
 export interface BuildContext extends DebianContext, StepContext {
   /** Credentials and TLS settings for a registry base images are pulled from, looked up at the edge; anonymous when absent. */
   registryAccess?: (registry: string) => Promise<RegistryAccess>;
-  /** A store on a registry (`--store`): read before doing work, and written to with `--store-push`. */
-  remote?: RemoteStore;
 }

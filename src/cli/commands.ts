@@ -78,6 +78,7 @@ export function remoteStoreOf(g: GlobalOptions, reporter: Reporter, env: NodeJS.
     fetchBlob: async (hex, local, what) => (await open()).fetchBlob(hex, local, what),
     getEntry: async (kind, k) => (await open()).getEntry(kind, k),
     putBlobs: async (blobs, local) => (await open()).putBlobs(blobs, local),
+    hasEntry: async (kind, k) => (await open()).hasEntry(kind, k),
     putEntry: async (kind, k, value, blobs, local) => (await open()).putEntry(kind, k, value, blobs, local),
   };
 }

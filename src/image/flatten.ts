@@ -32,7 +32,7 @@ export interface FlatEntry extends LayerEntry {
  * its content, which it may read to the end; what it leaves unread is skipped. Resolves with the
  * tar's size in bytes.
  */
-export async function readLayer(layer: Layer, visit: (entry: LayerEntry, content: AsyncIterable<Buffer>) => Promise<void> | void): Promise<number> {
+export async function readLayer(layer: Pick<Layer, "uncompressed">, visit: (entry: LayerEntry, content: AsyncIterable<Buffer>) => Promise<void> | void): Promise<number> {
   const tar = await import("tar-stream");
   const extract = tar.extract();
   let tarSize = 0;

@@ -1,6 +1,7 @@
 // What build steps and derivations need from the outside world.
 import type { FsEntry } from "../fs/types.js";
 import type { Reporter } from "../report.js";
+import type { RemoteStore } from "../store/remote.js";
 import type { Store } from "../store/store.js";
 
 export interface StepContext {
@@ -8,6 +9,8 @@ export interface StepContext {
   reporter: Reporter;
   /** Seconds since 1970 for every file time and the config's `created` (SOURCE_DATE_EPOCH or 0). */
   epoch: number;
+  /** A store on a registry (`--store`): read before doing work, and written to with `--store-push`. */
+  remote?: RemoteStore;
 }
 
 /** The tools a step or derivation runs with, made by the build from its locked environment. */

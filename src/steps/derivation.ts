@@ -15,6 +15,7 @@ import type { StepContext, Tools } from "./context.js";
 import { cairnFingerprint } from "../fingerprint.js";
 import { outputIntact, persistOutput, removeTree, networkTrust, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
 import { runInSandboxOrFail } from "./sandbox-run.js";
+import { sharedOutput, shareOutput } from "./shared-output.js";
 
 const DERIVATION_FORMAT = 1;
 
@@ -53,8 +54,11 @@ export async function buildDerivation(d: DerivationSpec, env: Tools, built: Map<
   const cached = await ctx.store.getEntry<{ entries: FsEntry[] }>("derivation", key);
   if (cached && fs.existsSync(treeDir) && (await outputIntact(ctx, `drv-${key}`, treeDir, cached.entries, `derivation ${d.name}`))) {
     ctx.reporter.info(`cairn: derivation ${d.name}: inputs unchanged, reusing its stored output (${cached.entries.length} paths)`);
+    await shareOutput(ctx, "derivation", key, cached, cached.entries, treeDir);
     return placed(cached.entries, treeDir);
   }
+  const shared = await sharedOutput<{ entries: FsEntry[] }>(ctx, "derivation", key, `drv-${key}`, (r) => r.entries, `derivation ${d.name}`);
+  if (shared) return placed(shared.entries, treeDir);
 
   ctx.reporter.info(`cairn: derivation ${d.name}: building (no stored output for these inputs)${d.network ? " with network" : ""}`);
   const tools = await env.entries();
@@ -84,6 +88,7 @@ export async function buildDerivation(d: DerivationSpec, env: Tools, built: Map<
     const entries = owned.map((e) => ({ ...e, content: undefined }));
     await ctx.store.putEntry("derivation", key, { entries });
     ctx.reporter.info(`cairn: derivation ${d.name}: stored ${entries.length} paths`);
+    await shareOutput(ctx, "derivation", key, { entries }, entries, dir);
     return placed(entries, dir);
   } finally {
     removeTree(work);

@@ -21,6 +21,7 @@ import type { StepContext, Tools } from "./context.js";
 import { cairnFingerprint } from "../fingerprint.js";
 import { runInSandboxOrFail } from "./sandbox-run.js";
 import { outputIntact, networkTrust, persistOutput, readOnlyRoot, removeTree, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
+import { sharedOutput, shareOutput } from "./shared-output.js";
 
 const STEP_FORMAT = 1;
 export type StepKind = "runAsRoot" | "extraCommands";
@@ -51,8 +52,11 @@ export async function runImageStep(r: StepRun): Promise<StepChanges> {
   const cached = await ctx.store.getEntry<{ changed: FsEntry[]; deleted: string[] }>("step", key);
   if (cached && fs.existsSync(treeDir) && (await outputIntact(ctx, `step-${key}`, treeDir, cached.changed, r.kind))) {
     ctx.reporter.info(`cairn: ${r.kind}: unchanged, reusing its stored result (${cached.changed.length} paths changed, ${cached.deleted.length} removed)`);
+    await shareOutput(ctx, "step", key, cached, cached.changed, treeDir);
     return { changed: cached.changed.map((e) => withContent(e, treeDir)), deleted: cached.deleted };
   }
+  const shared = await sharedOutput<{ changed: FsEntry[]; deleted: string[] }>(ctx, "step", key, `step-${key}`, (s) => s.changed, r.kind);
+  if (shared && Array.isArray(shared.deleted)) return { changed: shared.changed.map((e) => withContent(e, treeDir)), deleted: shared.deleted };
 
   ctx.reporter.info(`cairn: ${r.kind}: running in the sandbox${r.step.network ? " (with network)" : " (no network)"}`);
   const tools = await r.env.entries();
@@ -62,6 +66,7 @@ export async function runImageStep(r: StepRun): Promise<StepChanges> {
     const dir = await persistOutput(ctx.store, `step-${key}`, changes.changed);
     const record = { changed: changes.changed.map((e) => ({ ...e, content: undefined })), deleted: changes.deleted };
     await ctx.store.putEntry("step", key, record);
+    await shareOutput(ctx, "step", key, record, record.changed, dir);
     ctx.reporter.info(`cairn: ${r.kind}: ${changes.changed.length} paths added or changed, ${changes.deleted.length} removed`);
     return { changed: record.changed.map((e) => withContent(e, dir)), deleted: changes.deleted };
   } finally {

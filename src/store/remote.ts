@@ -24,6 +24,8 @@ export interface RemoteStore {
   getEntry<T>(kind: string, key: string): Promise<T | undefined>;
   /** Writes these blobs of `local` (each under its own tag, so the registry keeps it); skips what is there. */
   putBlobs(blobs: readonly RemoteBlob[], local: Store): Promise<void>;
+  /** Whether an entry is there under this kind and key (signed or not): writing it again can be skipped. */
+  hasEntry(kind: string, key: string): Promise<boolean>;
   /** Writes the signed entry, referencing `blobs` (pushed with it, so the registry keeps them). */
   putEntry(kind: string, key: string, value: unknown, blobs: readonly RemoteBlob[], local: Store): Promise<void>;
 }

@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { MediaType, type Digest, type Image } from "../../src/image/types.js";
 import { pushImage } from "../../src/transports/registry/push.js";
 import { cairn, lastLine, project } from "../support/cairn.js";
+import { sharedCache } from "../support/cache.js";
 import { command } from "../support/command.js";
 import { registry, type Registry } from "../support/registry.js";
 import { makeRepo, staticBinary, type Repo } from "../support/signed-repo.js";
@@ -144,5 +145,58 @@ export const hello = buildLayeredImage({ name: "hello", tag: "1", contents: [pkg
     const sent = Number(/\((\d+) bytes uploaded/.exec(r.stderr)?.[1] ?? NaN);
     const config = Number(JSON.parse((await command("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${reg.host}/apps/hello:1`])).stdout).config.size);
     assert.equal(sent, config, r.stderr);
+  });
+});
+
+describe("a store on a registry: derivation and step outputs", { skip: !hasRegistry && "docker-registry is not installed (apt-get install docker-registry)" }, () => {
+  let reg2: Registry;
+  let keys2: string;
+  let ref: string;
+  let dir2: string;
+  before(async () => {
+    reg2 = await registry();
+    ref = `${reg2.host}/steps-store`;
+    keys2 = await mkdtemp(join(tmpdir(), "cairn-keys-"));
+    assert.equal((await cairn(["store", "keygen", "-o", join(keys2, "ci")])).code, 0);
+    dir2 = await project({
+      "hello.c": '#include <stdio.h>\nint main(void) { puts("hello from the store"); return 0; }\n',
+      "image.ts": `import { buildImage, debian, derivation, files } from "cairn";
+const pkgs = debian({ suite: "bookworm" });
+const hello = derivation({
+  name: "hello",
+  inputs: [pkgs("gcc"), pkgs("libc6-dev"), files("./hello.c", "/src/hello.c")],
+  build: "gcc -O2 -o hello /src/hello.c && install -D hello \\"$out/usr/bin/hello\\"",
+});
+export const image = buildImage({
+  name: "hello-steps", tag: "1",
+  contents: [pkgs("libc6"), pkgs("dash"), hello],
+  runAsRoot: "mkdir -p /etc/made && echo by-the-step > /etc/made/by",
+  config: { Cmd: ["/usr/bin/hello"] },
+});
+`,
+    });
+  });
+  after(async () => {
+    await reg2?.close();
+    if (keys2) await rm(keys2, { recursive: true, force: true });
+  });
+
+  test("B takes the derivation's and the step's outputs from the store, checked, instead of running them", async () => {
+    const a = await cairn(["build", "--cache-dir", sharedCache(), "--store", ref, "--store-push", "--store-key", join(keys2, "ci")], { cwd: dir2 });
+    assert.equal(a.code, 0, a.stderr);
+    const tagList = ((await (await fetch(`${reg2.url}/v2/steps-store/tags/list?n=1000`)).json()) as { tags: string[] }).tags;
+    assert.ok(tagList.some((t) => t.startsWith("derivation-")) && tagList.some((t) => t.startsWith("step-")), tagList.join(", "));
+    // Take the layers' entry out, so that B must make the layers, and so meet the derivation and the step.
+    const layersTag = tagList.find((t) => t.startsWith("image-layers-"))!;
+    const head = await fetch(`${reg2.url}/v2/steps-store/manifests/${layersTag}`, { method: "HEAD", headers: { accept: MediaType.ociManifest } });
+    const del = await fetch(`${reg2.url}/v2/steps-store/manifests/${head.headers.get("docker-content-digest")}`, { method: "DELETE" });
+    assert.equal(del.status, 202);
+
+    const b = await cairn(["build", "--frozen", "--cache-dir", await fresh(), "--store", ref, "--store-trust", join(keys2, "ci.pub")], { cwd: dir2 });
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(lastLine(b), lastLine(a), "the same image");
+    assert.match(b.stderr, /derivation hello: its output from the registry store/);
+    assert.match(b.stderr, /runAsRoot: its output from the registry store/);
+    assert.doesNotMatch(b.stderr, /derivation hello: building|runAsRoot: running in the sandbox/);
   });
 });

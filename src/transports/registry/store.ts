@@ -66,13 +66,14 @@ export function registryStore(o: RegistryStoreOptions): RemoteStore {
   };
   const notFound = (e: unknown) => isCairnError(e) && e.code === ErrorCode.IMAGE_NOT_FOUND;
 
-  /** A manifest tagged `tag` is there (a cheap HEAD). */
+  /** A manifest tagged `tag` is there; a store that cannot be read counts as having it (nothing is written). */
   const has = async (tag: string): Promise<boolean> => {
     try {
       await fetchManifest(await open(), tag);
       return true;
     } catch (e) {
       if (notFound(e)) return false;
+      if (unavailable(e)) return true;
       throw e;
     }
   };
@@ -92,7 +93,13 @@ export function registryStore(o: RegistryStoreOptions): RemoteStore {
       repoTags: [], config: config.bytes, configDigest, manifest, manifestDigest: `sha256:${sha256Hex(manifest)}` as Digest,
       layers: blobs.map((b) => layerOf({ digest: `sha256:${b.hex}` as Digest, diffId: `sha256:${b.hex}` as DiffId, size: b.size, mediaType: b.mediaType, compressed: () => local.openBlob(b.hex) })),
     };
-    await pushImage(artifact, `${repo}:${tag}`, access);
+    try {
+      await pushImage(artifact, `${repo}:${tag}`, access);
+    } catch (e) {
+      // The build is done; a store that refuses the write makes the next machine slower, not this build wrong.
+      if (!isCairnError(e) || ![ErrorCode.REGISTRY_UNREACHABLE, ErrorCode.REGISTRY_AUTH, ErrorCode.REGISTRY_REJECTED].includes(e.code as never)) throw e;
+      sayOnce("push", `${label} did not take what this build made (${e.message}); the build goes on without writing it`);
+    }
   };
 
   return {
@@ -166,6 +173,8 @@ export function registryStore(o: RegistryStoreOptions): RemoteStore {
       if (body.kind !== kind || body.key !== key) return refuse(`answers ${body.kind} ${String(body.key).slice(0, 12)}…, not this`);
       return body.value as T;
     },
+
+    hasEntry: (kind, key) => has(`${kind}-${key}`),
 
     async putBlobs(blobs, local) {
       for (const b of blobs) {
