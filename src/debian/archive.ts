@@ -2,7 +2,7 @@
 // those to a Universe of every package they offer. The archives come from the set itself or from
 // the host's apt configuration; mirror hosts never enter a lockfile.
 import type { DebianSetSpec } from "../define/spec.js";
-import { CairnError, ErrorCode } from "../errors.js";
+import { CairnError, ErrorCode, isCairnError } from "../errors.js";
 import type { DebianContext } from "./context.js";
 import { loadKeyring, loadKeyrings, type Key } from "./release.js";
 import { loadRepository } from "./repository.js";
@@ -17,6 +17,8 @@ export interface Archive {
   components: string[];
   /** Keyring file paths, or one armored key. */
   signedBy: string[];
+  /** Suites that may be missing from the archive (a release's companions taken from the host's mirror). */
+  optionalSuites?: string[];
 }
 
 export async function archivesOf(set: DebianSetSpec, aptDir: string): Promise<Archive[]> {
@@ -35,7 +37,7 @@ export async function archivesOf(set: DebianSetSpec, aptDir: string): Promise<Ar
   for (const s of host) {
     if (s.architectures && !s.architectures.includes(set.architecture)) continue;
     const signedBy = s.signedBy ? (s.signedBy.includes("BEGIN PGP") ? [s.signedBy] : s.signedBy.split(/\s+/).filter(Boolean)) : await defaultKeyringPaths(aptDir);
-    for (const uri of s.uris) out.push({ uri, suites: s.suites, components: s.components, signedBy });
+    for (const uri of s.uris) out.push({ uri, suites: s.suites, components: s.components, signedBy, ...(s.optionalSuites?.length ? { optionalSuites: s.optionalSuites } : {}) });
   }
   return out;
 }
@@ -51,6 +53,16 @@ export function archiveForSuite(archives: Archive[], suite: string, name: string
     );
   }
   return a;
+}
+
+/** A suite that may be absent (INDEX_MISSING): undefined then; any other failure is the build's. */
+async function loadRepositoryOr(optional: boolean, args: Parameters<typeof loadRepository>[0]): Promise<Awaited<ReturnType<typeof loadRepository>> | undefined> {
+  try {
+    return await loadRepository(args);
+  } catch (e) {
+    if (optional && isCairnError(e) && e.code === ErrorCode.INDEX_MISSING) return undefined;
+    throw e;
+  }
 }
 
 export interface LoadedUniverse {
@@ -74,10 +86,10 @@ export async function loadUniverse(sets: DebianSetSpec[], ctx: DebianContext): P
     return keyCache.get(k)!;
   };
   ctx.reporter.info(`cairn: reading ${jobs.length} package ${jobs.length === 1 ? "index" : "indexes"} (${jobs.map((j) => j.suite).join(", ")})`);
-  const loaded = await Promise.all(
+  const all = await Promise.all(
     jobs.map(async (j) => ({
       job: j,
-      repo: await loadRepository({
+      repo: await loadRepositoryOr(j.archive.optionalSuites?.includes(j.suite) === true, {
         uri: j.archive.uri,
         suite: j.suite,
         components: j.archive.components,
@@ -90,6 +102,7 @@ export async function loadUniverse(sets: DebianSetSpec[], ctx: DebianContext): P
       }),
     })),
   );
+  const loaded = all.filter((l): l is typeof l & { repo: NonNullable<typeof l.repo> } => l.repo !== undefined);
   const indexes: RepositoryIndex[] = loaded.flatMap((l) => l.repo.indexes);
   const arch = sets[0]?.architecture ?? "amd64";
   // The distribution is the one the base suite names (bookworm, not bookworm-security).

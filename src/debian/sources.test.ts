@@ -146,10 +146,20 @@ test("selectSources keeps a suite and its -updates/-security companions", () => 
   assert.equal(selectSources(hostLike).length, 3);
 });
 
+test("selectSources for another release: the host's mirror, same URIs and keys, its companions optional", () => {
+  const got = selectSources(hostLike, "trixie");
+  assert.deepEqual(got.map((s) => [s.uris, s.suites, s.optionalSuites]), [
+    [["http://a.example/pkgs"], ["trixie", "trixie-updates"], ["trixie-updates"]],
+    [["http://a.example/pkgs-security"], ["trixie-security"], ["trixie-security"]],
+  ], "a vendor's suite (bookwormish, nodistro) is no guide");
+  // Only when the host has a Debian release to take the pattern from.
+  assert.throws(() => selectSources([hostLike[2]!], "trixie"), (e: any) => e.code === ErrorCode.NO_SOURCES);
+});
+
 test("selectSources for a suite the host lacks lists the host's suites", () => {
-  assert.throws(() => selectSources(hostLike, "trixie"), (e: any) => {
+  assert.throws(() => selectSources(hostLike, "trixie-backports"), (e: any) => {
     assert.equal(e.code, ErrorCode.NO_SOURCES);
-    assert.match(e.message, /"trixie"/);
+    assert.match(e.message, /"trixie-backports"/);
     assert.match(e.message, /"bookworm", "bookworm-security", "bookworm-updates"/);
     assert.match(e.hint, /explicitly/);
     return true;

@@ -14,6 +14,8 @@ export interface AptSource {
   architectures?: string[];
   /** "file:line", for messages. */
   origin: string;
+  /** Suites taken from the host's mirror for a release it does not list: skipped when the mirror lacks them. */
+  optionalSuites?: string[];
 }
 
 /** apt's own fallback when a source has no Signed-By. */
@@ -174,6 +176,8 @@ export function selectSources(all: AptSource[], suite?: string): AptSource[] {
         .map((s) => ({ ...s, suites: s.suites.filter((x) => x === suite || x.startsWith(`${suite}-`)) }))
         .filter((s) => s.suites.length > 0);
   if (picked.length > 0) return picked;
+  const derived = suite === undefined ? [] : otherRelease(all, suite);
+  if (derived.length > 0) return derived;
   const have = [...new Set(all.flatMap((s) => s.suites))].sort();
   throw new CairnError(
     ErrorCode.NO_SOURCES,
@@ -182,6 +186,33 @@ export function selectSources(all: AptSource[], suite?: string): AptSource[] {
       : `No apt source on this host serves suite "${suite}"; the host has ${have.length ? have.map((s) => `"${s}"`).join(", ") : "no enabled deb sources"}.`,
     "Ask for one of the host's suites, or give the archive explicitly in the definition (its URI, suite and components), e.g. when building for another Debian release than the host's.",
   );
+}
+
+/**
+ * A release the host does not list, from the host's own mirror: each source that serves the host's
+ * release (`bookworm`, `bookworm-updates`, `bookworm-security`) serves `suite` and its companions
+ * the same way — same URIs, components and keys — as apt's sources would after an upgrade. The
+ * companions are optional: `sid` has none, and a mirror may lack one.
+ */
+function otherRelease(all: AptSource[], suite: string): AptSource[] {
+  if (suite.includes("-") || !/^[a-z][a-z0-9]*$/.test(suite)) return [];
+  const out: AptSource[] = [];
+  for (const s of all) {
+    const suites: string[] = [];
+    for (const x of s.suites) {
+      const m = /^([a-z][a-z0-9]*)(-updates|-security)?$/.exec(x);
+      // Only the suites of a Debian release and its two companions; a vendor's suite is no guide. A
+      // release is known by its companions on the host, or by being served from a `…/debian` archive.
+      const release = m?.[1];
+      const isRelease = (r: string) => all.some((a) => a.suites.includes(`${r}-updates`) || a.suites.includes(`${r}-security`) || (a.suites.includes(r) && a.uris.some((u) => /\/debian\/?$/.test(u))));
+      if (!release || !all.some((a) => a.suites.includes(release)) || !isRelease(release)) continue;
+      const mapped = `${suite}${m[2] ?? ""}`;
+      if (!suites.includes(mapped)) suites.push(mapped);
+    }
+    if (suites.length) out.push({ ...s, suites, optionalSuites: suites.filter((x) => x !== suite), origin: `${s.origin} (for ${suite})` });
+  }
+  // The release itself must come from somewhere: companions alone are not a release.
+  return out.some((s) => s.suites.includes(suite)) ? out : [];
 }
 
 /**

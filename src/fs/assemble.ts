@@ -14,7 +14,7 @@ import { silentReporter, type Reporter } from "../report.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { directory, FileTree } from "./tree.js";
 import type { BaseView, FsEntry } from "./types.js";
-import { mergedUsrLinks, mergedUsrPath } from "./usrmerge.js";
+import { MERGED_DIRS, mergedUsrLinks, mergedUsrPath } from "./usrmerge.js";
 import { makeAccounts } from "./generated/accounts.js";
 import { jinfoAlternatives, planAlternatives, postinstAlternatives, type AltCandidate } from "./generated/alternatives.js";
 import { BUSYBOX_PATH, busyboxApplets } from "./generated/busybox.js";
@@ -65,6 +65,8 @@ export async function assemble(
     const replaces = (origin: string) => replaced.has(origin);
     for (const e of pkg.manifest.entries) {
       if (e.gid !== 0 && e.gname) fileGroups.set(e.gid, e.gname);
+      // Debian 13's base-files ships the merged-/usr links itself (bin -> usr/bin): cairn makes them.
+      if (isMergedUsrLink(e)) continue;
       tree.add(packageEntry(e, pkg), replaces);
     }
   }
@@ -75,6 +77,10 @@ export async function assemble(
 
   await addGenerated(tree, spec, sorted, distribution, fileGroups, base, report, options.ldSoCache);
   return tree;
+}
+
+function isMergedUsrLink(e: DebEntry): boolean {
+  return e.type === "symlink" && (MERGED_DIRS as readonly string[]).includes(e.path) && e.linkname!.replace(/^\/+/, "").replace(/\/+$/, "") === `usr/${e.path}`;
 }
 
 function packageEntry(e: DebEntry, pkg: UnpackedPackage): FsEntry {
