@@ -21,6 +21,7 @@ import { imageLdSoCache } from "../closure/ld-so-cache.js";
 import { fetchPackages } from "../debian/fetch.js";
 import { planImageLayers } from "../image/layer-plan.js";
 import { packageRequest, resolveImage } from "./resolve.js";
+import { fetchSources } from "./fetch-sources.js";
 import { environmentsOf, resolveEnvironments, toolsOf, environmentEntries } from "./environment.js";
 import { buildDerivation, derivationsOf } from "../steps/derivation.js";
 import { runImageStep } from "../steps/image-step.js";
@@ -73,6 +74,7 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   const resolutions = new Map<string, Resolution>([[options.exportName, resolution], ...environmentsOf(envs).map((e) => [e.lockName, e.resolution] as [string, Resolution])]);
   const allPackages = packagesOf(resolution);
 
+  await fetchSources(spec.contents, ctx);
   const user = await userEntries(spec, definitionDir, ctx.store);
   // Derivation outputs count as the user's own files (a layer each), their references checked alike.
   const outputs = new Map<string, FsEntry[]>();

@@ -2,7 +2,7 @@
 // describe — they return plain spec objects and never touch the disk or the network.
 import { fileURLToPath } from "node:url";
 import { recordCallSite } from "./call-site.js";
-import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, DerivationSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, StepSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
+import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, DerivationSpec, FetchedSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, StepSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
 import { DEFAULT_TRIM } from "./spec.js";
 import {
   arrayOf, checkObject, invalid, isAbsolutePath, isBoolean, isEmptyObjectRecord, isId, isMode, isNonEmptyString, isString, isStringArray, isStringRecord,
@@ -134,6 +134,29 @@ export function files(source: string | URL, destination: string, options: Direct
   checkObject(options, "files() options", { mode: isMode, uid: isId, gid: isId, exclude: isExcludeList, outside: isBoolean });
   const { exclude, ...rest } = options;
   return recordCallSite({ kind: "files", source: src, destination, ...rest, ...(exclude?.length ? { exclude: [...exclude].sort() } : {}) });
+}
+
+/**
+ * A file from the network pinned by its hash, as Nix's `fetchurl { url; sha256; }`: fetched once
+ * into the cache and checked, then at `destination` like files() — in an image, or in a
+ * derivation's inputs (a release tarball to build from). `sha256` is hex or SRI (`sha256-…`).
+ */
+export function fetchurl(options: { url: string; sha256: string }, destination: string, fileOptions: { mode?: number } = {}): FetchedSpec {
+  checkObject(options, "fetchurl()", { url: isNonEmptyString, sha256: isNonEmptyString }, ["url", "sha256"]);
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    return invalid("fetchurl() url", `must be a URL, not ${JSON.stringify(options.url)}`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") invalid("fetchurl() url", `must be http: or https:, not ${url.protocol}`);
+  isAbsolutePath(destination, "fetchurl() destination");
+  if (/\/(\.)?$/.test(destination)) invalid("fetchurl() destination", `must name a file, like "/src/redis.tar.gz", not a directory ("${destination}")`);
+  checkObject(fileOptions, "fetchurl() options", { mode: isMode });
+  const sri = /^sha256-([A-Za-z0-9+/]{43}=)$/.exec(options.sha256);
+  const hex = sri ? Buffer.from(sri[1]!, "base64").toString("hex") : options.sha256.toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) invalid("fetchurl() sha256", "must be 64 hex digits or sha256-<base64> (SRI)");
+  return recordCallSite({ kind: "fetched", url: options.url, sha256: hex, destination, ...fileOptions });
 }
 
 /** A small file with the given text. */
@@ -277,7 +300,7 @@ const configShape = {
 };
 const contentCheck = (v: unknown, at: string) => {
   const k = (v as { kind?: string } | null)?.kind;
-  if (k !== "debian-package" && k !== "files" && k !== "text" && k !== "derivation") invalid(at, "must be a package (pkgs(\"name\")), files(...), text(...) or derivation(...)");
+  if (k !== "debian-package" && k !== "files" && k !== "text" && k !== "derivation" && k !== "fetched") invalid(at, "must be a package (pkgs(\"name\")), files(...), text(...), fetchurl(...) or derivation(...)");
 };
 /** Items, or arrays of items as helpers return them. */
 const contentsCheck = (v: unknown, at: string) =>

@@ -101,7 +101,17 @@ export interface DerivationSpec {
   network: boolean;
 }
 
-export type ContentSpec = DebianPackageSpec | FilesSpec | TextSpec | DerivationSpec;
+/** A file from the network, pinned by its sha256 (Nix's fetchurl): fetched once into the cache, checked. */
+export interface FetchedSpec {
+  kind: "fetched";
+  url: string;
+  /** Hex. */
+  sha256: string;
+  destination: string;
+  mode?: number;
+}
+
+export type ContentSpec = DebianPackageSpec | FilesSpec | TextSpec | DerivationSpec | FetchedSpec;
 
 /** A script run while the image is built (runAsRoot, extraCommands). */
 export interface StepSpec {

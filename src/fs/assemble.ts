@@ -7,7 +7,7 @@ import * as path from "node:path";
 import type { DebEntry, UnpackedPackage } from "../debian/deb.js";
 import { parseRelations } from "../debian/relations.js";
 import { formatParagraph, parseParagraphs } from "../debian/control.js";
-import type { FilesSpec, ImageSpec, TextSpec } from "../define/spec.js";
+import type { FetchedSpec, FilesSpec, ImageSpec, TextSpec } from "../define/spec.js";
 import { homeOf, locationOf } from "../define/call-site.js";
 import type { Store } from "../store/store.js";
 import { silentReporter, type Reporter } from "../report.js";
@@ -29,14 +29,28 @@ export type { UnpackedPackage };
 
 export const GENERATED = "generated";
 
-/** The user's `files()` and `text()` contents as entries, in definition order. */
+/**
+ * The user's `files()`, `text()` and `fetchurl()` contents as entries, in definition order. A
+ * fetched file is the store's blob of its sha256, which the build fetched first (fetchSources).
+ */
 export async function userEntries(spec: ImageSpec, definitionDir: string, store?: Store): Promise<FsEntry[]> {
   const out: FsEntry[] = [];
   for (const c of spec.contents) {
     if (c.kind === "files") out.push(...(await userFiles(c, definitionDir, store)));
     if (c.kind === "text") out.push(textEntry(c));
+    if (c.kind === "fetched") out.push(await fetchedEntry(c, store));
   }
   return out;
+}
+
+async function fetchedEntry(c: FetchedSpec, store: Store | undefined): Promise<FsEntry> {
+  const blob = store?.blobPath(c.sha256);
+  const st = blob ? await fs.stat(blob).catch(() => undefined) : undefined;
+  if (!blob || !st) throw new Error(`cairn bug: fetchurl(${c.url}) was not fetched before its entry was made`);
+  return {
+    path: mergedUsrPath(treePath(c.destination)), type: "file", mode: c.mode ?? 0o644, uid: 0, gid: 0,
+    size: st.size, sha256: c.sha256, content: { kind: "path", path: blob }, origin: `files:${c.url}`,
+  };
 }
 
 export interface AssembleOptions {

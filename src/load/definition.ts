@@ -79,7 +79,7 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
   return { file: abs, images, composes };
 }
 
-/** Each files() of the definition learns its file:line, for errors found at build time. */
+/** Each files() and fetchurl() of the definition learns its file:line, for errors found at build time. */
 async function locateFiles(images: ImageSpec[], file: string, compiledUrl: string): Promise<void> {
   const seen = new Set<object>();
   const visit = async (items: readonly ContentSpec[]) => {
@@ -87,7 +87,7 @@ async function locateFiles(images: ImageSpec[], file: string, compiledUrl: strin
       if (seen.has(c)) continue;
       seen.add(c);
       if (c.kind === "derivation") await visit(c.inputs);
-      const stack = c.kind === "files" ? callStackOf(c) : undefined;
+      const stack = c.kind === "files" || c.kind === "fetched" ? callStackOf(c) : undefined;
       if (!stack) continue;
       const where = await locate({ stack, message: "" }, file, compiledUrl);
       if (/:\d+:\d+$/.test(where)) setLocation(c, where);

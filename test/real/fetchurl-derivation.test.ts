@@ -1,0 +1,48 @@
+// fetchurl() as a derivation's input, as seed 004 builds redis from its release tarball: the file
+// is fetched by cairn (checked against its sha256) and is in the sandbox where the derivation's
+// inputs are, with no network for the build itself.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { gzipSync } from "node:zlib";
+import { sharedCache } from "../support/cache.js";
+import { cairn, extractImage, project } from "../support/cairn.js";
+
+const tarball = gzipSync(Buffer.from("release notes for 1.0\n"));
+const sha = createHash("sha256").update(tarball).digest("hex");
+let server: Server;
+let url: string;
+
+before(async () => {
+  server = createServer((req, res) => {
+    if (req.url !== "/hello-1.0.gz") return void res.writeHead(404).end();
+    res.writeHead(200, { "content-length": tarball.length });
+    res.end(tarball);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hello-1.0.gz`;
+});
+after(() => server.close());
+
+test("a derivation builds from a fetched, pinned source, without network of its own", { timeout: 300_000 }, async () => {
+  const dir = await project({
+    "image.ts": `import { buildImage, debian, derivation, fetchurl } from "cairn";
+const pkgs = debian({ suite: "bookworm" });
+const notes = derivation({
+  name: "notes",
+  inputs: [pkgs("gzip"), fetchurl({ url: ${JSON.stringify(url)}, sha256: ${JSON.stringify(sha)} }, "/src/hello-1.0.gz")],
+  build: 'mkdir -p "$out/usr/share/hello" && gunzip -c /src/hello-1.0.gz > "$out/usr/share/hello/NOTES"',
+});
+export const image = buildImage({ name: "notes", tag: "1", contents: [notes] });
+`,
+  });
+  const r = await cairn(["build", "--cache-dir", sharedCache()], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /derivation notes: building/);
+  const { root } = await extractImage(join(dir, "result"));
+  assert.equal(await readFile(join(root, "usr/share/hello/NOTES"), "utf8"), "release notes for 1.0\n");
+});
