@@ -10,10 +10,15 @@ import type { LayerEntry } from "./flatten.js";
 import type { Layer } from "./types.js";
 
 /** Bumped when what a listing holds changes. */
-const LISTING_FORMAT = 1;
+const LISTING_FORMAT = 2; // 2: language packages' manifests too
 
 /** Small files worth keeping the text of while the layers stream past. */
-export const LISTED_TEXTS = /^(var\/lib\/dpkg\/status|var\/lib\/dpkg\/status\.d\/[^/]+|var\/lib\/dpkg\/info\/[^/]+\.(list|md5sums)|usr\/share\/doc\/[^/]+\/copyright|etc\/os-release|usr\/lib\/os-release)$/;
+export const LISTED_TEXTS = new RegExp([
+  /^(var\/lib\/dpkg\/status|var\/lib\/dpkg\/status\.d\/[^/]+|var\/lib\/dpkg\/info\/[^/]+\.(list|md5sums)|usr\/share\/doc\/[^/]+\/copyright|etc\/os-release|usr\/lib\/os-release)$/.source,
+  // Language packages, for the SBOM: an npm package's manifest, a Python distribution's metadata.
+  /(^|\/)node_modules\/(@[^/]+\/)?[^/]+\/package\.json$/.source,
+  /(^|\/)(site|dist)-packages\/[^/]+\.dist-info\/METADATA$/.source,
+].join("|"));
 /** A text larger than this is not kept (no package database is near it). */
 export const MAX_LISTED_TEXT = 4 << 20;
 

@@ -9,7 +9,7 @@ export interface DeclaredLicense {
   /** An SPDX licence expression, or NOASSERTION. */
   expression: string;
   /** Where it was read: DEP-5 Files paragraphs, references to common-licenses in prose, or nowhere. */
-  method: "dep5" | "common-licenses" | "none";
+  method: "dep5" | "common-licenses" | "manifest" | "none";
   /** Text of each LicenseRef- the expression uses, when the file has it (DEP-5 stand-alone License paragraphs). */
   texts: Map<string, string>;
 }

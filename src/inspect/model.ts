@@ -82,6 +82,18 @@ export interface InspectedImage {
   packages: InstalledPackage[];
   /** /etc/os-release fields, when present. */
   osRelease: Record<string, string>;
+  /** npm and Python packages installed outside Debian's (an application's node_modules, pip's site-packages). */
+  languagePackages?: LanguagePackage[];
+}
+
+export interface LanguagePackage {
+  ecosystem: "npm" | "pypi";
+  name: string;
+  version: string;
+  /** As the package declares it (package.json's license, METADATA's License-Expression or License). */
+  license?: string;
+  /** The folder it is installed in (without leading "/"). */
+  path: string;
 }
 
 export interface InspectOptions {
@@ -130,10 +142,45 @@ export async function inspect(source: ImageView, options: InspectOptions = {}): 
   }
 
   const packages = installedPackages(texts, files);
+  const languagePackages = languagePackagesOf(texts, files);
   return {
     reference: imageName(source), ...(source.manifestDigest ? { manifestDigest: source.manifestDigest } : {}), config,
     layers, files, packages, osRelease: parseOsRelease(texts.get("etc/os-release") ?? texts.get("usr/lib/os-release") ?? ""),
+    ...(languagePackages.length ? { languagePackages } : {}),
   };
+}
+
+/**
+ * The npm and Python packages of the final filesystem that no Debian package ships (Debian's own
+ * python3-* and node-* are listed as the Debian packages they are), sorted by ecosystem, name,
+ * version and path. A manifest that does not read is left out.
+ */
+function languagePackagesOf(texts: Map<string, string>, files: Map<string, FinalFile>): LanguagePackage[] {
+  const out: LanguagePackage[] = [];
+  for (const [p, text] of texts) {
+    if (files.get(p)?.package) continue;
+    if (p.endsWith("/package.json") && /(^|\/)node_modules\//.test(p)) {
+      let json: { name?: unknown; version?: unknown; license?: unknown };
+      try {
+        json = JSON.parse(text) as typeof json;
+      } catch {
+        continue;
+      }
+      if (typeof json.name !== "string" || typeof json.version !== "string") continue;
+      const license = typeof json.license === "string" ? json.license : typeof (json.license as { type?: unknown })?.type === "string" ? (json.license as { type: string }).type : undefined;
+      out.push({ ecosystem: "npm", name: json.name, version: json.version, ...(license ? { license } : {}), path: p.slice(0, -"/package.json".length) });
+    } else if (p.endsWith(".dist-info/METADATA")) {
+      const header = text.split(/\r?\n\r?\n/)[0] ?? "";
+      const field = (k: string) => new RegExp(`^${k}:[ \\t]*(.+)$`, "mi").exec(header)?.[1]?.trim();
+      const name = field("Name");
+      const version = field("Version");
+      if (!name || !version) continue;
+      const license = field("License-Expression") ?? field("License");
+      out.push({ ecosystem: "pypi", name, version, ...(license && license !== "UNKNOWN" ? { license } : {}), path: p.slice(0, -"/METADATA".length) });
+    }
+  }
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return out.sort((a, b) => cmp(a.ecosystem, b.ecosystem) || cmp(a.name, b.name) || cmp(a.version, b.version) || cmp(a.path, b.path));
 }
 
 /**

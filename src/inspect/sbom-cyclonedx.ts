@@ -32,9 +32,20 @@ export function cyclonedxDocument(m: SbomModel): Record<string, unknown> {
       ...(p.license.method === "common-licenses" ? [{ name: "cairn:license:method", value: "common-licenses references in a prose copyright file" }] : []),
     ],
   }));
+  // Two copies of one version (nested node_modules) are two components: the path tells them apart.
+  const languageRef = (p: SbomModel["languagePackages"][number]) => `${p.purl}#${p.path}`;
+  const language = m.languagePackages.map((p) => ({
+    type: "library",
+    "bom-ref": languageRef(p),
+    name: p.name,
+    version: p.version,
+    ...(p.license.expression !== NOASSERTION ? { licenses: [{ expression: p.license.expression, acknowledgement: "declared" }] } : {}),
+    purl: p.purl,
+    properties: [{ name: "cairn:package:path", value: `/${p.path}` }],
+  }));
   const refOf = new Map(m.packages.map((p) => [p.name, p.purl]));
   const dependencies = [
-    { ref: IMAGE_REF, dependsOn: m.packages.map((p) => p.purl) },
+    { ref: IMAGE_REF, dependsOn: [...m.packages.map((p) => p.purl), ...m.languagePackages.map(languageRef)] },
     ...m.packages.map((p) => ({ ref: p.purl, dependsOn: p.dependsOn.map((d) => refOf.get(d)!) })),
   ];
   return {
@@ -47,7 +58,7 @@ export function cyclonedxDocument(m: SbomModel): Record<string, unknown> {
       tools: { components: [{ type: "application", name: m.tool.name, version: m.tool.version }] },
       component: image,
     },
-    components,
+    components: [...components, ...language],
     dependencies,
   };
 }

@@ -58,3 +58,14 @@ export function ociPurl(p: { repository: string; digest: string; tag?: string })
     qualifiers: { tag: p.tag, repository_url: onRegistry ? p.repository : undefined },
   });
 }
+
+/** `pkg:npm/%40scope/name@1.0.0`: a scope is the namespace. */
+export function npmPurl(name: string, version: string): string {
+  const scoped = /^(@[^/]+)\/(.+)$/.exec(name);
+  return formatPurl({ type: "npm", ...(scoped ? { namespace: scoped[1]!, name: scoped[2]! } : { name }), version });
+}
+
+/** `pkg:pypi/django-crispy-forms@2.1`: the name lowercased, runs of `_`, `-` and `.` as one `-` (PEP 503, as purl-spec says). */
+export function pypiPurl(name: string, version: string): string {
+  return formatPurl({ type: "pypi", name: name.toLowerCase().replace(/[-_.]+/g, "-"), version });
+}

@@ -42,17 +42,32 @@ export function spdxDocument(m: SbomModel): Record<string, unknown> {
     externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: p.purl }],
   }));
 
+  const languageIds = new Map(m.languagePackages.map((p) => [p, `SPDXRef-Package-${p.ecosystem}-${createHash("sha256").update(`${p.name}@${p.version} ${p.path}`).digest("hex").slice(0, 16)}`]));
+  const language = m.languagePackages.map((p) => ({
+    SPDXID: languageIds.get(p)!,
+    name: p.name,
+    versionInfo: p.version,
+    downloadLocation: NOASSERTION,
+    filesAnalyzed: false,
+    licenseConcluded: NOASSERTION,
+    licenseDeclared: p.license.expression,
+    copyrightText: NOASSERTION,
+    comment: `Installed at /${p.path}.`,
+    externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: p.purl }],
+  }));
+
   const byName = new Map(m.packages.map((p) => [p.name, p]));
   const relationships = [
     { spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: IMAGE_ID },
     ...m.packages.map((p) => ({ spdxElementId: IMAGE_ID, relationshipType: "CONTAINS", relatedSpdxElement: ids.get(p)! })),
+    ...m.languagePackages.map((p) => ({ spdxElementId: IMAGE_ID, relationshipType: "CONTAINS", relatedSpdxElement: languageIds.get(p)! })),
     ...m.packages.flatMap((p) =>
       p.dependsOn.map((d) => ({ spdxElementId: ids.get(p)!, relationshipType: "DEPENDS_ON", relatedSpdxElement: ids.get(byName.get(d)!)! }))),
   ];
 
   // Every LicenseRef- used must be defined in the document, with its text when the file had it.
   const refs = new Map<string, string>();
-  for (const p of m.packages) {
+  for (const p of [...m.packages, ...m.languagePackages]) {
     for (const ref of licenseRefsIn(p.license.expression)) {
       if (!refs.has(ref) || (!refs.get(ref) && p.license.texts.get(ref))) refs.set(ref, p.license.texts.get(ref) ?? "");
     }
@@ -70,7 +85,7 @@ export function spdxDocument(m: SbomModel): Record<string, unknown> {
     name: m.image.reference,
     documentNamespace: `https://spdx.org/spdxdocs/cairn/${encodeURIComponent(m.image.repository.replace(/[/:]/g, "-"))}-${uuidFrom(`spdx ${m.image.id}`)}`,
     creationInfo: { created: m.image.created, creators: [`Tool: ${m.tool.name}-${m.tool.version}`] },
-    packages: [imagePackage, ...packages],
+    packages: [imagePackage, ...packages, ...language],
     relationships,
     ...(extracted.length ? { hasExtractedLicensingInfos: extracted } : {}),
   };

@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import { declaredLicense, type DeclaredLicense } from "./license.js";
 import type { InspectedImage, InstalledPackage } from "./model.js";
-import { debPurl, distroQualifier, ociPurl } from "./sbom-purl.js";
+import { NOASSERTION, spdxExpression } from "./license-spdx.js";
+import { debPurl, distroQualifier, npmPurl, ociPurl, pypiPurl } from "./sbom-purl.js";
 
 export type SbomFormat = "spdx" | "cyclonedx";
 export const SBOM_FORMATS: readonly SbomFormat[] = ["spdx", "cyclonedx"];
@@ -30,6 +31,17 @@ export interface SbomPackage {
   dependsOn: string[];
 }
 
+/** An npm or Python package installed outside Debian's. */
+export interface SbomLanguagePackage {
+  ecosystem: "npm" | "pypi";
+  name: string;
+  version: string;
+  purl: string;
+  license: DeclaredLicense;
+  /** Where it is installed, without leading "/": two copies of one version are two entries. */
+  path: string;
+}
+
 export interface SbomModel {
   image: {
     /** `name:tag` as the image is known, or the tar's name. */
@@ -47,6 +59,7 @@ export interface SbomModel {
   /** The organisation that supplies the packages ("Debian"). */
   supplier: string;
   packages: SbomPackage[];
+  languagePackages: SbomLanguagePackage[];
   tool: { name: string; version: string };
 }
 
@@ -82,6 +95,11 @@ export function sbomModel(image: InspectedImage, input: SbomInput): SbomModel {
     },
     supplier: supplierName(image.osRelease),
     packages,
+    languagePackages: (image.languagePackages ?? []).map((p) => ({
+      ecosystem: p.ecosystem, name: p.name, version: p.version, path: p.path,
+      purl: p.ecosystem === "npm" ? npmPurl(p.name, p.version) : pypiPurl(p.name, p.version),
+      license: p.license ? { expression: spdxExpression(p.license.replace(/^\((.*)\)$/, "$1")), method: "manifest", texts: new Map() } : { expression: NOASSERTION, method: "none", texts: new Map() },
+    })),
     tool: input.tool,
   };
 }
