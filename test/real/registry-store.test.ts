@@ -4,6 +4,7 @@
 // Entries are used only when signed by a trusted key; a tampered, unsigned or untrusted one is
 // refused by name and B does the work instead, from the store's .debs.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -158,8 +159,10 @@ describe("a store on a registry: derivation and step outputs", { skip: !hasRegis
     ref = `${reg2.host}/steps-store`;
     keys2 = await mkdtemp(join(tmpdir(), "cairn-keys-"));
     assert.equal((await cairn(["store", "keygen", "-o", join(keys2, "ci")])).code, 0);
+    // New each run, so that A really runs the derivation and the step (the shared cache keeps earlier runs' results).
+    const token = randomBytes(8).toString("hex");
     dir2 = await project({
-      "hello.c": '#include <stdio.h>\nint main(void) { puts("hello from the store"); return 0; }\n',
+      "hello.c": `#include <stdio.h>\nint main(void) { puts("hello from the store ${token}"); return 0; }\n`,
       "image.ts": `import { buildImage, debian, derivation, files } from "cairn";
 const pkgs = debian({ suite: "bookworm" });
 const hello = derivation({
@@ -170,7 +173,7 @@ const hello = derivation({
 export const image = buildImage({
   name: "hello-steps", tag: "1",
   contents: [pkgs("libc6"), pkgs("dash"), hello],
-  runAsRoot: "mkdir -p /etc/made && echo by-the-step > /etc/made/by",
+  runAsRoot: "mkdir -p /etc/made && echo by-the-step-${token} > /etc/made/by",
   config: { Cmd: ["/usr/bin/hello"] },
 });
 `,
@@ -184,6 +187,8 @@ export const image = buildImage({
   test("B takes the derivation's and the step's outputs from the store, checked, instead of running them", async () => {
     const a = await cairn(["build", "--cache-dir", sharedCache(), "--store", ref, "--store-push", "--store-key", join(keys2, "ci")], { cwd: dir2 });
     assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stderr, /derivation hello: building/);
+    assert.match(a.stderr, /runAsRoot: running in the sandbox/);
     const tagList = ((await (await fetch(`${reg2.url}/v2/steps-store/tags/list?n=1000`)).json()) as { tags: string[] }).tags;
     assert.ok(tagList.some((t) => t.startsWith("derivation-")) && tagList.some((t) => t.startsWith("step-")), tagList.join(", "));
     // Take the layers' entry out, so that B must make the layers, and so meet the derivation and the step.
