@@ -29,9 +29,9 @@ test("an application is nodejs and dash, the npm install, the app's files and /u
   const [install] = of(items, "derivation") as [DerivationSpec];
   assert.equal(install.name, "front-node-modules");
   assert.equal(install.network, true);
-  // Only the two package files (and cairn's own lock check) go in: a source edit cannot re-run npm.
+  // Only the two package files (and cairn's own lock check and pruning) go in: a source edit cannot re-run npm.
   assert.deepEqual(install.inputs.map((i) => (i.kind === "debian-package" ? i.name : i.kind === "files" ? `${i.source} → ${i.destination}` : i.kind === "text" ? `text ${i.destination}` : i.kind)), [
-    "nodejs", "npm", "app/package.json → /src/package.json", "app/package-lock.json → /src/package-lock.json", "text /src/check-lock.cjs",
+    "nodejs", "npm", "app/package.json → /src/package.json", "app/package-lock.json → /src/package-lock.json", "text /src/check-lock.cjs", "text /src/prune.cjs", "text /src/prune.json",
   ]);
   assert.match(install.build, /npm ci .*--omit=dev/);
   assert.match(install.build, /npm ci .*--ignore-scripts/);
@@ -95,4 +95,29 @@ test("the lock check passes a registry lock and names packages without an integr
   const v1 = run({ lockfileVersion: 1, dependencies: {} });
   assert.equal(v1.status, 1);
   assert.match(v1.stderr, /lockfileVersion 1/);
+});
+
+test("node_modules are pruned in the install: other platforms' prebuilt addons, musl builds, and the node_modules/ excludes", (t) => {
+  const contents = node(debian({ suite: "bookworm", architecture: "arm64" })).application({ name: "x", src: "./src", exclude: ["node_modules/**/*.md", "node_modules/bu/src", "docs"] });
+  const drv = contents.find((c): c is DerivationSpec => c.kind === "derivation")!;
+  const text = (dest: string) => (drv.inputs.find((i): i is TextSpec => i.kind === "text" && i.destination === dest))!.text;
+  assert.deepEqual(JSON.parse(text("/src/prune.json")), { arch: "arm64", exclude: ["**/*.md", "bu/src"] });
+  assert.deepEqual((contents.find((c): c is FilesSpec => c.kind === "files" && c.destination === "/app"))!.exclude, ["docs", "node_modules"], "the others stay the app's own");
+  assert.match(drv.build, /node \/src\/prune\.cjs \/src\/prune\.json/);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-prune-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const put = (p: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
+    fs.writeFileSync(path.join(dir, p), "x");
+  };
+  for (const d of ["darwin-x64+arm64", "linux-x64", "linux-arm64", "win32-x64", "linux-x64+arm64"]) put(`node_modules/bu/prebuilds/${d}/node.napi.node`);
+  for (const p of ["node_modules/bu/prebuilds/linux-arm64/node.napi.musl.node", "node_modules/README.md", "node_modules/bu/docs/a.md", "node_modules/bu/src/addon.c", "node_modules/bu/index.js", "node_modules/bu/srcs/kept.js"]) put(p);
+  fs.writeFileSync(path.join(dir, "prune.cjs"), text("/src/prune.cjs"));
+  fs.writeFileSync(path.join(dir, "prune.json"), text("/src/prune.json"));
+  const r = spawnSync(process.execPath, ["prune.cjs", "prune.json"], { cwd: dir, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const left = (fs.readdirSync(path.join(dir, "node_modules"), { recursive: true }) as string[]).filter((p) => fs.statSync(path.join(dir, "node_modules", p)).isFile()).sort();
+  assert.deepEqual(left, ["bu/index.js", "bu/prebuilds/linux-arm64/node.napi.node", "bu/prebuilds/linux-x64+arm64/node.napi.node", "bu/srcs/kept.js"]);
+  assert.match(r.stdout, /left out 7 paths/);
 });

@@ -25,7 +25,12 @@ export interface NodeApplicationOptions {
   /** Run the dependencies' install scripts; default false (`--ignore-scripts`), as most
    *  packages need none and a script is code from the registry running at build time. */
   allowScripts?: boolean;
-  /** More paths of `src` to leave out of the image, as files()'s `exclude`; node_modules always is. */
+  /**
+   * More paths to leave out of the image: of `src`, as files()'s `exclude` (its own node_modules
+   * always is); ones that start with `node_modules/` are of the installed dependencies
+   * (`node_modules/bcrypt/src`, `node_modules/**\/*.md`). Prebuilt addons for other platforms
+   * (`prebuilds/darwin-x64`, `…/linux-arm64` in an amd64 image, musl builds) are always left out.
+   */
   exclude?: string[];
 }
 
@@ -61,6 +66,8 @@ function application(pkgs: DebianPackages, options: NodeApplicationOptions): Con
     exclude: isStringArray,
   }, ["name", "src"]);
   const { name, src } = options;
+  const moduleExcludes = (options.exclude ?? []).filter((e) => e.startsWith("node_modules/")).map((e) => e.slice("node_modules/".length)).filter(Boolean).sort();
+  const srcExcludes = (options.exclude ?? []).filter((e) => !e.startsWith("node_modules/"));
   const destination = (options.destination ?? "/app").replace(/\/+$/, "") || "/";
   const install = derivation({
     name: `${name}-node-modules`,
@@ -70,6 +77,8 @@ function application(pkgs: DebianPackages, options: NodeApplicationOptions): Con
       files(path.join(src, "package.json"), `${INPUT_DIR}/package.json`),
       files(path.join(src, "package-lock.json"), `${INPUT_DIR}/package-lock.json`),
       text(`${INPUT_DIR}/check-lock.cjs`, CHECK_LOCK),
+      text(`${INPUT_DIR}/prune.cjs`, PRUNE),
+      text(`${INPUT_DIR}/prune.json`, JSON.stringify({ arch: NODE_ARCH[pkgs.spec.architecture] ?? pkgs.spec.architecture, exclude: moduleExcludes })),
     ],
     build: installScript(path.posix.join(destination, "node_modules"), options.omitDev ?? true, options.allowScripts ?? false),
     network: true,
@@ -78,7 +87,7 @@ function application(pkgs: DebianPackages, options: NodeApplicationOptions): Con
     pkgs("nodejs"),
     pkgs("dash"), // the wrapper is a /bin/sh script
     install,
-    files(src, destination, { exclude: ["node_modules", ...(options.exclude ?? [])] }),
+    files(src, destination, { exclude: ["node_modules", ...srcExcludes] }),
     entryPoint(name, destination, options.command),
   ];
 }
@@ -100,6 +109,46 @@ if (unhashed.length) {
 }
 `;
 
+/** Debian's architectures as Node names them (process.arch), for prebuilds/<platform>-<arch>. */
+const NODE_ARCH: Record<string, string> = { amd64: "x64", arm64: "arm64", armhf: "arm", armel: "arm", i386: "ia32", ppc64el: "ppc64", s390x: "s390x", riscv64: "riscv64", mips64el: "mips64el" };
+
+// node-gyp-build's prebuilds/<platform>-<arch>[+<arch>]/ folders: only linux for this image's CPU,
+// and not the musl builds (Debian is glibc); then the user's node_modules/ excludes (globs).
+const PRUNE = `const fs = require("fs"), path = require("path");
+const { arch, exclude } = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+// A glob as files()'s exclude reads it: ** any depth (none too), * and ? within one name; a match takes what is below it.
+const glob = (g) => {
+  let re = "";
+  for (let i = 0; i < g.length; i++) {
+    const c = g[i];
+    if (g.startsWith("**/", i)) { re += "(?:.*/)?"; i += 2; }
+    else if (g.startsWith("**", i)) { re += ".*"; i += 1; }
+    else if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^\${}()|[\\]\\\\]/g, "\\\\$&");
+  }
+  return new RegExp("^" + re + "(?:/.*)?$");
+};
+const patterns = exclude.map(glob);
+let removed = 0;
+const drop = (p) => { fs.rmSync(p, { recursive: true, force: true }); removed++; };
+const walk = (dir, rel) => {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = path.join(dir, e.name), r = rel ? rel + "/" + e.name : e.name;
+    if (patterns.some((re) => re.test(r))) { drop(p); continue; }
+    if (e.isDirectory() && path.basename(dir) === "prebuilds") {
+      const [platform, archs = ""] = e.name.split(/-(.*)/s);
+      if (platform !== "linux" || !archs.split("+").includes(arch)) { drop(p); continue; }
+      for (const f of fs.readdirSync(p)) if (/\\.musl\\./.test(f)) drop(path.join(p, f));
+      continue;
+    }
+    if (e.isDirectory() && !e.isSymbolicLink()) walk(p, r);
+  }
+};
+if (fs.existsSync("node_modules")) walk("node_modules", "");
+if (removed) console.log("left out " + removed + " paths of node_modules (other platforms' prebuilt addons, and the excludes)");
+`;
+
 const ENV_NODE = "^#![[:space:]]*/usr/bin/env[[:space:]][[:space:]]*node\\b";
 
 /** `npm ci` from the lock alone (it fails when package.json and the lock disagree), moved to the image's place. */
@@ -109,6 +158,7 @@ export function installScript(modules: string, omitDev: boolean, allowScripts: b
     `cp ${INPUT_DIR}/package.json ${INPUT_DIR}/package-lock.json .`,
     `node ${INPUT_DIR}/check-lock.cjs`,
     `npm ci ${flags.join(" ")}`,
+    `node ${INPUT_DIR}/prune.cjs ${INPUT_DIR}/prune.json`,
     // patchShebangs, as Nix does: programs in node_modules start with `#!/usr/bin/env node`, which
     // would need coreutils' env in the image for nothing.
     `grep -rlIZ '${ENV_NODE}' node_modules 2>/dev/null | xargs -0 -r sed -i '1s|${ENV_NODE}|#!/usr/bin/node|'`,
