@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import type { DebianPackages } from "./index.js";
 import { derivation, files, text } from "./index.js";
-import type { ContentSpec } from "./spec.js";
+import type { ContentSpec, DebianPackageSpec } from "./spec.js";
 import { checkObject, invalid, isAbsolutePath, isBoolean, isNonEmptyString, isStringArray } from "./validate.js";
 import { makeWrapper, quote } from "./wrapper.js";
 
@@ -25,6 +25,14 @@ export interface NodeApplicationOptions {
   /** Run the dependencies' install scripts; default false (`--ignore-scripts`), as most
    *  packages need none and a script is code from the registry running at build time. */
   allowScripts?: boolean;
+  /**
+   * Debian packages the install scripts need besides node and npm: a compiler for native addons
+   * (`[pkgs("python3"), pkgs("make"), pkgs("g++"), pkgs("libnode-dev")]`; with libnode-dev,
+   * node-gyp takes node's headers from it, with no download). In the install only, not the image.
+   */
+  buildInputs?: DebianPackageSpec[];
+  /** Build native addons from source rather than take a prebuilt one (`npm_config_build_from_source`). */
+  buildFromSource?: boolean;
   /**
    * More paths to leave out of the image: of `src`, as files()'s `exclude` (its own node_modules
    * always is); ones that start with `node_modules/` are of the installed dependencies
@@ -63,6 +71,10 @@ function application(pkgs: DebianPackages, options: NodeApplicationOptions): Con
     },
     omitDev: isBoolean,
     allowScripts: isBoolean,
+    buildInputs: (v: unknown, at: string) => {
+      if (!Array.isArray(v) || !v.every((x) => (x as { kind?: unknown })?.kind === "debian-package")) invalid(at, 'must be a list of packages, e.g. [pkgs("make"), pkgs("g++")]');
+    },
+    buildFromSource: isBoolean,
     exclude: isStringArray,
   }, ["name", "src"]);
   const { name, src } = options;
@@ -74,13 +86,16 @@ function application(pkgs: DebianPackages, options: NodeApplicationOptions): Con
     inputs: [
       pkgs("nodejs"),
       pkgs("npm"),
+      ...(options.buildInputs ?? []),
       files(path.join(src, "package.json"), `${INPUT_DIR}/package.json`),
       files(path.join(src, "package-lock.json"), `${INPUT_DIR}/package-lock.json`),
       text(`${INPUT_DIR}/check-lock.cjs`, CHECK_LOCK),
       text(`${INPUT_DIR}/prune.cjs`, PRUNE),
       text(`${INPUT_DIR}/prune.json`, JSON.stringify({ arch: NODE_ARCH[pkgs.spec.architecture] ?? pkgs.spec.architecture, exclude: moduleExcludes })),
     ],
-    build: installScript(path.posix.join(destination, "node_modules"), options.omitDev ?? true, options.allowScripts ?? false),
+    build: installScript(path.posix.join(destination, "node_modules"), options.omitDev ?? true, options.allowScripts ?? false, {
+      nodeHeaders: (options.buildInputs ?? []).some((p) => p.name === "libnode-dev"), fromSource: options.buildFromSource ?? false,
+    }),
     network: true,
   });
   return [
@@ -152,9 +167,12 @@ if (removed) console.log("left out " + removed + " paths of node_modules (other 
 const ENV_NODE = "^#![[:space:]]*/usr/bin/env[[:space:]][[:space:]]*node\\b";
 
 /** `npm ci` from the lock alone (it fails when package.json and the lock disagree), moved to the image's place. */
-export function installScript(modules: string, omitDev: boolean, allowScripts: boolean): string {
+export function installScript(modules: string, omitDev: boolean, allowScripts: boolean, addons: { nodeHeaders?: boolean; fromSource?: boolean } = {}): string {
   const flags = ["--no-audit", "--no-fund", "--no-update-notifier", ...(omitDev ? ["--omit=dev"] : []), ...(allowScripts ? [] : ["--ignore-scripts"])];
   return [
+    // node-gyp finds node's headers in libnode-dev (/usr/include/node) instead of downloading them.
+    ...(addons.nodeHeaders ? ["export npm_config_nodedir=/usr"] : []),
+    ...(addons.fromSource ? ["export npm_config_build_from_source=true"] : []),
     `cp ${INPUT_DIR}/package.json ${INPUT_DIR}/package-lock.json .`,
     `node ${INPUT_DIR}/check-lock.cjs`,
     `npm ci ${flags.join(" ")}`,

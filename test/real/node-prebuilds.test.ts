@@ -42,3 +42,31 @@ export const app = buildImage({
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout.trim(), "mask is function native");
 });
+
+test("buildInputs and buildFromSource: node-gyp compiles the addon in the install, with node's headers from libnode-dev", { timeout: 900_000, skip: !available().podman && "podman is not installed (apt-get install podman runc)" }, async () => {
+  const dir = await project({
+    "src/package.json": JSON.stringify({ name: "napp", version: "1.0.0", main: "index.js", dependencies: { bufferutil: "4.0.8" } }),
+    "src/index.js": 'const b = require("bufferutil");\nconsole.log("mask is", typeof b.mask, require("fs").existsSync(__dirname + "/node_modules/bufferutil/build/Release/bufferutil.node") ? "compiled" : "prebuilt");\n',
+    "image.ts": `import { buildImage, debian, node } from "cairn";
+const pkgs = debian({ suite: "bookworm" });
+export const app = buildImage({
+  name: "napp-src", tag: "1",
+  contents: node(pkgs).application({
+    name: "napp", src: "./src", allowScripts: true, buildFromSource: true,
+    buildInputs: [pkgs("python3"), pkgs("make"), pkgs("g++"), pkgs("libnode-dev")],
+  }),
+  config: { Cmd: ["/usr/bin/napp"] },
+});
+`,
+  });
+  execFileSync("npm", ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: join(dir, "src"), stdio: "ignore" });
+  const r = await cairn(["build", "--cache-dir", sharedCache()], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const { root } = await extractImage(join(dir, "result"));
+  assert.ok((await readFile(join(root, "app/node_modules/bufferutil/build/Release/bufferutil.node"))).subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])), "an ELF addon, compiled in the install");
+  await assert.rejects(readdir(join(root, "usr/include/node")), "the headers were for the install only");
+  engine ??= await podman();
+  const run = await engine.run([await engine.load(join(dir, "result"))]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout.trim(), "mask is function compiled");
+});
