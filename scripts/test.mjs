@@ -18,7 +18,8 @@ const LONGEST = ["test/real/agatha.test.ts", "test/real/python.test.ts", "test/r
 function collect(dir, out) {
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) { if (name !== "node_modules" && name !== "fixtures") collect(p, out); }
+    // test/slow is its own command (npm run test:slow): compiled native modules and the like.
+    if (statSync(p).isDirectory()) { if (name !== "node_modules" && name !== "fixtures" && !(p === join("test", "slow") && !slowAsked)) collect(p, out); }
     else if (name.endsWith(".test.ts")) out.push(p);
   }
   return out;
@@ -35,13 +36,14 @@ function concurrency() {
 }
 
 const args = process.argv.slice(2);
+const slowAsked = args.some((a) => a === "test/slow" || a.startsWith("test/slow/"));
 const roots = args.length ? args : ["test", "src", "bench"];
 const found = roots.flatMap((r) => (statSync(r).isDirectory() ? collect(r, []) : [r]));
 const files = [...LONGEST.filter((f) => found.includes(f)), ...found.filter((f) => !LONGEST.includes(f))];
 // The real tier builds the examples from the host's mirror, which drops superseded versions at
 // every point release: a pinned version it no longer lists is moved first (and said), so no test
 // depends on a version staying there. `npm run relock-examples` is the fix to commit.
-if (files.some((f) => f.startsWith("test/real/") || f.startsWith("test/real\\"))) {
+if (files.some((f) => /^test[\\/](real|slow)[\\/]/.test(f))) {
   const repair = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./examples-locks.ts", import.meta.url)), "--repair"], { stdio: "inherit" });
   if (repair.status !== 0) process.exit(repair.status ?? 1);
 }
