@@ -164,6 +164,18 @@ test("application from a project directory takes its dependencies from pyproject
   assert.deepEqual(names(python(pkgs).application({ name: "e", src: empty, main: "m.py" })), ["python3", "dash"]);
 });
 
+test("a requirements.txt (or uv.lock, pylock.toml…) beside the project is said to be unread, not passed over", (t) => {
+  const dir = tempDir(t);
+  fs.writeFileSync(path.join(dir, "requirements.txt"), "flask==3.0.0 --hash=sha256:0000\n");
+  fs.writeFileSync(path.join(dir, "uv.lock"), "version = 1\n");
+  const notes: string[] = [];
+  setNoteSink((n) => notes.push(n));
+  t.after(() => setNoteSink((n) => void process.stderr.write(`cairn: note: ${n}\n`)));
+  python(pkgs).application({ name: "web", src: pathToFileURL(dir + "/"), main: "app.py" });
+  assert.equal(notes.length, 1);
+  assert.match(notes[0]!, /application\("web"\): .*requirements\.txt, .*uv\.lock are not read: the dependencies are Debian's python3-\* packages/);
+});
+
 test("application: what it cannot know or do is refused with the field and the fix", () => {
   const py = python(pkgs);
   rejects(() => py.application({ name: "ac2", src: "./app", main: "manage.py" }), /application\("ac2"\)\.dependencies/, /new URL\("\.\/app\/", import\.meta\.url\)/);

@@ -303,7 +303,14 @@ export function python(pkgs: DebianPackages, options: PythonOptions = {}): Pytho
   return { interpreter, env, application, package: pkg };
 }
 
+/** Files that pin Python packages from an index, which cairn does not install yet: said, never passed over in silence. */
+const INDEX_LOCKS = ["requirements.txt", "uv.lock", "pylock.toml", "poetry.lock", "Pipfile.lock"];
+
 function pyprojectDependencies(dir: string, at: string): string[] {
+  const locks = INDEX_LOCKS.filter((f) => existsSync(path.join(dir, f)));
+  if (locks.length) {
+    note(`${at}: ${locks.map((f) => path.join(dir, f)).join(", ")} ${locks.length > 1 ? "are" : "is"} not read: the dependencies are Debian's python3-* packages, from pyproject.toml's [project].dependencies (or give dependencies); installing from PyPI is not supported yet`);
+  }
   const file = path.join(dir, "pyproject.toml");
   if (!existsSync(file)) return [];
   const p = parsePyproject(readFileSync(file, "utf8"), file);
