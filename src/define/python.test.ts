@@ -176,6 +176,12 @@ test("a requirements.txt (or uv.lock, pylock.toml…) beside the project is said
   assert.match(notes[0]!, /application\("web"\): .*requirements\.txt, .*uv\.lock are not read: the dependencies are Debian's python3-\* packages/);
 });
 
+test("package: the build backend given as tools goes into the build, not the image", () => {
+  const drv = python(pkgs).package({ name: "humanize", src: "./humanize", tools: [pkgs("python3-hatchling"), pkgs("python3-hatch-vcs")] });
+  assert.deepEqual(drv.inputs.filter((i) => i.kind === "debian-package").map((i) => (i as { name: string }).name), ["python3-pip", "python3-setuptools", "python3-wheel", "python3-hatchling", "python3-hatch-vcs"]);
+  rejects(() => python(pkgs).package({ name: "h", src: "./h", tools: ["python3-hatchling"] as never }), /tools must be a list of packages/);
+});
+
 test("application: what it cannot know or do is refused with the field and the fix", () => {
   const py = python(pkgs);
   rejects(() => py.application({ name: "ac2", src: "./app", main: "manage.py" }), /application\("ac2"\)\.dependencies/, /new URL\("\.\/app\/", import\.meta\.url\)/);

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DebianPackages } from "./index.js";
 import { derivation, files } from "./index.js";
-import type { ContentSpec, DerivationSpec } from "./spec.js";
+import type { ContentSpec, DebianPackageSpec, DerivationSpec } from "./spec.js";
 import { checkObject, invalid, isBoolean, isNonEmptyString, isStringArray } from "./validate.js";
 import { makeWrapper, quote } from "./wrapper.js";
 
@@ -41,6 +41,12 @@ export interface PythonPackageOptions {
   name: string;
   /** Its source directory (setup.py or pyproject.toml, pure Python); relative to the definition's folder. Required. */
   src: string | URL;
+  /**
+   * Debian packages the build needs besides pip, setuptools and wheel: the build backend its
+   * pyproject.toml names (`[pkgs("python3-hatchling")]`, `python3-flit-core`, `python3-poetry-core`,
+   * `python3-setuptools-scm`). In the build only, not the image.
+   */
+  tools?: DebianPackageSpec[];
 }
 
 export interface Python {
@@ -282,17 +288,23 @@ export function python(pkgs: DebianPackages, options: PythonOptions = {}): Pytho
   };
 
   const pkg = (o: PythonPackageOptions): DerivationSpec => {
-    checkObject(o, "python().package()", { name: isFileName, src: isSource }, ["name", "src"]);
+    checkObject(o, "python().package()", {
+      name: isFileName, src: isSource,
+      tools: (v, at) => { if (!Array.isArray(v) || !v.every((x) => (x as { kind?: unknown })?.kind === "debian-package")) invalid(at, 'must be a list of packages, e.g. [pkgs("python3-hatchling")]'); },
+    }, ["name", "src"]);
     const drvName = debianPythonName(o.name, "python().package() name");
     const target = `$out${DIST_PACKAGES}`;
     return derivation({
       name: drvName,
-      inputs: [pkgs("python3-pip"), pkgs("python3-setuptools"), pkgs("python3-wheel"), files(o.src, "/src")],
+      inputs: [pkgs("python3-pip"), pkgs("python3-setuptools"), pkgs("python3-wheel"), ...(o.tools ?? []), files(o.src, "/src")],
       // A copy: setuptools writes build/ and *.egg-info beside the sources. --target skips both
       // PEP 668's "externally managed" refusal and pip's /usr/local scheme; no index, no network.
       build: [
         "cp -R /src /build/src",
         "cd /build/src",
+        // A wheel is a zip, which cannot hold times before 1980; backends (hatchling, flit) stamp
+        // it with SOURCE_DATE_EPOCH. The wheel is only a step to the installed files.
+        'if [ "${SOURCE_DATE_EPOCH:-0}" -lt 315532800 ]; then export SOURCE_DATE_EPOCH=315532800; fi',
         `python3 -m pip install --no-index --no-deps --no-build-isolation --no-cache-dir --no-compile --disable-pip-version-check --target "${target}" .`,
         `if [ -d "${target}/bin" ]; then mkdir -p "$out/usr/bin"; mv "${target}/bin/"* "$out/usr/bin/"; rmdir "${target}/bin"; fi`,
         "",
