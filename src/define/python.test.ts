@@ -182,6 +182,18 @@ test("package: the build backend given as tools goes into the build, not the ima
   rejects(() => python(pkgs).package({ name: "h", src: "./h", tools: ["python3-hatchling"] as never }), /tools must be a list of packages/);
 });
 
+test("application with requirements: pip installs them with --require-hashes in a derivation with the network, beside Debian's", () => {
+  const app = python(pkgs).application({ name: "web", src: "./app.py", requirements: "./requirements.txt", tools: [pkgs("python3-hatchling")] });
+  const drv = app.find((c): c is DerivationSpec => c.kind === "derivation")!;
+  assert.equal(drv.name, "web-requirements");
+  assert.equal(drv.network, true);
+  assert.deepEqual(drv.inputs.map((i) => (i.kind === "debian-package" ? i.name : i.kind === "files" ? `${i.source} → ${i.destination}` : i.kind)), [
+    "python3", "python3-pip", "python3-setuptools", "python3-wheel", "python3-hatchling", "./requirements.txt → /src/requirements.txt",
+  ]);
+  assert.match(drv.build, /pip install --require-hashes .*--target "\$out\/usr\/lib\/python3\/dist-packages" -r \/src\/requirements\.txt/);
+  rejects(() => python(pkgs).application({ name: "web", src: "./app.py", requirements: 7 as never }), /requirements/);
+});
+
 test("application: what it cannot know or do is refused with the field and the fix", () => {
   const py = python(pkgs);
   rejects(() => py.application({ name: "ac2", src: "./app", main: "manage.py" }), /application\("ac2"\)\.dependencies/, /new URL\("\.\/app\/", import\.meta\.url\)/);

@@ -34,6 +34,15 @@ export interface ApplicationOptions {
   /** Compile the sources to bytecode at build time (checked-hash .pyc files, so they stay valid
    *  whatever the files' times). Default false. */
   compile?: boolean;
+  /**
+   * A requirements file of packages from an index (PyPI, or the one PIP_INDEX_URL names), every
+   * one pinned with `==` and its `--hash=sha256:…` (pip's --require-hashes): installed by pip in a
+   * derivation with the network, wheels first, beside Debian's packages; relative to the
+   * definition's folder. Cached by the file's content: the hashes pin what it installs.
+   */
+  requirements?: string | URL;
+  /** Debian packages pip needs to build an sdist from `requirements` (a build backend, a compiler). */
+  tools?: DebianPackageSpec[];
 }
 
 export interface PythonPackageOptions {
@@ -261,6 +270,8 @@ export function python(pkgs: DebianPackages, options: PythonOptions = {}): Pytho
       name: isFileName, src: isSource, main: isRelativePath, module: isModule, dependencies: isStringArray,
       destination: (v, at) => { if (typeof v !== "string" || !/^\/./.test(v) || v.split("/").includes("..")) invalid(at, "must be an absolute path without '..', not /"); },
       compile: isBoolean,
+      requirements: isSource,
+      tools: (v, at) => { if (!Array.isArray(v) || !v.every((x) => (x as { kind?: unknown })?.kind === "debian-package")) invalid(at, 'must be a list of packages, e.g. [pkgs("python3-hatchling")]'); },
     }, ["name", "src"]);
     const at = `python().application("${o.name}")`;
     const dest = (o.destination ?? "/app").replace(/\/+$/, "");
@@ -282,7 +293,9 @@ export function python(pkgs: DebianPackages, options: PythonOptions = {}): Pytho
     const code = o.compile ? compiled(o.name, o.src, sources, dest, isFile, pkgs) : files(o.src, sources);
     const run = main !== undefined ? { addFlags: [`${dest}/${main}`] } : { addFlags: ["-m", o.module!], prefix: { PYTHONPATH: [dest] } };
     return [
-      pkgs("python3"), pkgs("dash"), ...deps(names, `${at}.dependencies`), code,
+      pkgs("python3"), pkgs("dash"), ...deps(names, `${at}.dependencies`),
+      ...(o.requirements !== undefined ? [fromIndex(o.name, o.requirements, o.tools ?? [], pkgs)] : []),
+      code,
       makeWrapper(interpreter, `/usr/bin/${o.name}`, run),
     ];
   };
@@ -330,6 +343,26 @@ function pyprojectDependencies(dir: string, at: string): string[] {
   const ignored = reqs.filter((r) => r.ignored).map((r) => `${r.name} ${r.ignored}`);
   if (ignored.length) note(`${at}: the versions come from Debian's python3-* packages; ignored from ${file}: ${ignored.join("; ")}`);
   return reqs.map((r) => r.name);
+}
+
+/**
+ * The requirements file's packages from the index, by pip with --require-hashes (every package,
+ * dependencies included, pinned and hashed in the file), into dist-packages beside Debian's.
+ */
+function fromIndex(name: string, requirements: string | URL, tools: DebianPackageSpec[], pkgs: DebianPackages): DerivationSpec {
+  const target = `$out${DIST_PACKAGES}`;
+  return derivation({
+    name: `${name}-requirements`,
+    inputs: [pkgs("python3"), pkgs("python3-pip"), pkgs("python3-setuptools"), pkgs("python3-wheel"), ...tools, files(requirements, "/src/requirements.txt")],
+    network: true,
+    build: [
+      'if [ "${SOURCE_DATE_EPOCH:-0}" -lt 315532800 ]; then export SOURCE_DATE_EPOCH=315532800; fi',
+      // --target skips PEP 668's refusal; --no-build-isolation builds an sdist with the tools given.
+      `python3 -m pip install --require-hashes --prefer-binary --no-build-isolation --no-cache-dir --no-compile --disable-pip-version-check --target "${target}" -r /src/requirements.txt`,
+      `if [ -d "${target}/bin" ]; then mkdir -p "$out/usr/bin"; mv "${target}/bin/"* "$out/usr/bin/"; rmdir "${target}/bin"; fi`,
+      "",
+    ].join("\n"),
+  });
 }
 
 /** The sources and their bytecode, made in a derivation: cached by the sources' hash, run unprivileged. */

@@ -42,11 +42,20 @@ export function writeStepFiles(dir: string, script: string): void {
 export function networkTrust(stepDir: string, hostEnv: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const candidates = [hostEnv["SSL_CERT_FILE"], hostEnv["NODE_EXTRA_CA_CERTS"], "/etc/ssl/certs/ca-certificates.crt"];
   const found = candidates.find((f): f is string => !!f && fs.existsSync(f));
-  if (!found) return {};
+  if (!found) return packageIndexes(hostEnv);
   fs.mkdirSync(stepDir, { recursive: true });
   fs.copyFileSync(found, path.join(stepDir, "ca-certificates.crt"));
   const inside = "/.cairn/ca-certificates.crt";
-  return { SSL_CERT_FILE: inside, NODE_EXTRA_CA_CERTS: inside, REQUESTS_CA_BUNDLE: inside, CURL_CA_BUNDLE: inside, GIT_SSL_CAINFO: inside };
+  return { SSL_CERT_FILE: inside, NODE_EXTRA_CA_CERTS: inside, REQUESTS_CA_BUNDLE: inside, CURL_CA_BUNDLE: inside, GIT_SSL_CAINFO: inside, ...packageIndexes(hostEnv) };
+}
+
+/**
+ * The package indexes the user set for pip and npm (a private index, a proxy), passed to a step
+ * with the network as they are. Only where to download from: the hashes pin what is downloaded.
+ */
+export function packageIndexes(hostEnv: NodeJS.ProcessEnv): Record<string, string> {
+  const names = ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "npm_config_registry", "NPM_CONFIG_REGISTRY"];
+  return Object.fromEntries(names.filter((n) => hostEnv[n]).map((n) => [n, hostEnv[n]!]));
 }
 
 /** argv that runs `script` (a path in the sandbox) with `sh -e` under a fixed umask. */
