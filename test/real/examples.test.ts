@@ -21,8 +21,8 @@ async function uidOfContainer(engine: Engine, id: string): Promise<number> {
   return Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
 }
 
-async function servesRedis(engine: Engine): Promise<void> {
-  const ref = await engine.load(redisTar);
+async function servesRedis(engine: Engine, tar = redisTar): Promise<void> {
+  const ref = await engine.load(tar);
   const port = await freePort();
   const c = await engine.runDetached(["-p", `127.0.0.1:${port}:6379`, ref]);
   try {
@@ -35,6 +35,24 @@ async function servesRedis(engine: Engine): Promise<void> {
     await c.stop();
   }
 }
+
+describe("examples/redis -A redisTrixie: the same function, Debian 13 from the host's mirror", () => {
+  test("it builds from the committed lock, is trixie's redis 8, and answers PONG in podman", { skip: !available().podman && "podman missing" }, async () => {
+    const tar = join(work, "redis-trixie.tar");
+    const r = await cairn(["build", join(examples, "redis/image.ts"), "-A", "redisTrixie", "--frozen", "-o", tar, "--cache-dir", sharedCache()]);
+    assert.equal(r.code, 0, r.stderr);
+    const { root } = await extractImage(tar);
+    assert.match(await readFile(join(root, "etc/os-release"), "utf8"), /VERSION_CODENAME=trixie/);
+    const q = await command("dpkg-query", [`--admindir=${join(root, "var/lib/dpkg")}`, "-W", "-f", "${Version}", "redis-server"]);
+    assert.match(q.stdout, /^5:8\./);
+    const engine = await podman();
+    try {
+      await servesRedis(engine, tar);
+    } finally {
+      await engine.cleanup();
+    }
+  });
+});
 
 describe("examples/redis", () => {
   let digest: string;
