@@ -2,7 +2,7 @@
 // is fetched by cairn (checked against its sha256) and is in the sandbox where the derivation's
 // inputs are, with no network for the build itself.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,7 +12,9 @@ import { gzipSync } from "node:zlib";
 import { sharedCache } from "../support/cache.js";
 import { cairn, extractImage, project } from "../support/cairn.js";
 
-const tarball = gzipSync(Buffer.from("release notes for 1.0\n"));
+// New bytes each run (so a new pin): the derivation runs even when the shared test cache holds an earlier run's.
+const notes = `release notes for 1.0 (${randomBytes(6).toString("hex")})\n`;
+const tarball = gzipSync(Buffer.from(notes));
 const sha = createHash("sha256").update(tarball).digest("hex");
 let server: Server;
 let url: string;
@@ -44,5 +46,5 @@ export const image = buildImage({ name: "notes", tag: "1", contents: [notes] });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /derivation notes: building/);
   const { root } = await extractImage(join(dir, "result"));
-  assert.equal(await readFile(join(root, "usr/share/hello/NOTES"), "utf8"), "release notes for 1.0\n");
+  assert.equal(await readFile(join(root, "usr/share/hello/NOTES"), "utf8"), notes);
 });

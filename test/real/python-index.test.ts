@@ -2,7 +2,7 @@
 // pip in a derivation with the network. PyPI is out of reach here, so a PEP 503 "simple" index on
 // 127.0.0.1 serves a wheel made by the test; PIP_INDEX_URL names it, as a user names theirs.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
@@ -64,7 +64,9 @@ test("a requirements file pinned by hash installs from the user's index, and the
   const dir = await project({
     "image.ts": definition,
     "app.py": "import tinyhello\nprint(tinyhello.GREETING)\n",
-    "requirements.txt": `tinyhello==1.0 --hash=sha256:${sha(whl)}\n`,
+    // A comment new each run: the install runs (and asks the index) even when the shared test
+    // cache holds an earlier run's result for the same requirements.
+    "requirements.txt": `# run ${randomBytes(6).toString("hex")}\ntinyhello==1.0 --hash=sha256:${sha(whl)}\n`,
   });
   const env = { PIP_INDEX_URL: index, PIP_TRUSTED_HOST: "127.0.0.1" };
   const built = await cairn(["build", "--cache-dir", sharedCache()], { cwd: dir, env });
