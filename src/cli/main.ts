@@ -220,29 +220,23 @@ export async function main(argv: string[]): Promise<number> {
       await sbomCommand({ file, attr: opts.attr, format: opts.format, out: opts.out, global: globals(opts) });
     });
 
-  registryFlags(common(program.command("lock")))
-    .description("resolve every image in the definition and write cairn.lock beside it")
-    .argument("[file]", "the definition", "image.ts")
-    .option("-A, --attr <name>", "lock only this export")
-    .option("--update <package...>", "take the newest of only these packages (and what they need); every other package keeps its locked version")
-    .option("--json", "print the changes as JSON", false)
-    .option("--no-changelog", "leave out the changelog entries of changed packages (they need the new .debs)")
-    .action(async (file: string, opts) => {
-      const { lockCommand } = await import("./lock.js");
-      await lockCommand({ file, attr: opts.attr, ...(opts.update ? { update: opts.update as string[] } : {}), json: opts.json, noChangelog: !opts.changelog, global: globals(opts) });
-    });
-
-  registryFlags(common(program.command("outdated")))
-    .description("what `cairn lock` would change (versions, changelog entries, CVE ids), without writing cairn.lock; exit 1 when anything would")
-    .argument("[file]", "the definition", "image.ts")
-    .option("-A, --attr <name>", "only this export")
-    .option("--update <package...>", "only these packages (and what they need)")
-    .option("--json", "print the changes as JSON", false)
-    .option("--no-changelog", "leave out the changelog entries (they need the new .debs)")
-    .action(async (file: string, opts) => {
-      const { outdatedCommand } = await import("./lock.js");
-      exitCode = await outdatedCommand({ file, attr: opts.attr, ...(opts.update ? { update: opts.update as string[] } : {}), json: opts.json, noChangelog: !opts.changelog, global: globals(opts) });
-    });
+  // lock and outdated take the same question; lock writes the answer, outdated only prints it.
+  const relock = (name: "lock" | "outdated", description: string) =>
+    registryFlags(common(program.command(name)))
+      .description(description)
+      .argument("[file]", "the definition", "image.ts")
+      .option("-A, --attr <name>", "only this export")
+      .option("--update <package...>", "take the newest of only these packages (and what they need); every other package keeps its locked version")
+      .option("--json", "print the changes as JSON", false)
+      .option("--no-changelog", "leave out the changelog entries of changed packages (they need the new .debs)")
+      .action(async (file: string, opts) => {
+        const { lockCommand, outdatedCommand } = await import("./lock.js");
+        const o = { file, attr: opts.attr, ...(opts.update ? { update: opts.update as string[] } : {}), json: opts.json, noChangelog: !opts.changelog, global: globals(opts) };
+        if (name === "lock") await lockCommand(o);
+        else exitCode = await outdatedCommand(o);
+      });
+  relock("lock", "resolve every image in the definition, print what changed and write cairn.lock beside it");
+  relock("outdated", "what `cairn lock` would change (versions, changelog entries, CVE ids), without writing cairn.lock; exit 1 when anything would");
 
   const storeCmd = program.command("store").description("a store on a registry, shared by machines: keys to sign and trust its entries");
   storeCmd.command("keygen")

@@ -120,7 +120,7 @@ async function fetchOne(p: LockedPackage, chain: DebSource[], ctx: DebianContext
     ErrorCode.PACKAGE_GONE,
     `cairn.lock pins ${p.name} ${p.version} (sha256 ${p.sha256.slice(0, 12)}…), and none of the places cairn looked has it: ${looked.join("; ")}.`,
     `Debian's mirror keeps only the current versions. Either take the version it has now: \`cairn lock --update ${p.name}\` (and commit cairn.lock), ` +
-      `or fetch the pinned one from ${snapshotSet ? "a store that has it (--store REF)" : "a store (--store REF) or a snapshot archive: debian({ snapshot: { uri: \"https://snapshot.debian.org\" } })"}.`,
+      `or fetch the pinned one from ${snapshotSet ? "a store that has it (--store REF)" : "a store (--store REF) or a snapshot archive: debian({ snapshot: { uri: SNAPSHOT_ARCHIVE_URI } })"}.`,
     { cause: last, data: { subject: `${p.name} ${p.version}`, origins: looked } },
   );
 }
@@ -146,7 +146,7 @@ function urlSource(urls: (p: LockedPackage) => string[], label: (p: LockedPackag
 }
 
 /**
- * A package's URLs in a snapshot archive (snapshot.debian.org's layout): at the asked moment, or at
+ * A package's URLs in a snapshot archive (the layout of Debian's snapshot service): at the asked moment, or at
  * its suite's Release Date as the lock records it and a day later (a snapshot taken just before
  * that Release may lack the newest files; pool files stay for days after they are superseded).
  */

@@ -4,20 +4,23 @@ import { snapshotStamp, snapshotUrls } from "./fetch.js";
 import type { LockedPackage } from "./lockfile.js";
 import { lockChanges, resolutionOf } from "./resolution.js";
 
+/** A loopback stand-in for a snapshot archive's root: the URLs are made, never fetched. */
+const SNAP = "http://127.0.0.1:9";
+
 const pkg = (name: string, version: string, suite = "bookworm"): LockedPackage => ({
   name, version, architecture: "amd64", filename: `pool/main/${name[0]}/${name}/${name}_${version}_amd64.deb`, sha256: "0".repeat(64), size: 1, suite, component: "main",
 });
 
 test("snapshot URLs: the suite's archive, at the locked Release Date and a day later; an asked moment alone", () => {
   const dates = { bookworm: "2024-02-10T10:05:12.000Z", "bookworm-security": "2024-03-01T00:00:00.000Z" };
-  assert.deepEqual(snapshotUrls({ uri: "http://snap.test/" }, pkg("redis", "7"), dates), [
-    "http://snap.test/archive/debian/20240210T100512Z/pool/main/r/redis/redis_7_amd64.deb",
-    "http://snap.test/archive/debian/20240211T100512Z/pool/main/r/redis/redis_7_amd64.deb",
+  assert.deepEqual(snapshotUrls({ uri: `${SNAP}/` }, pkg("redis", "7"), dates), [
+    `${SNAP}/archive/debian/20240210T100512Z/pool/main/r/redis/redis_7_amd64.deb`,
+    `${SNAP}/archive/debian/20240211T100512Z/pool/main/r/redis/redis_7_amd64.deb`,
   ]);
-  assert.match(snapshotUrls({ uri: "http://snap.test" }, pkg("libssl3", "3", "bookworm-security"), dates)[0]!, /\/archive\/debian-security\/20240301T000000Z\//);
-  assert.deepEqual(snapshotUrls({ uri: "http://snap.test", at: "20230101T000000Z" }, pkg("redis", "7"), dates), ["http://snap.test/archive/debian/20230101T000000Z/pool/main/r/redis/redis_7_amd64.deb"]);
+  assert.match(snapshotUrls({ uri: SNAP }, pkg("libssl3", "3", "bookworm-security"), dates)[0]!, /\/archive\/debian-security\/20240301T000000Z\//);
+  assert.deepEqual(snapshotUrls({ uri: SNAP, at: "20230101T000000Z" }, pkg("redis", "7"), dates), [`${SNAP}/archive/debian/20230101T000000Z/pool/main/r/redis/redis_7_amd64.deb`]);
   // A lock from before cairn recorded dates, and no `at`: nothing to ask for.
-  assert.deepEqual(snapshotUrls({ uri: "http://snap.test" }, pkg("redis", "7"), {}), []);
+  assert.deepEqual(snapshotUrls({ uri: SNAP }, pkg("redis", "7"), {}), []);
   assert.equal(snapshotStamp("Sat, 10 Feb 2024 10:05:12 UTC"), "20240210T100512Z");
 });
 

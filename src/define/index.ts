@@ -53,7 +53,7 @@ export interface DebianOptions {
   checkValidUntil?: boolean;
   /**
    * Where to fetch locked .debs the mirror has dropped (Debian keeps only the current point
-   * release): a snapshot archive, `{ uri: "https://snapshot.debian.org" }`, at the time the lock
+   * release): a snapshot archive, `{ uri: SNAPSHOT_ARCHIVE_URI }`, at the time the lock
    * records (or `at`). Resolution still reads the sources.
    */
   snapshot?: { uri: string; at?: string };
@@ -70,7 +70,7 @@ export interface DebianPackages {
   readonly spec: DebianSetSpec;
 }
 
-/** A snapshot moment: snapshot.debian.org's `20240101T000000Z`, or a date JavaScript can read. */
+/** A snapshot moment: the snapshot archive's `20240101T000000Z`, or a date JavaScript can read. */
 const isSnapshotTime = (v: unknown, at: string) => {
   if (typeof v !== "string" || !(/^\d{8}T\d{6}Z$/.test(v) || !Number.isNaN(Date.parse(v)))) invalid(at, 'must be a time like "20240101T000000Z" or "2024-01-01T00:00:00Z"');
 };

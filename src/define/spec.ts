@@ -37,14 +37,14 @@ export interface DebianSetSpec {
   /** Reject Release files past their Valid-Until; turn off for pinned snapshots. */
   checkValidUntil: boolean;
   /**
-   * A snapshot archive (snapshot.debian.org's layout: URI/archive/debian/TIMESTAMP/pool/…) that a
+   * A snapshot archive (Debian's snapshot layout: URI/archive/debian/TIMESTAMP/pool/…) that a
    * locked .deb is fetched from when the mirror no longer has it. Not part of what is resolved.
    */
   snapshot?: SnapshotSpec;
 }
 
 export interface SnapshotSpec {
-  /** The archive's root, e.g. "https://snapshot.debian.org". */
+  /** The archive's root (the URI before /archive/debian/…). */
   uri: string;
   /** The moment to take, as `20240101T000000Z` or an ISO date; default: the Date of each suite's Release when it was locked. */
   at?: string;

@@ -19,7 +19,7 @@ let repo: Repo;
 let snapshotRoot: string;
 let snapshot: { url: string; requests: string[]; server: Server };
 
-/** A static server of snapshotRoot, as snapshot.debian.org lays out its archive. */
+/** A static server of snapshotRoot, laid out as Debian's snapshot archive is. */
 async function serveSnapshot(): Promise<typeof snapshot> {
   const requests: string[] = [];
   const server = createServer((req, res) => {

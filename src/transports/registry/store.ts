@@ -20,6 +20,9 @@ import { pushImage } from "./push.js";
 import { formatReference, parseReference } from "./reference.js";
 import { EMPTY_CONFIG } from "./referrers.js";
 
+/** Failures that mean the store cannot be used now (down, refusing, asking for credentials): said once, built without. */
+const UNAVAILABLE: ReadonlySet<string> = new Set([ErrorCode.REGISTRY_UNREACHABLE, ErrorCode.REGISTRY_AUTH, ErrorCode.REGISTRY_REJECTED]);
+
 export const STORE_BLOB_TYPE = "application/vnd.cairn.store.blob.v1";
 export const STORE_ENTRY_TYPE = "application/vnd.cairn.store.entry.v1";
 const ENTRY_CONFIG_TYPE = "application/vnd.cairn.store.entry.v1+json";
@@ -60,7 +63,7 @@ export function registryStore(o: RegistryStoreOptions): RemoteStore {
     o.reporter.warn(text);
   };
   const unavailable = (e: unknown): boolean => {
-    if (!isCairnError(e) || ![ErrorCode.REGISTRY_UNREACHABLE, ErrorCode.REGISTRY_AUTH, ErrorCode.REGISTRY_REJECTED].includes(e.code as never)) return false;
+    if (!isCairnError(e) || !UNAVAILABLE.has(e.code)) return false;
     sayOnce("down", `${label} cannot be read (${e.message}); building without it`);
     return true;
   };
@@ -97,7 +100,7 @@ export function registryStore(o: RegistryStoreOptions): RemoteStore {
       await pushImage(artifact, `${repo}:${tag}`, access);
     } catch (e) {
       // The build is done; a store that refuses the write makes the next machine slower, not this build wrong.
-      if (!isCairnError(e) || ![ErrorCode.REGISTRY_UNREACHABLE, ErrorCode.REGISTRY_AUTH, ErrorCode.REGISTRY_REJECTED].includes(e.code as never)) throw e;
+      if (!isCairnError(e) || !UNAVAILABLE.has(e.code)) throw e;
       sayOnce("push", `${label} did not take what this build made (${e.message}); the build goes on without writing it`);
     }
   };
