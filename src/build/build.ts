@@ -3,7 +3,7 @@
 // given and returns every resolution it used, for the command to write once the image is complete.
 import * as path from "node:path";
 import { packagesOf, type Resolution } from "../debian/resolution.js";
-import type { LockedPackage } from "../debian/lockfile.js";
+import type { LockedPackage, LockedSources } from "../debian/lockfile.js";
 import type { ContainerConfig, ImageSpec } from "../define/spec.js";
 import { buildConfig, defaultEnv } from "../image/config.js";
 import { buildLayer, storedLayer, type LayerRecord } from "../image/layer.js";
@@ -22,6 +22,7 @@ import { fetchPackages } from "../debian/fetch.js";
 import { planImageLayers } from "../image/layer-plan.js";
 import { packageRequest, resolveImage } from "./resolve.js";
 import { fetchSources } from "./fetch-sources.js";
+import { notePythonVersions, pinSources } from "./pin-sources.js";
 import { environmentsOf, resolveEnvironments, toolsOf, environmentEntries } from "./environment.js";
 import { buildDerivation, derivationsOf } from "../steps/derivation.js";
 import { runImageStep } from "../steps/image-step.js";
@@ -43,6 +44,8 @@ export interface BuildOptions {
   lockLabel: string;
   /** Refuse any resolution other than the pins. */
   frozen?: boolean;
+  /** The sources cairn.lock pins (fetchurl() hashes, Python requirements), by URL and derivation. */
+  sources?: LockedSources;
 }
 
 /** A built image and everything that went into it: what push, sbom and inspect take, with no lock read again. */
@@ -57,6 +60,8 @@ export interface Built {
   resolutions: Map<string, Resolution>;
   /** The names of the resolution's packages the image carries; the rest were left out as unused. */
   kept: string[];
+  /** The sources it pinned or took from the lock (fetchurl() hashes, Python requirements), for cairn.lock. */
+  sources: LockedSources;
 }
 
 interface LayersRecord {
@@ -65,12 +70,18 @@ interface LayersRecord {
   kept?: string[];
 }
 
-export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<Built> {
+export async function build(declared: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<Built> {
   const definitionDir = path.dirname(path.resolve(options.definitionFile));
   const resolveOptions = { frozen: options.frozen, lockLabel: options.lockLabel, definitionDir };
-  const resolution = await resolveImage(spec, options.exportName, options.pins.get(options.exportName), ctx, resolveOptions);
+  const resolution = await resolveImage(declared, options.exportName, options.pins.get(options.exportName), ctx, resolveOptions);
+  notePythonVersions(declared.contents, resolution, (t) => ctx.reporter.info(t));
+  const envs = await resolveEnvironments(declared, options.exportName, derivationsOf(declared.contents), options.pins, ctx, resolveOptions);
+  // From here on every source is pinned: the spec as built, not as declared.
+  const { spec, pinned: sources } = await pinSources(declared, {
+    locked: options.sources ?? {}, frozen: options.frozen, lockLabel: options.lockLabel, definitionDir,
+    toolsOf: (d) => toolsOf(envs.derivations.get(d.name)!, ctx),
+  }, ctx);
   const derivations = derivationsOf(spec.contents);
-  const envs = await resolveEnvironments(spec, options.exportName, derivations, options.pins, ctx, resolveOptions);
   const resolutions = new Map<string, Resolution>([[options.exportName, resolution], ...environmentsOf(envs).map((e) => [e.lockName, e.resolution] as [string, Resolution])]);
   const allPackages = packagesOf(resolution);
 
@@ -89,6 +100,7 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
     const inner = await builtBase(spec.fromImage, options, ctx);
     base = inner.base;
     for (const [name, r] of inner.built.resolutions) resolutions.set(name, r);
+    mergeSources(sources, inner.built.sources);
   }
   // Everything the layers depend on — not the config, which is cheap to redo.
   const layersKey = inputKey({
@@ -110,7 +122,7 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
     else ctx.reporter.info(`cairn: nothing changed in the layers; reusing ${cached.layers.length} cached layer${cached.layers.length > 1 ? "s" : ""}`);
     await shareLayers(layersKey, cached, allPackages, ctx);
     const image = assembleImage(spec, cached.layers.map((l) => storedLayer(l, ctx.store)), cached.descriptions, ctx, base);
-    return { image, resolution, resolutions, kept: cached.kept! };
+    return { image, resolution, resolutions, kept: cached.kept!, sources };
   }
 
   await fetchPackages(allPackages, packageRequest(spec).sets, ctx, resolution.archiveDates);
@@ -153,7 +165,12 @@ export async function build(spec: ImageSpec, options: BuildOptions, ctx: BuildCo
   await ctx.store.putEntry("image-layers", layersKey, record);
   await shareLayers(layersKey, record, [...allPackages, ...environmentsOf(envs).flatMap((e) => packagesOf(e.resolution))], ctx);
   const image = assembleImage(spec, layers, plan.descriptions, ctx, base);
-  return { image, resolution, resolutions, kept };
+  return { image, resolution, resolutions, kept, sources };
+}
+
+function mergeSources(into: LockedSources, from: LockedSources): void {
+  if (from.fetchurl) into.fetchurl = { ...into.fetchurl, ...from.fetchurl };
+  if (from.pip) into.pip = { ...into.pip, ...from.pip };
 }
 
 /** The layers from the registry store, when a trusted entry has them for this key and every blob comes. */

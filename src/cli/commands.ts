@@ -2,7 +2,7 @@
 // environment — clock, SOURCE_DATE_EPOCH, cwd — here, at the edge, and hand values inward.
 import * as path from "node:path";
 import { httpFetcher } from "../debian/http.js";
-import { lockedImageOf, lockOf, pinsFrom, readLock, writeLock, type LockFile } from "../debian/lockfile.js";
+import { lockedImageOf, lockOf, pinsFrom, readLock, withSources, writeLock, type LockedSources, type LockFile } from "../debian/lockfile.js";
 import type { Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { closeGzipWorkers } from "../image/gzip-pool.js";
@@ -164,8 +164,8 @@ export async function buildFromDefinition(o: { file: string; attr?: string; froz
   const lockPath = lockPathFor(def.file);
   const lock = await readLock(lockPath);
   try {
-    const built = await build(spec, { exportName: name, definitionFile: def.file, pins: pinsFrom(lock), lockLabel: lockPath, frozen: o.frozen }, ctx);
-    await saveResolutions(lockPath, lock, built.resolutions, ctx);
+    const built = await build(spec, { exportName: name, definitionFile: def.file, pins: pinsFrom(lock), sources: lock.sources ?? {}, lockLabel: lockPath, frozen: o.frozen }, ctx);
+    await saveResolutions(lockPath, lock, built.resolutions, ctx, built.sources);
     return { ...built, exportName: name, spec, definitionFile: def.file };
   } finally {
     await closeGzipWorkers();
@@ -173,10 +173,11 @@ export async function buildFromDefinition(o: { file: string; attr?: string; froz
 }
 
 /** Writes the lock when a resolution differs from what it holds; says so. */
-export async function saveResolutions(lockPath: string, lock: LockFile, resolutions: ReadonlyMap<string, Resolution>, ctx: BuildContext): Promise<boolean> {
-  const same = [...resolutions].every(([name, r]) => lock.images[name] && canonicalJson(lock.images[name]) === canonicalJson(lockedImageOf(r)));
+export async function saveResolutions(lockPath: string, lock: LockFile, resolutions: ReadonlyMap<string, Resolution>, ctx: BuildContext, sources: LockedSources = {}): Promise<boolean> {
+  const same = [...resolutions].every(([name, r]) => lock.images[name] && canonicalJson(lock.images[name]) === canonicalJson(lockedImageOf(r)))
+    && canonicalJson(withSources(lock, sources).sources ?? {}) === canonicalJson(lock.sources ?? {});
   if (same) return false;
-  const written = await writeLock(lockPath, lockOf(lock, resolutions));
+  const written = await writeLock(lockPath, lockOf(lock, resolutions, sources));
   if (written) ctx.reporter.info(`cairn: wrote ${path.relative(process.cwd(), lockPath) || lockPath}`);
   return written;
 }

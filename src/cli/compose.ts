@@ -43,11 +43,14 @@ export async function composeCommand(o: ComposeCommandOptions, ctx: BuildContext
   const lock = await readLock(lockPath);
   const pins = pinsFrom(lock);
   const resolutions = new Map<string, Resolution>();
+  const sources = { ...(lock.sources ?? {}) };
   try {
     for (const [service, s] of Object.entries(spec.services)) {
       const exportName = exportOf(def, s.image) ?? `${name}.${service}`;
       ctx.reporter.info(`cairn: building service ${service}: ${exportName} (${s.image.name}:${s.image.tag})`);
-      const b = await build(s.image, { exportName, definitionFile: def.file, pins, lockLabel: lockPath, frozen: o.frozen }, ctx);
+      const b = await build(s.image, { exportName, definitionFile: def.file, pins, sources, lockLabel: lockPath, frozen: o.frozen }, ctx);
+      if (b.sources.fetchurl) sources.fetchurl = { ...sources.fetchurl, ...b.sources.fetchurl };
+      if (b.sources.pip) sources.pip = { ...sources.pip, ...b.sources.pip };
       // A later service of the same image starts from what this one resolved.
       for (const [n, r] of b.resolutions) {
         resolutions.set(n, r);
@@ -59,7 +62,7 @@ export async function composeCommand(o: ComposeCommandOptions, ctx: BuildContext
       built[service] = { reference, digest: image.manifestDigest };
       if (!images.includes(image)) images.push(image);
     }
-    await saveResolutions(lockPath, lock, resolutions, ctx);
+    await saveResolutions(lockPath, lock, resolutions, ctx, sources);
   } finally {
     await closeGzipWorkers();
   }

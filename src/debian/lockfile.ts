@@ -51,6 +51,29 @@ export interface LockFile {
   lockfileVersion: number;
   images: Record<string, LockedImage>;
   packages: Record<string, LockedPackage>;
+  /** Sources from outside Debian, pinned when first used. */
+  sources?: LockedSources;
+}
+
+/** A fetchurl() without a sha256: what its URL gave the first time. */
+export interface LockedFetch {
+  sha256: string;
+  size: number;
+}
+
+/** A derivation's Python requirements as pip resolved them from the index, each pinned to one file's hash. */
+export interface LockedRequirements {
+  /** The hash of what was asked (the requirement lines and the distributions Debian provides): a change re-resolves. */
+  request: string;
+  /** `name==version --hash=sha256:…`, sorted by name. */
+  requirements: string[];
+}
+
+export interface LockedSources {
+  /** By URL. */
+  fetchurl?: Record<string, LockedFetch>;
+  /** By derivation name. */
+  pip?: Record<string, LockedRequirements>;
 }
 
 export function emptyLock(): LockFile {
@@ -74,7 +97,7 @@ export async function readLock(path: string): Promise<LockFile> {
   } catch (e) {
     throw new CairnError(ErrorCode.LOCK_INVALID, `${path} is not valid JSON (${(e as Error).message}).`, "Restore it from version control, or delete it and run `cairn lock`.");
   }
-  const isRecord = (v: unknown) => !!v && typeof v === "object" && !Array.isArray(v);
+  const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
   if (!isRecord(lock) || lock.lockfileVersion !== LOCKFILE_VERSION) {
     const version = isRecord(lock) ? String(lock.lockfileVersion) : "none";
     throw new CairnError(ErrorCode.LOCK_INVALID, `${path} has lockfile version ${version}; this cairn reads version ${LOCKFILE_VERSION}.`, "Run `cairn lock` to write it anew.");
@@ -82,7 +105,22 @@ export async function readLock(path: string): Promise<LockFile> {
   if (!isRecord(lock.images) || !isRecord(lock.packages)) {
     throw new CairnError(ErrorCode.LOCK_INVALID, `${path} lacks its "images" or "packages" object.`, "Restore it from version control, or delete it and run `cairn lock`.");
   }
+  const sources = lock.sources as unknown;
+  if (sources !== undefined && (!isRecord(sources) || !Object.values(sources).every(isRecord))) {
+    throw new CairnError(ErrorCode.LOCK_INVALID, `${path} has a "sources" entry that is not an object of objects.`, "Restore it from version control, or delete the \"sources\" entry and build again to pin them anew.");
+  }
   return lock;
+}
+
+/** The lock with these sources pinned (each replacing the entry of its URL or derivation). */
+export function withSources(lock: LockFile, sources: LockedSources): LockFile {
+  const merged: LockedSources = {};
+  for (const kind of ["fetchurl", "pip"] as const) {
+    const all = { ...(lock.sources?.[kind] ?? {}), ...(sources[kind] ?? {}) };
+    if (Object.keys(all).length) (merged as Record<string, unknown>)[kind] = all;
+  }
+  const { sources: _, ...rest } = lock;
+  return Object.keys(merged).length ? { ...rest, sources: merged } : rest;
 }
 
 /** The lock with `image` set to its new resolution, and packages no image uses dropped. */
@@ -93,7 +131,7 @@ export function withImage(lock: LockFile, name: string, image: LockedImage, pack
   const used = new Set(Object.values(images).flatMap((i) => i.packages));
   const kept: Record<string, LockedPackage> = {};
   for (const k of Object.keys(all)) if (used.has(k)) kept[k] = all[k]!;
-  return { lockfileVersion: LOCKFILE_VERSION, images, packages: kept };
+  return { lockfileVersion: LOCKFILE_VERSION, images, packages: kept, ...(lock.sources ? { sources: lock.sources } : {}) };
 }
 
 export function formatLock(lock: LockFile): string {
@@ -147,9 +185,9 @@ export function lockedImageOf(r: Resolution): LockedImage {
   };
 }
 
-/** `previous` with these resolutions set under their names, and packages no image uses dropped. */
-export function lockOf(previous: LockFile, resolutions: Iterable<[name: string, resolution: Resolution]>): LockFile {
-  let lock = previous;
+/** `previous` with these resolutions set under their names (and sources pinned), and packages no image uses dropped. */
+export function lockOf(previous: LockFile, resolutions: Iterable<[name: string, resolution: Resolution]>, sources: LockedSources = {}): LockFile {
+  let lock = withSources(previous, sources);
   for (const [name, r] of resolutions) lock = withImage(lock, name, lockedImageOf(r), [...r.packages.values()]);
   return lock;
 }

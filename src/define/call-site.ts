@@ -33,3 +33,23 @@ export function setHome(spec: object, dir: string): void {
 export function homeOf(spec: object): string | undefined {
   return (spec as Record<symbol, string | undefined>)[HOME];
 }
+
+const PYTHON_REQUIREMENT = Symbol.for("cairn.pythonRequirement");
+
+/** The Python requirement a Debian package stands for ("humanize==4.9.0"), for the build to compare with Debian's version. */
+export function setPythonRequirement(spec: object, requirement: string): void {
+  Object.defineProperty(spec, PYTHON_REQUIREMENT, { value: requirement, enumerable: false, configurable: true });
+}
+
+export function pythonRequirementOf(spec: object): string | undefined {
+  return (spec as Record<symbol, string | undefined>)[PYTHON_REQUIREMENT];
+}
+
+/** `to` with the marks `from` carries (where it was made, its home folder, its requirement): for a spec the build rewrites. */
+export function withMarks<T extends object>(from: object, to: T): T {
+  for (const key of [STACK, LOCATION, HOME, PYTHON_REQUIREMENT]) {
+    const v = (from as Record<symbol, unknown>)[key];
+    if (v !== undefined) Object.defineProperty(to, key, { value: v, enumerable: false, configurable: true });
+  }
+  return to;
+}

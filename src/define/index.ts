@@ -139,10 +139,11 @@ export function files(source: string | URL, destination: string, options: Direct
 /**
  * A file from the network pinned by its hash, as Nix's `fetchurl { url; sha256; }`: fetched once
  * into the cache and checked, then at `destination` like files() — in an image, or in a
- * derivation's inputs (a release tarball to build from). `sha256` is hex or SRI (`sha256-…`).
+ * derivation's inputs (a release tarball to build from). `sha256` is hex or SRI (`sha256-…`);
+ * without it, the first fetch pins the file's sha256 in cairn.lock (and --frozen refuses).
  */
-export function fetchurl(options: { url: string; sha256: string }, destination: string, fileOptions: { mode?: number } = {}): FetchedSpec {
-  checkObject(options, "fetchurl()", { url: isNonEmptyString, sha256: isNonEmptyString }, ["url", "sha256"]);
+export function fetchurl(options: { url: string; sha256?: string }, destination: string, fileOptions: { mode?: number } = {}): FetchedSpec {
+  checkObject(options, "fetchurl()", { url: isNonEmptyString, sha256: isNonEmptyString }, ["url"]);
   let url: URL;
   try {
     url = new URL(options.url);
@@ -153,6 +154,7 @@ export function fetchurl(options: { url: string; sha256: string }, destination: 
   isAbsolutePath(destination, "fetchurl() destination");
   if (/\/(\.)?$/.test(destination)) invalid("fetchurl() destination", `must name a file, like "/src/redis.tar.gz", not a directory ("${destination}")`);
   checkObject(fileOptions, "fetchurl() options", { mode: isMode });
+  if (options.sha256 === undefined) return recordCallSite({ kind: "fetched", url: options.url, destination, ...fileOptions });
   const sri = /^sha256-([A-Za-z0-9+/]{43}=)$/.exec(options.sha256);
   const hex = sri ? Buffer.from(sri[1]!, "base64").toString("hex") : options.sha256.toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(hex)) invalid("fetchurl() sha256", "must be 64 hex digits or sha256-<base64> (SRI)");

@@ -11,6 +11,13 @@ import { derivation, files } from "./index.js";
 import type { ContentSpec, DebianPackageSpec, DerivationSpec } from "./spec.js";
 import { checkObject, invalid, isBoolean, isNonEmptyString, isStringArray } from "./validate.js";
 import { makeWrapper, quote } from "./wrapper.js";
+import { parseToml } from "./toml.js";
+import { parsePyproject, requirementName } from "./pyproject.js";
+import { formatOf, type RequirementsFormat } from "./python-requirements.js";
+import { setPythonRequirement } from "./call-site.js";
+
+export { parsePyproject, parseToml, requirementName };
+export type { Pyproject } from "./pyproject.js";
 
 export interface PythonOptions {
   /** The interpreter: Debian's `python3` (the suite's default Python 3). */
@@ -26,8 +33,10 @@ export interface ApplicationOptions {
   main?: string;
   /** Module to run with `python3 -m` instead of a script (`destination` is put on PYTHONPATH). */
   module?: string;
-  /** Python distributions the application imports, as Debian's python3-* packages ("starlette").
-   *  Default: `[project].dependencies` of `src/pyproject.toml` when `src` is a directory. */
+  /** Python distributions the application imports, as Debian's python3-* packages ("starlette",
+   *  or with the version asked, "humanize>=4", which the build compares with Debian's).
+   *  Default: `[project].dependencies` of `src/pyproject.toml` when `src` is a directory (none when
+   *  that pyproject.toml is the `requirements`). */
   dependencies?: string[];
   /** Where the sources go in the image; default "/app". */
   destination?: string;
@@ -35,10 +44,12 @@ export interface ApplicationOptions {
    *  whatever the files' times). Default false. */
   compile?: boolean;
   /**
-   * A requirements file of packages from an index (PyPI, or the one PIP_INDEX_URL names), every
-   * one pinned with `==` and its `--hash=sha256:…` (pip's --require-hashes): installed by pip in a
-   * derivation with the network, wheels first, beside Debian's packages; relative to the
-   * definition's folder. Cached by the file's content: the hashes pin what it installs.
+   * Packages from an index (PyPI, or the one PIP_INDEX_URL / pip.conf names), installed by pip in
+   * a derivation with the network, wheels first, beside Debian's packages: a requirements.txt, a
+   * `uv.lock`, a `pylock.toml`, or a `pyproject.toml` (its [project].dependencies); relative to the
+   * definition's folder. A file that pins every package by hash is installed as it is; otherwise
+   * pip resolves it on the first build and cairn.lock pins each package's version and hash.
+   * Distributions listed in `dependencies` are Debian's and not installed from the index.
    */
   requirements?: string | URL;
   /** Debian packages pip needs to build an sdist from `requirements` (a build backend, a compiler). */
@@ -90,141 +101,6 @@ export function debianPythonName(name: string, at = "python() name"): string {
   if (n.startsWith("python3-")) return n;
   if (n.startsWith("python-") && n.length > 7) n = n.slice(7);
   return `python3-${DEBIAN_ALIASES[n] ?? n}`;
-}
-
-/** The distribution a PEP 508 requirement names, and what of it cairn does not honour. */
-export function requirementName(req: string): { name: string; ignored?: string } {
-  const m = /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(.*)$/s.exec(req);
-  if (!m) invalid(`requirement ${JSON.stringify(req)}`, "is not a PEP 508 requirement");
-  const rest = m[2]!.trim();
-  return rest ? { name: m[1]!, ignored: rest } : { name: m[1]! };
-}
-
-export interface Pyproject {
-  name?: string;
-  dependencies: string[];
-}
-
-/** `[project]`'s name and dependencies from a pyproject.toml. */
-export function parsePyproject(text: string, file = "pyproject.toml"): Pyproject {
-  const doc = parseToml(text, file);
-  const project = (doc["project"] ?? {}) as Record<string, unknown>;
-  const deps = project["dependencies"] ?? [];
-  isStringArray(deps, `${file} [project].dependencies`);
-  if (project["name"] !== undefined) isNonEmptyString(project["name"], `${file} [project].name`);
-  return { ...(typeof project["name"] === "string" ? { name: project["name"] } : {}), dependencies: deps as string[] };
-}
-
-/**
- * The TOML pyproject.toml files use: tables, dotted and quoted keys, the four kinds of strings,
- * arrays, inline tables, and scalars (numbers, booleans, dates — kept as their text).
- */
-export function parseToml(text: string, file = "TOML"): Record<string, unknown> {
-  const root: Record<string, unknown> = {};
-  let table = root;
-  let i = 0;
-  function fail(what: string): never {
-    invalid(`${file} line ${text.slice(0, i).split("\n").length}`, what);
-  }
-  const skip = (newlines: boolean) => {
-    for (;;) {
-      while (i < text.length && (text[i] === " " || text[i] === "\t" || text[i] === "\r" || (newlines && text[i] === "\n"))) i++;
-      if (text[i] === "#") while (i < text.length && text[i] !== "\n") i++;
-      else return;
-    }
-  };
-  const ESC: Record<string, string> = { b: "\b", t: "\t", n: "\n", f: "\f", r: "\r", '"': '"', "\\": "\\" };
-  const str = (): string => {
-    const q = text[i]!;
-    const multi = text.startsWith(q.repeat(3), i);
-    i += multi ? 3 : 1;
-    if (multi && text[i] === "\n") i++;
-    let s = "";
-    for (;;) {
-      if (i >= text.length || (!multi && text[i] === "\n")) fail("has an unterminated string");
-      if (multi ? text.startsWith(q.repeat(3), i) : text[i] === q) { i += multi ? 3 : 1; return s; }
-      if (q === '"' && text[i] === "\\") {
-        const c = text[i + 1]!;
-        if (c === "u" || c === "U") { const n = c === "u" ? 4 : 8; s += String.fromCodePoint(parseInt(text.slice(i + 2, i + 2 + n), 16)); i += 2 + n; continue; }
-        if (multi && /[ \t\r\n]/.test(c)) { i++; while (/[ \t\r\n]/.test(text[i] ?? "")) i++; continue; }
-        if (!(c in ESC)) fail(`has an unknown escape \\${c}`);
-        s += ESC[c]; i += 2; continue;
-      }
-      s += text[i++];
-    }
-  };
-  const key = (): string[] => {
-    const parts: string[] = [];
-    for (;;) {
-      skip(false);
-      if (text[i] === '"' || text[i] === "'") parts.push(str());
-      else { const m = /^[A-Za-z0-9_-]+/.exec(text.slice(i)); if (!m) fail("has a key TOML cannot read"); parts.push(m[0]); i += m[0].length; }
-      skip(false);
-      if (text[i] !== ".") return parts;
-      i++;
-    }
-  };
-  const value = (): unknown => {
-    skip(false);
-    const c = text[i];
-    if (c === '"' || c === "'") return str();
-    if (c === "[") {
-      i++;
-      const arr: unknown[] = [];
-      for (;;) {
-        skip(true);
-        if (text[i] === "]") { i++; return arr; }
-        arr.push(value());
-        skip(true);
-        if (text[i] === ",") i++;
-        else if (text[i] !== "]") fail("has an array without , or ]");
-      }
-    }
-    if (c === "{") {
-      i++;
-      const t: Record<string, unknown> = {};
-      skip(false);
-      if (text[i] === "}") { i++; return t; }
-      for (;;) {
-        assign(t, key(), (() => { if (text[i] !== "=") fail("has an inline table entry without ="); i++; return value(); })());
-        skip(false);
-        if (text[i] === "}") { i++; return t; }
-        if (text[i] !== ",") fail("has an inline table without , or }");
-        i++;
-      }
-    }
-    const m = /^[^\s,\]}#]+/.exec(text.slice(i));
-    if (!m) fail("has a value TOML cannot read");
-    i += m[0].length;
-    return m[0] === "true" ? true : m[0] === "false" ? false : m[0];
-  };
-  const assign = (t: Record<string, unknown>, keys: string[], v: unknown) => {
-    for (const k of keys.slice(0, -1)) t = (t[k] ??= {}) as Record<string, unknown>;
-    if (Object.hasOwn(t, keys.at(-1)!)) fail(`sets ${keys.join(".")} twice`);
-    t[keys.at(-1)!] = v;
-  };
-  for (;;) {
-    skip(true);
-    if (i >= text.length) return root;
-    if (text[i] === "[") {
-      const many = text[i + 1] === "[";
-      i += many ? 2 : 1;
-      const keys = key();
-      if (!text.startsWith(many ? "]]" : "]", i)) fail("has a table header without ]");
-      i += many ? 2 : 1;
-      let t = root;
-      for (const k of keys.slice(0, -1)) t = (t[k] ??= {}) as Record<string, unknown>;
-      const last = keys.at(-1)!;
-      if (many) { const list = (t[last] ??= []) as unknown[]; list.push((table = {})); } else table = (t[last] ??= {}) as Record<string, unknown>;
-    } else {
-      const keys = key();
-      if (text[i] !== "=") fail("has a line that is neither a table nor key = value");
-      i++;
-      assign(table, keys, value());
-    }
-    skip(false);
-    if (i < text.length && text[i] !== "\n") fail("has more after a value");
-  }
 }
 
 const isFileName = (v: unknown, at: string) => {
@@ -282,19 +158,22 @@ export function python(pkgs: DebianPackages, options: PythonOptions = {}): Pytho
     const main = o.module === undefined ? (o.main ?? (isFile ? srcName : undefined)) : undefined;
     if (main === undefined && o.module === undefined) invalid(`${at}.main`, "is required when src is a directory (the script to run, relative to destination), or give module");
 
+    const reqFile = o.requirements === undefined ? undefined : String(o.requirements instanceof URL ? o.requirements.pathname : o.requirements);
+    const reqFormat = reqFile === undefined ? undefined : formatOf(reqFile);
     let names = o.dependencies;
     if (names === undefined) {
-      if (!isFile && !local) {
+      if (reqFormat === "pyproject") names = [];
+      else if (!isFile && !local) {
         invalid(`${at}.dependencies`, `are read from pyproject.toml only when the definition can find src: give it as new URL(${JSON.stringify(String(o.src).replace(/\/?$/, "/"))}, import.meta.url), or list dependencies`);
-      }
-      names = isFile ? [] : pyprojectDependencies(local!, at);
+      } else names = isFile ? [] : pyprojectDependencies(local!, at, reqFile && path.basename(reqFile));
     }
+    const debianDeps = names.map((n, k) => marked(pkgs(debianPythonName(requirementName(n).name, `${at}.dependencies[${k}]`)), n));
     const sources = isFile ? `${dest}/${srcName}` : dest;
     const code = o.compile ? compiled(o.name, o.src, sources, dest, isFile, pkgs) : files(o.src, sources);
     const run = main !== undefined ? { addFlags: [`${dest}/${main}`] } : { addFlags: ["-m", o.module!], prefix: { PYTHONPATH: [dest] } };
     return [
-      pkgs("python3"), pkgs("dash"), ...deps(names, `${at}.dependencies`),
-      ...(o.requirements !== undefined ? [fromIndex(o.name, o.requirements, o.tools ?? [], pkgs)] : []),
+      pkgs("python3"), pkgs("dash"), ...debianDeps,
+      ...(o.requirements !== undefined ? [fromIndex(o.name, o.requirements, reqFormat!, names, [...(o.tools ?? []), ...debianDeps], pkgs)] : []),
       code,
       makeWrapper(interpreter, `/usr/bin/${o.name}`, run),
     ];
@@ -328,41 +207,50 @@ export function python(pkgs: DebianPackages, options: PythonOptions = {}): Pytho
   return { interpreter, env, application, package: pkg };
 }
 
-/** Files that pin Python packages from an index, which cairn does not install yet: said, never passed over in silence. */
+/** Files that pin Python packages from an index: one beside pyproject.toml that is not given as requirements is said to be unread. */
 const INDEX_LOCKS = ["requirements.txt", "uv.lock", "pylock.toml", "poetry.lock", "Pipfile.lock"];
 
-function pyprojectDependencies(dir: string, at: string): string[] {
-  const locks = INDEX_LOCKS.filter((f) => existsSync(path.join(dir, f)));
+/** pyproject.toml's dependencies, as Debian's packages; each keeps the specifier it was asked with, for the build to compare. */
+function pyprojectDependencies(dir: string, at: string, given: string | undefined): string[] {
+  const locks = INDEX_LOCKS.filter((f) => existsSync(path.join(dir, f)) && f !== given);
   if (locks.length) {
-    note(`${at}: ${locks.map((f) => path.join(dir, f)).join(", ")} ${locks.length > 1 ? "are" : "is"} not read: the dependencies are Debian's python3-* packages, from pyproject.toml's [project].dependencies (or give dependencies); installing from PyPI is not supported yet`);
+    const first = locks.find((f) => f !== "poetry.lock" && f !== "Pipfile.lock");
+    note(`${at}: ${locks.map((f) => path.join(dir, f)).join(", ")} ${locks.length > 1 ? "are" : "is"} not read: the dependencies are Debian's python3-* packages, from pyproject.toml's [project].dependencies${first ? `; to install from an index, give requirements: "${first}"` : " (give requirements: a requirements.txt, uv.lock or pylock.toml to install from an index)"}`);
   }
   const file = path.join(dir, "pyproject.toml");
   if (!existsSync(file)) return [];
-  const p = parsePyproject(readFileSync(file, "utf8"), file);
-  const reqs = p.dependencies.map(requirementName);
-  const ignored = reqs.filter((r) => r.ignored).map((r) => `${r.name} ${r.ignored}`);
-  if (ignored.length) note(`${at}: the versions come from Debian's python3-* packages; ignored from ${file}: ${ignored.join("; ")}`);
-  return reqs.map((r) => r.name);
+  return parsePyproject(readFileSync(file, "utf8"), file).dependencies;
+}
+
+/** A Debian package standing for a Python requirement, marked with what was asked ("humanize==4.9.0"). */
+function marked(spec: DebianPackageSpec, requirement: string): DebianPackageSpec {
+  if (requirementName(requirement).ignored) setPythonRequirement(spec, requirement.trim());
+  return spec;
 }
 
 /**
- * The requirements file's packages from the index, by pip with --require-hashes (every package,
- * dependencies included, pinned and hashed in the file), into dist-packages beside Debian's.
+ * The index's packages by pip, into dist-packages beside Debian's: pinned by hash before the build
+ * runs (the build stage writes /src/pinned-requirements.txt: the user's file when it pins every
+ * hash, else pip's resolution, kept in cairn.lock), installed with --no-deps, then checked whole.
  */
-function fromIndex(name: string, requirements: string | URL, tools: DebianPackageSpec[], pkgs: DebianPackages): DerivationSpec {
+function fromIndex(name: string, requirements: string | URL, format: RequirementsFormat, debianNames: string[], tools: DebianPackageSpec[], pkgs: DebianPackages): DerivationSpec {
   const target = `$out${DIST_PACKAGES}`;
-  return derivation({
+  const d = derivation({
     name: `${name}-requirements`,
-    inputs: [pkgs("python3"), pkgs("python3-pip"), pkgs("python3-setuptools"), pkgs("python3-wheel"), ...tools, files(requirements, "/src/requirements.txt")],
+    inputs: [pkgs("python3"), pkgs("python3-pip"), pkgs("python3-setuptools"), pkgs("python3-wheel"), ...tools],
     network: true,
     build: [
       'if [ "${SOURCE_DATE_EPOCH:-0}" -lt 315532800 ]; then export SOURCE_DATE_EPOCH=315532800; fi',
-      // --target skips PEP 668's refusal; --no-build-isolation builds an sdist with the tools given.
-      `python3 -m pip install --require-hashes --prefer-binary --no-build-isolation --no-cache-dir --no-compile --disable-pip-version-check --target "${target}" -r /src/requirements.txt`,
+      // --target skips PEP 668's refusal; --no-build-isolation builds an sdist with the tools given;
+      // --no-deps: the pinned list is the whole set (Debian's packages give the rest).
+      `python3 -m pip install --require-hashes --no-deps --prefer-binary --no-build-isolation --no-cache-dir --no-compile --disable-pip-version-check --target "${target}" -r /src/pinned-requirements.txt`,
+      // Every requirement of what was installed is met, by the index's packages or Debian's.
+      `PYTHONPATH="${target}" python3 -m pip check --disable-pip-version-check`,
       `if [ -d "${target}/bin" ]; then mkdir -p "$out/usr/bin"; mv "${target}/bin/"* "$out/usr/bin/"; rmdir "${target}/bin"; fi`,
       "",
     ].join("\n"),
   });
+  return { ...d, pip: { file: files(requirements, "/src/requirements"), format, debian: debianNames.map((n) => requirementName(n).name) } };
 }
 
 /** The sources and their bytecode, made in a derivation: cached by the sources' hash, run unprivileged. */

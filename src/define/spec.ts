@@ -99,14 +99,31 @@ export interface DerivationSpec {
   build: string;
   /** Let the build reach the network (for `npm ci`, `go mod download`); default false. */
   network: boolean;
+  /**
+   * Python requirements this derivation installs from an index: pinned with their hashes before
+   * it runs (from the file, or from cairn.lock, or resolved by pip and written there), and given
+   * to its build as `/src/pinned-requirements.txt`.
+   */
+  pip?: PipRequest;
+}
+
+/** What to pin for a `py.application({ requirements })`: the user's file and how to read it. */
+export interface PipRequest {
+  /** The user's file, as files() names it (read on the build machine, never put in the derivation). */
+  file: FilesSpec;
+  format: "requirements" | "pyproject" | "uv.lock" | "pylock";
+  /** Distributions Debian provides (the application's `dependencies`): not installed from the index. */
+  debian: string[];
 }
 
 /** A file from the network, pinned by its sha256 (Nix's fetchurl): fetched once into the cache, checked. */
 export interface FetchedSpec {
   kind: "fetched";
   url: string;
-  /** Hex. */
-  sha256: string;
+  /** Hex. Absent: pinned in cairn.lock on the first fetch (the build fills it in before using it). */
+  sha256?: string;
+  /** Set by the build when the sha256 came from cairn.lock, not the definition (for messages). */
+  pinnedBy?: "lock";
   destination: string;
   mode?: number;
 }

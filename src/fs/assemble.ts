@@ -44,6 +44,7 @@ export async function userEntries(spec: ImageSpec, definitionDir: string, store?
 }
 
 async function fetchedEntry(c: FetchedSpec, store: Store | undefined): Promise<FsEntry> {
+  if (!c.sha256) throw new Error(`cairn bug: fetchurl(${c.url}) was not pinned before its entry was made`);
   const blob = store?.blobPath(c.sha256);
   const st = blob ? await fs.stat(blob).catch(() => undefined) : undefined;
   if (!blob || !st) throw new Error(`cairn bug: fetchurl(${c.url}) was not fetched before its entry was made`);

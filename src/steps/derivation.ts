@@ -61,23 +61,9 @@ export async function buildDerivation(d: DerivationSpec, env: Tools, built: Map<
   if (shared) return placed(shared.entries, treeDir);
 
   ctx.reporter.info(`cairn: derivation ${d.name}: building (no stored output for these inputs)${d.network ? " with network" : ""}`);
-  const tools = await env.entries();
   const work = await ctx.store.tempPath();
   try {
-    const root = path.join(work, "root");
-    // Later sources win: the packages, then other derivations' outputs, then the files given.
-    const byPath = new Map<string, FsEntry>();
-    for (const e of [...tools, ...deps, ...files]) byPath.set(e.path, e);
-    materialize(withFilesForLinks([...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))), root, { writable: true, mtime: ctx.epoch });
-    for (const dir of ["out", "build"]) fs.mkdirSync(path.join(root, dir), { recursive: true });
-    writeStepFiles(path.join(root, ".cairn"), d.build);
-
-    await runInSandboxOrFail(`derivation ${d.name}`, {
-      root: { dir: root, writable: true }, cwd: "/build", uid: 1000, gid: 1000, argv: shellArgv("/.cairn/script"), network: d.network,
-      env: stepEnv(ctx.epoch, { HOME: "/build", out: "/out", ...(d.network ? networkTrust(path.join(root, ".cairn")) : {}) }),
-    }, ctx);
-
-    const out = path.join(root, "out");
+    const out = await runBuild(d, await env.entries(), deps, files, work, ctx);
     const { changed } = await scanChanges(out, { before: new Map(), stamps: new Map(), ignore: () => false, origin });
     if (!changed.length) {
       throw new CairnError(ErrorCode.STEP_OUTPUT_INVALID, `derivation ${d.name} wrote nothing to $out.`, "Its build script must put its result under $out (e.g. `install -D hello \"$out/usr/bin/hello\"`).");
@@ -90,6 +76,36 @@ export async function buildDerivation(d: DerivationSpec, env: Tools, built: Map<
     ctx.reporter.info(`cairn: derivation ${d.name}: stored ${entries.length} paths`);
     await shareOutput(ctx, "derivation", key, { entries }, entries, dir);
     return placed(entries, dir);
+  } finally {
+    removeTree(work);
+  }
+}
+
+/** Lays the inputs out under `work/root`, runs the build script there, and returns its $out folder. */
+async function runBuild(d: DerivationSpec, tools: FsEntry[], deps: FsEntry[], files: FsEntry[], work: string, ctx: StepContext): Promise<string> {
+  const root = path.join(work, "root");
+  // Later sources win: the packages, then other derivations' outputs, then the files given.
+  const byPath = new Map<string, FsEntry>();
+  for (const e of [...tools, ...deps, ...files]) byPath.set(e.path, e);
+  materialize(withFilesForLinks([...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))), root, { writable: true, mtime: ctx.epoch });
+  for (const dir of ["out", "build"]) fs.mkdirSync(path.join(root, dir), { recursive: true });
+  writeStepFiles(path.join(root, ".cairn"), d.build);
+  await runInSandboxOrFail(`derivation ${d.name}`, {
+    root: { dir: root, writable: true }, cwd: "/build", uid: 1000, gid: 1000, argv: shellArgv("/.cairn/script"), network: d.network,
+    env: stepEnv(ctx.epoch, { HOME: "/build", out: "/out", ...(d.network ? networkTrust(path.join(root, ".cairn")) : {}) }),
+  }, ctx);
+  return path.join(root, "out");
+}
+
+/**
+ * A derivation run once, its output read by `read` and then thrown away: for work whose result is
+ * pinned elsewhere (a resolution written to cairn.lock), never stored. Inputs: packages, files, text.
+ */
+export async function runOnce<T>(d: DerivationSpec, env: Tools, definitionDir: string, ctx: StepContext, read: (out: string) => Promise<T>): Promise<T> {
+  const files = await userEntries({ contents: d.inputs } as ImageSpec, definitionDir, ctx.store);
+  const work = await ctx.store.tempPath();
+  try {
+    return await read(await runBuild(d, await env.entries(), [], files, work, ctx));
   } finally {
     removeTree(work);
   }
