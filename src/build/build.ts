@@ -23,6 +23,7 @@ import { planImageLayers } from "../image/layer-plan.js";
 import { packageRequest, resolveImage } from "./resolve.js";
 import { fetchSources } from "./fetch-sources.js";
 import { notePythonVersions, pinSources } from "./pin-sources.js";
+import { expandPythonProjects } from "./python-project.js";
 import { environmentsOf, resolveEnvironments, toolsOf, environmentEntries } from "./environment.js";
 import { buildDerivation, derivationsOf } from "../steps/derivation.js";
 import { runImageStep } from "../steps/image-step.js";
@@ -70,8 +71,9 @@ interface LayersRecord {
   kept?: string[];
 }
 
-export async function build(declared: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<Built> {
+export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<Built> {
   const definitionDir = path.dirname(path.resolve(options.definitionFile));
+  const declared = expandPythonProjects(given, definitionDir, (t) => ctx.reporter.info(`cairn: note: ${t}`));
   const resolveOptions = { frozen: options.frozen, lockLabel: options.lockLabel, definitionDir };
   const resolution = await resolveImage(declared, options.exportName, options.pins.get(options.exportName), ctx, resolveOptions);
   notePythonVersions(declared.contents, resolution, (t) => ctx.reporter.info(t));

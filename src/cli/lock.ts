@@ -10,6 +10,7 @@ import type { BuildContext } from "../build/context.js";
 import { cveIds, entriesBetween, readChangelog, type ChangelogEntry } from "../debian/changelog.js";
 import { fetchPackages, unpackPackage } from "../debian/fetch.js";
 import { lockOf, pinsFrom, readLock, writeLock } from "../debian/lockfile.js";
+import { expandPythonProjects } from "../build/python-project.js";
 import { lockChanges, type LockChanges, type Resolution } from "../debian/resolution.js";
 import type { DebianSetSpec, ImageSpec } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
@@ -74,7 +75,8 @@ async function relock(o: LockCommandOptions, ctx: BuildContext) {
   const options = { update, lockLabel: lockPath, definitionDir: path.dirname(def.file) };
   const resolutions = new Map<string, Resolution>();
   const setsOf = new Map<string, DebianSetSpec[]>();
-  const lockOne = async (spec: ImageSpec, name: string) => {
+  const lockOne = async (given: ImageSpec, name: string) => {
+    const spec = expandPythonProjects(given, path.dirname(def.file), (t) => ctx.reporter.info(`cairn: note: ${t}`));
     resolutions.set(name, await resolveImage(spec, name, pins.get(name), ctx, options));
     setsOf.set(name, packageRequest(spec).sets);
     // The packages its build steps and derivations run with are locked beside it, and a base it builds.

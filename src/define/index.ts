@@ -302,7 +302,7 @@ const configShape = {
 };
 const contentCheck = (v: unknown, at: string) => {
   const k = (v as { kind?: string } | null)?.kind;
-  if (k !== "debian-package" && k !== "files" && k !== "text" && k !== "derivation" && k !== "fetched") invalid(at, "must be a package (pkgs(\"name\")), files(...), text(...), fetchurl(...) or derivation(...)");
+  if (k !== "debian-package" && k !== "files" && k !== "text" && k !== "derivation" && k !== "fetched" && k !== "python-project") invalid(at, "must be a package (pkgs(\"name\")), files(...), text(...), fetchurl(...) or derivation(...)");
 };
 /** Items, or arrays of items as helpers return them. */
 const contentsCheck = (v: unknown, at: string) =>

@@ -8,8 +8,7 @@ import { pathToFileURL } from "node:url";
 import { ErrorCode, isCairnError } from "../errors.js";
 import { debian, python as fromIndex } from "./index.js";
 import type { ContentSpec, DerivationSpec, FilesSpec, TextSpec } from "./spec.js";
-import { pythonRequirementOf } from "./call-site.js";
-import { debianPythonName, parsePyproject, parseToml, python, requirementName, setNoteSink } from "./python.js";
+import { debianPythonName, parsePyproject, parseToml, python, requirementName } from "./python.js";
 
 const pkgs = debian({ suite: "bookworm" });
 
@@ -146,34 +145,15 @@ test("the wrapper runs the script with the caller's arguments, and -m with desti
   assert.equal(run(only(mod, "text")[0]!.text), "module ['a b', 'c']\n");
 });
 
-test("application from a project directory takes its dependencies from pyproject.toml, each with the version it asks", (t) => {
-  const dir = tempDir(t);
-  fs.writeFileSync(path.join(dir, "pyproject.toml"), PYPROJECT);
-  const notes: string[] = [];
-  setNoteSink((n) => notes.push(n));
-  t.after(() => setNoteSink((n) => void process.stderr.write(`cairn: note: ${n}\n`)));
-  const app = python(pkgs).application({ name: "ac2", src: pathToFileURL(dir + "/"), main: "manage.py" });
-  assert.deepEqual(names(app), ["python3", "dash", "python3-django", "python3-django-crispy-forms", "python3-pdftk"]);
-  assert.deepEqual(only(app, "files").map((f) => f.destination), ["/app"]);
-  // The version asked goes with Debian's package, for the build to compare with the version it resolves.
-  assert.deepEqual(notes, []);
-  assert.deepEqual(only(app, "debian-package").map((p) => pythonRequirementOf(p)), [undefined, undefined, "Django>=3.2", undefined, undefined]);
-  // Explicit dependencies win over the file; a directory without one has none.
-  assert.deepEqual(names(python(pkgs).application({ name: "ac2", src: dir, main: "manage.py", dependencies: ["django"] })), ["python3", "dash", "python3-django"]);
-  const empty = tempDir(t);
-  assert.deepEqual(names(python(pkgs).application({ name: "e", src: empty, main: "m.py" })), ["python3", "dash"]);
-});
-
-test("a requirements.txt (or uv.lock, pylock.toml…) beside the project is said to be unread, not passed over", (t) => {
-  const dir = tempDir(t);
-  fs.writeFileSync(path.join(dir, "requirements.txt"), "flask==3.0.0 --hash=sha256:0000\n");
-  fs.writeFileSync(path.join(dir, "uv.lock"), "version = 1\n");
-  const notes: string[] = [];
-  setNoteSink((n) => notes.push(n));
-  t.after(() => setNoteSink((n) => void process.stderr.write(`cairn: note: ${n}\n`)));
-  python(pkgs).application({ name: "web", src: pathToFileURL(dir + "/"), main: "app.py" });
-  assert.equal(notes.length, 1);
-  assert.match(notes[0]!, /application\("web"\): .*requirements\.txt, .*uv\.lock are not read: the dependencies are Debian's python3-\* packages/);
+test("application from a project directory leaves its pyproject.toml to the build: nothing is read while the definition is evaluated", () => {
+  const app = python(pkgs).application({ name: "ac2", src: "./app", main: "manage.py" });
+  assert.deepEqual(names(app), ["python3", "dash"]);
+  assert.deepEqual(only(app, "python-project").map((p) => ({ ...p, set: undefined })), [{ kind: "python-project", source: "./app", set: undefined, at: 'python().application("ac2")' }]);
+  // Explicit dependencies win over the file (none is read); a file as src has no project.
+  assert.deepEqual(names(python(pkgs).application({ name: "ac2", src: "./app", main: "manage.py", dependencies: ["django"] })), ["python3", "dash", "python3-django"]);
+  assert.deepEqual(only(python(pkgs).application({ name: "ac2", src: "./app", main: "manage.py", dependencies: [] }), "python-project"), []);
+  // A pyproject.toml given as the requirements goes to the index whole.
+  assert.deepEqual(only(python(pkgs).application({ name: "w", src: "./app", main: "m.py", requirements: "./app/pyproject.toml" }), "python-project"), []);
 });
 
 test("package: the build backend given as tools goes into the build, not the image", () => {
@@ -202,7 +182,6 @@ test("application with requirements: pip installs them with --require-hashes in 
 
 test("application: what it cannot know or do is refused with the field and the fix", () => {
   const py = python(pkgs);
-  rejects(() => py.application({ name: "ac2", src: "./app", main: "manage.py" }), /application\("ac2"\)\.dependencies/, /new URL\("\.\/app\/", import\.meta\.url\)/);
   rejects(() => py.application({ name: "ac2", src: "./app", dependencies: [] }), /\.main is required when src is a directory/);
   rejects(() => py.application({ name: "x", src: "./x.py", main: "x.py", module: "x" }), /main or module, not both/);
   rejects(() => py.application({ name: "x", src: "./x.py", dependencies: ["==3"] }), /"==3"/, /is not a PEP 508 requirement/);

@@ -3,18 +3,18 @@
 // packages (they all land in /usr/lib/python3/dist-packages, which python3 reads, so no wrapper or
 // PYTHONPATH is needed), and what Debian lacks is built from a local source directory by pip,
 // offline, in a derivation.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DebianPackages } from "./index.js";
 import { derivation, files } from "./index.js";
-import type { ContentSpec, DebianPackageSpec, DerivationSpec } from "./spec.js";
+import type { ContentSpec, DebianPackageSpec, DebianSetSpec, DerivationSpec, PythonProjectSpec } from "./spec.js";
 import { checkObject, invalid, isBoolean, isNonEmptyString, isStringArray } from "./validate.js";
 import { makeWrapper, quote } from "./wrapper.js";
 import { parseToml } from "./toml.js";
 import { parsePyproject, requirementName } from "./pyproject.js";
 import { formatOf, type RequirementsFormat } from "./python-requirements.js";
-import { setPythonRequirement } from "./call-site.js";
+import { recordCallSite, setPythonRequirement } from "./call-site.js";
 
 export { parsePyproject, parseToml, requirementName };
 export type { Pyproject } from "./pyproject.js";
@@ -122,13 +122,6 @@ function localPath(src: string | URL): string | undefined {
   return path.isAbsolute(src) ? src : undefined;
 }
 
-/** Where notes for the person building go; the definition has no reporter. */
-let note = (text: string): void => void process.stderr.write(`cairn: note: ${text}\n`);
-/** For tests: collect notes instead of printing them. */
-export function setNoteSink(sink: (text: string) => void): void {
-  note = sink;
-}
-
 /** Python from Debian: `const py = python(pkgs)`, then `py.env([...])`, `py.application({...})`, `py.package({...})`. */
 export function python(pkgs: DebianPackages, options: PythonOptions = {}): Python {
   if (typeof pkgs !== "function" || (pkgs as { spec?: { kind?: string } }).spec?.kind !== "debian-set") invalid("python() first argument", "must be a package set: python(debian({ ... }))");
@@ -160,19 +153,17 @@ export function python(pkgs: DebianPackages, options: PythonOptions = {}): Pytho
 
     const reqFile = o.requirements === undefined ? undefined : String(o.requirements instanceof URL ? o.requirements.pathname : o.requirements);
     const reqFormat = reqFile === undefined ? undefined : formatOf(reqFile);
-    let names = o.dependencies;
-    if (names === undefined) {
-      if (reqFormat === "pyproject") names = [];
-      else if (!isFile && !local) {
-        invalid(`${at}.dependencies`, `are read from pyproject.toml only when the definition can find src: give it as new URL(${JSON.stringify(String(o.src).replace(/\/?$/, "/"))}, import.meta.url), or list dependencies`);
-      } else names = isFile ? [] : pyprojectDependencies(local!, at, reqFile && path.basename(reqFile));
-    }
+    const names = o.dependencies ?? [];
+    // A project folder's own dependencies are read from its pyproject.toml by the build.
+    const project = o.dependencies === undefined && !isFile && reqFormat !== "pyproject"
+      ? [recordCallSite<PythonProjectSpec>({ kind: "python-project", source: String(local ?? o.src), set: (pkgs as unknown as { spec: DebianSetSpec }).spec, at, ...(reqFile ? { requirements: path.basename(reqFile) } : {}) })]
+      : [];
     const debianDeps = names.map((n, k) => marked(pkgs(debianPythonName(requirementName(n).name, `${at}.dependencies[${k}]`)), n));
     const sources = isFile ? `${dest}/${srcName}` : dest;
     const code = o.compile ? compiled(o.name, o.src, sources, dest, isFile, pkgs) : files(o.src, sources);
     const run = main !== undefined ? { addFlags: [`${dest}/${main}`] } : { addFlags: ["-m", o.module!], prefix: { PYTHONPATH: [dest] } };
     return [
-      pkgs("python3"), pkgs("dash"), ...debianDeps,
+      pkgs("python3"), pkgs("dash"), ...debianDeps, ...project,
       ...(o.requirements !== undefined ? [fromIndex(o.name, o.requirements, reqFormat!, names, [...(o.tools ?? []), ...debianDeps], pkgs)] : []),
       code,
       makeWrapper(interpreter, `/usr/bin/${o.name}`, run),
@@ -207,23 +198,8 @@ export function python(pkgs: DebianPackages, options: PythonOptions = {}): Pytho
   return { interpreter, env, application, package: pkg };
 }
 
-/** Files that pin Python packages from an index: one beside pyproject.toml that is not given as requirements is said to be unread. */
-const INDEX_LOCKS = ["requirements.txt", "uv.lock", "pylock.toml", "poetry.lock", "Pipfile.lock"];
-
-/** pyproject.toml's dependencies, as Debian's packages; each keeps the specifier it was asked with, for the build to compare. */
-function pyprojectDependencies(dir: string, at: string, given: string | undefined): string[] {
-  const locks = INDEX_LOCKS.filter((f) => existsSync(path.join(dir, f)) && f !== given);
-  if (locks.length) {
-    const first = locks.find((f) => f !== "poetry.lock" && f !== "Pipfile.lock");
-    note(`${at}: ${locks.map((f) => path.join(dir, f)).join(", ")} ${locks.length > 1 ? "are" : "is"} not read: the dependencies are Debian's python3-* packages, from pyproject.toml's [project].dependencies${first ? `; to install from an index, give requirements: "${first}"` : " (give requirements: a requirements.txt, uv.lock or pylock.toml to install from an index)"}`);
-  }
-  const file = path.join(dir, "pyproject.toml");
-  if (!existsSync(file)) return [];
-  return parsePyproject(readFileSync(file, "utf8"), file).dependencies;
-}
-
 /** A Debian package standing for a Python requirement, marked with what was asked ("humanize==4.9.0"). */
-function marked(spec: DebianPackageSpec, requirement: string): DebianPackageSpec {
+export function marked(spec: DebianPackageSpec, requirement: string): DebianPackageSpec {
   if (requirementName(requirement).ignored) setPythonRequirement(spec, requirement.trim());
   return spec;
 }

@@ -128,7 +128,23 @@ export interface FetchedSpec {
   mode?: number;
 }
 
-export type ContentSpec = DebianPackageSpec | FilesSpec | TextSpec | DerivationSpec | FetchedSpec;
+/**
+ * A Python project's `[project].dependencies`, as Debian's python3-* packages: its pyproject.toml
+ * is read by the build (never while the definition is evaluated), which puts the packages here.
+ */
+export interface PythonProjectSpec {
+  kind: "python-project";
+  /** The project's folder, as files() names a source (relative to the definition's folder). */
+  source: string;
+  /** The package set the dependencies come from. */
+  set: DebianSetSpec;
+  /** The call, for messages: `python().application("web")`. */
+  at: string;
+  /** The requirements file given beside it (its name), which is not reported as unread. */
+  requirements?: string;
+}
+
+export type ContentSpec = DebianPackageSpec | FilesSpec | TextSpec | DerivationSpec | FetchedSpec | PythonProjectSpec;
 
 /** A script run while the image is built (runAsRoot, extraCommands). */
 export interface StepSpec {

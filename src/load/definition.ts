@@ -11,7 +11,6 @@ import { callStackOf, setHome, setLocation } from "../define/call-site.js";
 import { CAIRN_ROOT } from "../location.js";
 import { CairnError, ErrorCode, isCairnError } from "../errors.js";
 import type { Store } from "../store/store.js";
-import { setNoteSink } from "../define/python.js";
 import type { Reporter } from "../report.js";
 import { compileDefinition } from "./compile.js";
 import { typecheckDefinition } from "./typecheck.js";
@@ -46,8 +45,6 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
   }
   if (options.typecheck) await typecheckDefinition(abs, options.store);
   const url = await compileDefinition(abs, options.store);
-  const reporter = options.reporter;
-  if (reporter) setNoteSink((text) => reporter.info(`cairn: note: ${text}`));
   let mod: Record<string, unknown>;
   // The definition's own line may sit below many frames of cairn's validation: keep them all.
   const limit = Error.stackTraceLimit;
@@ -86,8 +83,8 @@ async function locateFiles(images: ImageSpec[], file: string, compiledUrl: strin
     for (const c of items) {
       if (seen.has(c)) continue;
       seen.add(c);
-      if (c.kind === "derivation") await visit(c.inputs);
-      const stack = c.kind === "files" || c.kind === "fetched" ? callStackOf(c) : undefined;
+      if (c.kind === "derivation") await visit(c.pip ? [...c.inputs, c.pip.file] : c.inputs);
+      const stack = c.kind === "files" || c.kind === "fetched" || c.kind === "python-project" ? callStackOf(c) : undefined;
       if (!stack) continue;
       const where = await locate({ stack, message: "" }, file, compiledUrl);
       if (/:\d+:\d+$/.test(where)) setLocation(c, where);
