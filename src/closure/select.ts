@@ -312,10 +312,12 @@ function checkReferences(kept: string[], analyses: PackageAnalysis[], user: Pack
           const missing = owners.filter((o) => !keptNames.has(o));
           const why = missing.some((m) => spec.exclude.includes(m)) ? "excluded by the definition" : "left out of the image";
           failures.push(`/${f.path} needs ${what}, but package ${missing.join(", ")} that ships it is ${why}`);
-        } else if (name === USER_FILES) {
+        } else if (name === USER_FILES && !(ref.kind === "shebang" && isDependencyScript(f.path) && !runs.has(f.path))) {
           failures.push(`/${f.path} needs ${what}, which no package in the image ships`);
         } else {
-          warnings.push({ file: f.path, pkg: name, what, run: runs.has(f.path) });
+          // An installed dependency's helper script (better-sqlite3's deps/download.sh, bcrypt's
+          // build-all.sh) is as much someone else's as a package's file: noted, unless the image runs it.
+          warnings.push({ file: f.path, pkg: name === USER_FILES ? "node_modules" : name, what, run: runs.has(f.path) });
         }
       }
     }
@@ -328,6 +330,11 @@ function checkReferences(kept: string[], analyses: PackageAnalysis[], user: Pack
     );
   }
   return warnings;
+}
+
+/** A file of an installed npm dependency, not of the application's own sources. */
+function isDependencyScript(p: string): boolean {
+  return /(^|\/)node_modules\//.test(p);
 }
 
 /** The finished image's paths as a PathIndex, owned by their origins; the base's where no whiteout hides them. */
