@@ -79,6 +79,9 @@ async function pinFetch(c: FetchedSpec, o: PinOptions, ctx: BuildContext): Promi
   return { sha256: hex, size };
 }
 
+/** A line cairn.lock may hold for pip: nothing but a name, its exact version and file hashes. */
+const PINNED_LINE = /^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.!+_-]+( --hash=sha256:[0-9a-f]{64})+$/;
+
 /** The requirements file pip installs, and the lock entry when it came from a resolution. */
 async function pinRequirements(d: DerivationSpec, o: PinOptions, ctx: BuildContext): Promise<{ text: string; locked?: LockedRequirements }> {
   const req = d.pip!;
@@ -107,7 +110,11 @@ async function pinRequirements(d: DerivationSpec, o: PinOptions, ctx: BuildConte
 
   const request = createHash("sha256").update(JSON.stringify({ options: wanted.options, lines: wanted.requirements.map((r) => [r.line, r.hashes]), debian: [...debian].sort() })).digest("hex");
   const held = o.locked.pip?.[d.name];
-  if (held?.request === request && Array.isArray(held.requirements)) return { text: [...wanted.options, ...held.requirements].map((l) => `${l}\n`).join(""), locked: held };
+  if (held?.request === request) {
+    const bad = Array.isArray(held.requirements) ? held.requirements.find((l) => typeof l !== "string" || !PINNED_LINE.test(l)) : "(not a list)";
+    if (bad !== undefined) throw new CairnError(ErrorCode.LOCK_INVALID, `${o.lockLabel}: sources.pip["${d.name}"] holds ${JSON.stringify(bad)}, which is not a pinned requirement (name==version --hash=sha256:…).`, `Restore cairn.lock from version control, or delete that entry and build again to resolve it anew.`);
+  }
+  if (held?.request === request) return { text: [...wanted.options, ...held.requirements].map((l) => `${l}\n`).join(""), locked: held };
   if (o.frozen) {
     throw new CairnError(ErrorCode.LOCK_DRIFT, `${d.name}: ${file} ${held ? "changed since" : "is not pinned in"} ${o.lockLabel} (--frozen), and not every requirement has its version and hash in the file.`, "Build once without --frozen to resolve it and pin each package in cairn.lock, and commit that.", { data: { path: file } });
   }

@@ -106,7 +106,14 @@ test("requirements without hashes: pip resolves them once, cairn.lock pins each 
     assert.match(frozen.stderr, /requirements\.txt changed since/);
     const moved = await cairn(["build", "--cache-dir", sharedCache()], { cwd: dir, env: env() });
     assert.equal(moved.code, 0, moved.stderr);
-    assert.match(JSON.parse(readFileSync(join(dir, "cairn.lock"), "utf8")).sources.pip["hello-requirements"].requirements[0], /^tinyhello==1\.1 --hash=sha256:/);
+    const moved_ = JSON.parse(readFileSync(join(dir, "cairn.lock"), "utf8"));
+    assert.match(moved_.sources.pip["hello-requirements"].requirements[0], /^tinyhello==1\.1 --hash=sha256:/);
+    // A lock edited to carry anything but pinned lines (an option pip would obey) is refused.
+    moved_.sources.pip["hello-requirements"].requirements.unshift("--index-url http://127.0.0.1:1/simple/");
+    writeFileSync(join(dir, "cairn.lock"), JSON.stringify(moved_));
+    const tampered = await cairn(["build", "--cache-dir", sharedCache()], { cwd: dir, env: env() });
+    assert.equal(tampered.code, 1);
+    assert.match(tampered.stderr, /CAIRN_E302.*sources\.pip\["hello-requirements"\] holds "--index-url/);
   } finally {
     delete files["tinyhello-1.1-py3-none-any.whl"];
   }
