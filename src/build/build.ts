@@ -13,7 +13,7 @@ import { cairnFingerprint } from "../fingerprint.js";
 import { buildManifest, describe, digestOf } from "../image/manifest.js";
 import { MediaType, type Image, type Layer } from "../image/types.js";
 import { assemble, userEntries, type UnpackedPackage } from "../fs/assemble.js";
-import { checkPrograms, selectPackages } from "../closure/select.js";
+import { checkPrograms, selectPackages, type Said } from "../closure/select.js";
 import { baseFromLayers, loadBase, type BaseImage } from "./base.js";
 import type { BuildContext } from "./context.js";
 import { mapLimit } from "../concurrency.js";
@@ -69,6 +69,8 @@ interface LayersRecord {
   layers: LayerRecord[];
   descriptions: string[];
   kept?: string[];
+  /** The closure check's warnings and notes, said again whenever the layers are reused. */
+  said?: Said[];
 }
 
 export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildContext): Promise<Built> {
@@ -122,6 +124,7 @@ export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildC
   if (cached) {
     if (cached !== local) await ctx.store.putEntry("image-layers", layersKey, cached);
     else ctx.reporter.info(`cairn: nothing changed in the layers; reusing ${cached.layers.length} cached layer${cached.layers.length > 1 ? "s" : ""}`);
+    sayAgain(cached.said, ctx);
     await shareLayers(layersKey, cached, allPackages, ctx);
     const image = assembleImage(spec, cached.layers.map((l) => storedLayer(l, ctx.store)), cached.descriptions, ctx, base);
     return { image, resolution, resolutions, kept: cached.kept!, sources };
@@ -163,11 +166,17 @@ export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildC
   // Two at a time: each compresses on its own worker thread.
   const layers: Layer[] = await mapLimit(plan.layers, 2, (entries) => buildLayer(entries, ctx.epoch, ctx.store));
 
-  const record: LayersRecord = { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions, kept };
+  const record: LayersRecord = { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions, kept, said: selection.said };
   await ctx.store.putEntry("image-layers", layersKey, record);
   await shareLayers(layersKey, record, [...allPackages, ...environmentsOf(envs).flatMap((e) => packagesOf(e.resolution))], ctx);
   const image = assembleImage(spec, layers, plan.descriptions, ctx, base);
   return { image, resolution, resolutions, kept, sources };
+}
+
+/** A reused build's findings still stand: what it warned about is in these layers too. */
+function sayAgain(said: unknown, ctx: BuildContext): void {
+  if (!Array.isArray(said)) return;
+  for (const s of said as Said[]) if ((s?.level === "warn" || s?.level === "info") && typeof s.text === "string") ctx.reporter[s.level](s.text);
 }
 
 function mergeSources(into: LockedSources, from: LockedSources): void {

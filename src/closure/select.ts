@@ -45,8 +45,15 @@ export interface Selection {
   warnings: string[];
   /** What Cmd/Entrypoint and the wrappers run. */
   programs: RunProgram[];
+  /** The warnings and notes the check printed, in order (every selection of a session shares them), to say again when the layers are reused. */
+  said: Said[];
   /** The closure's state, for what the build steps' output references. */
   session: ClosureSession;
+}
+
+export interface Said {
+  level: "warn" | "info";
+  text: string;
 }
 
 export interface ClosureSession {
@@ -160,6 +167,11 @@ export async function selectPackages(spec: ImageSpec, resolution: Resolution, us
   const isEmpty = (name: string) => listed.has(name) && shipsNothing(listed.get(name)!.manifest.entries.map((e) => ({ path: mergedUsrPath(e.path), type: e.type })));
 
   const reported = new Set<string>(); // warnings said already (a reselect says only the new ones)
+  const said: Said[] = [];
+  const say = (level: Said["level"], text: string) => {
+    said.push({ level, text });
+    ctx.reporter[level](text);
+  };
   const select = async (more: [string, string][]): Promise<Selection> => {
     let keptNames: string[];
     let closure: ClosureResult | undefined;
@@ -181,11 +193,11 @@ export async function selectPackages(spec: ImageSpec, resolution: Resolution, us
     const fresh = found.filter((w) => !reported.has(warningLine(w)));
     for (const w of fresh) reported.add(warningLine(w));
     // What the image runs is worth a warning; what nothing runs (a module's `#!`), one note.
-    for (const line of groupWarnings(fresh.filter((w) => w.run))) ctx.reporter.warn(line);
+    for (const line of groupWarnings(fresh.filter((w) => w.run))) say("warn", line);
     const quiet = groupWarnings(fresh.filter((w) => !w.run));
-    if (quiet.length) ctx.reporter.info(`cairn: note (nothing in the image runs these): ${quiet.slice(0, 2).join("; ")}${quiet.length > 2 ? `; and ${quiet.length - 2} more` : ""}`);
+    if (quiet.length) say("info", `cairn: note (nothing in the image runs these): ${quiet.slice(0, 2).join("; ")}${quiet.length > 2 ? `; and ${quiet.length - 2} more` : ""}`);
     const warnings = [...new Set(found.map(warningLine))].sort();
-    return { packages: kept, ...(closure ? { closure } : {}), warnings, programs, session };
+    return { packages: kept, ...(closure ? { closure } : {}), warnings, programs, said, session };
   };
   const session: ClosureSession = {
     async locate(p) {

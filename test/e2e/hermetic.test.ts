@@ -40,6 +40,8 @@ before(async () => {
       { name: "clash-a", version: "1", files: { "usr/share/clash": "a\n" } },
       { name: "clash-b", version: "1", files: { "usr/share/clash": "b\n" } },
       { name: "needs-missing", version: "1", depends: "tiny-base, libnothere (>= 2)" },
+      // A helper script for an interpreter the image lacks, which nothing in the image runs.
+      { name: "perl-helper", version: "1", depends: "tiny-base", files: { "usr/share/perl-helper/report": { content: "#!/usr/bin/perl\nprint 1;\n", mode: 0o755 } } },
     ],
   });
 });
@@ -295,6 +297,23 @@ export const x = buildImage({ name: "x", contents: [pkgs("hello")] });` });
     const r = await cairn(["build", "--cache-dir", cache], { cwd: d });
     assert.equal(r.code, 2, "a usage error");
     assert.match(r.stderr, /No definition at .*image\.ts/);
+  });
+
+  test("the closure check's note is said again when a rebuild reuses the layers", async () => {
+    const d = await project({ "image.ts": definition(repo, `export const x = buildImage({ name: "x", contents: [pkgs("hello"), pkgs("perl-helper")], config: { Cmd: ["hello"] } });`) });
+    const own = await mkdtemp(join(tmpdir(), "cairn-said-"));
+    try {
+      const note = /note \(nothing in the image runs these\):.*usr\/share\/perl-helper\/report.*interpreter \/usr\/bin\/perl/;
+      const first = await cairn(["build", "--cache-dir", own, "--no-typecheck"], { cwd: d });
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, note);
+      const second = await cairn(["build", "--cache-dir", own, "--no-typecheck"], { cwd: d });
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stderr, /nothing changed in the layers/);
+      assert.match(second.stderr, note, "the reused layers still hold the script");
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   });
 
   test("usage errors exit 2", async () => {
