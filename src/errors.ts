@@ -24,6 +24,8 @@ export const ErrorCode = {
   BAD_CONTROL: "CAIRN_E110",
   /** A .deb over one of the bounds cairn unpacks within: control size, entry count, unpacked size. */
   DEB_TOO_BIG: "CAIRN_E111",
+  /** A fetchzip() archive cairn cannot unpack: not a tar, malformed, a bomb, or no one folder to strip. */
+  BAD_ARCHIVE: "CAIRN_E112",
   // resolution
   NO_SUCH_PACKAGE: "CAIRN_E201",
   UNSATISFIABLE: "CAIRN_E202",

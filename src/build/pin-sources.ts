@@ -10,7 +10,7 @@ import * as path from "node:path";
 import type { ContentSpec, DerivationSpec, FetchedSpec, ImageSpec, TextSpec } from "../define/spec.js";
 import type { LockedFetch, LockedRequirements, LockedSources } from "../debian/lockfile.js";
 import type { Resolution } from "../debian/resolution.js";
-import { locationOf, pythonRequirementOf, withMarks } from "../define/call-site.js";
+import { fetchCall, locationOf, pythonRequirementOf, withMarks } from "../define/call-site.js";
 import { normalName, parseRequirements, pinnedFromReport, requirementsText, type Requirement } from "../define/python-requirements.js";
 import { CairnError, ErrorCode, isCairnError } from "../errors.js";
 import { userEntries } from "../fs/assemble.js";
@@ -69,11 +69,11 @@ async function pinFetch(c: FetchedSpec, o: PinOptions, ctx: BuildContext): Promi
   const held = o.locked.fetchurl?.[c.url];
   if (held && /^[0-9a-f]{64}$/.test(held.sha256)) return held;
   if (o.frozen) {
-    throw new CairnError(ErrorCode.LOCK_DRIFT, `${at}fetchurl(${c.url}) has no sha256, and ${o.lockLabel} pins none (--frozen).`, "Build once without --frozen to pin it in cairn.lock and commit that, or give the sha256 in the definition.", { data: { ...(where ? { path: where } : {}), subject: c.url } });
+    throw new CairnError(ErrorCode.LOCK_DRIFT, `${at}${fetchCall(c)} has no sha256, and ${o.lockLabel} pins none (--frozen).`, "Build once without --frozen to pin it in cairn.lock and commit that, or give the sha256 in the definition.", { data: { ...(where ? { path: where } : {}), subject: c.url } });
   }
-  if (ctx.offline) throw new CairnError(ErrorCode.OFFLINE_MISSING, `${at}fetchurl(${c.url}): --offline, and it is not pinned yet.`, "Build once without --offline to fetch it and pin its sha256 in cairn.lock.");
+  if (ctx.offline) throw new CairnError(ErrorCode.OFFLINE_MISSING, `${at}${fetchCall(c)}: --offline, and it is not pinned yet.`, "Build once without --offline to fetch it and pin its sha256 in cairn.lock.");
   ctx.reporter.info(`cairn: fetching ${c.url} (no sha256 yet: the one it has now goes into cairn.lock)`);
-  const { body } = await ctx.fetcher.stream(c.url, `fetchurl(${c.url})`);
+  const { body } = await ctx.fetcher.stream(c.url, `${fetchCall(c)}`);
   const { hex, size } = await ctx.store.writeBlobStream(body, undefined, c.url);
   ctx.reporter.info(`cairn: pinned ${c.url} at sha256 ${hex}`);
   return { sha256: hex, size };

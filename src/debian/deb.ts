@@ -121,9 +121,50 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
   const filesDir = path.join(destDir, FILES_DIR);
   await fs.mkdir(filesDir, { recursive: true });
 
-  const raw = createReadStream(debPath, { start: data.offset, end: data.offset + data.size - 1 });
+  let raw: Readable | undefined;
+  const open = () => decompress(kind, (raw = createReadStream(debPath, { start: data.offset, end: data.offset + data.size - 1 })));
+  const entries = await unpackTar(open, filesDir, {
+    bad,
+    corrupt: (e) => asBadDeb(bad, data.name, e),
+    unit: "in the same package",
+    what: data.name,
+    maxEntries: limits.maxEntries,
+    tooManyEntries: () => tooBig(debPath, opts.origin, `${data.name} holds more than ${limits.maxEntries} entries`, "deb-entries", limits),
+    maxBytes: maxBytes.bytes,
+    tooManyBytes: (at) => tooBig(debPath, opts.origin, `${data.name} unpacks to more than ${maxBytes.what} (at "${at}")`, maxBytes.limit, limits),
+  }).finally(() => raw?.destroy());
+  const manifest: UnpackedManifest = { ...control, entries };
+  await fs.writeFile(path.join(destDir, MANIFEST_FILE), JSON.stringify(manifest) + "\n");
+  return manifest;
+}
+
+/** How unpackTar names what it unpacks, and the bounds it unpacks within. */
+export interface TarUnpackOptions {
+  /** A malformed archive: the error that names it. */
+  bad: Bad;
+  /** What a failure of the stream itself becomes (a CairnError or a host I/O error passes as is). */
+  corrupt: (e: unknown) => unknown;
+  /** "in the same package" or "in the same archive". */
+  unit: string;
+  /** The tar as messages name it ("data.tar.xz", "the archive"). */
+  what: string;
+  maxEntries: number;
+  tooManyEntries: () => CairnError;
+  maxBytes: number;
+  tooManyBytes: (at: string) => CairnError;
+}
+
+/**
+ * Unpack a tar stream's regular files under filesDir (content only, mode 0644 or 0755) and return
+ * every entry's real metadata. `open` gives the (decompressed) tar; its caller closes what it opened. Nothing that could escape filesDir is made: ".." is refused, links
+ * are only recorded, and no path may lie beneath a link or file of the same archive.
+ */
+export async function unpackTar(open: () => Readable, filesDir: string, o: TarUnpackOptions): Promise<DebEntry[]> {
+  const { bad } = o;
+  await fs.mkdir(filesDir, { recursive: true });
   const extract = (await tarStream()).extract();
-  const feeding = pipeline(decompress(kind, raw), extract);
+  // Opened only now, and piped at once: a decompressor reads ahead, and its error must find a reader.
+  const feeding = pipeline(open(), extract);
   feeding.catch(() => {}); // surfaces through the iteration below
 
   const entries: DebEntry[] = [];
@@ -137,13 +178,9 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
     for await (const item of extract) {
       const h = item.header;
       // Checked on the header, before any content is written: the limits fail fast.
-      if (++count > limits.maxEntries) {
-        throw tooBig(debPath, opts.origin, `${data.name} holds more than ${limits.maxEntries} entries`, "deb-entries", limits);
-      }
+      if (++count > o.maxEntries) throw o.tooManyEntries();
       bytes += h.type === "file" || h.type === "contiguous-file" ? (h.size ?? 0) : 0;
-      if (bytes > maxBytes.bytes) {
-        throw tooBig(debPath, opts.origin, `${data.name} unpacks to more than ${maxBytes.what} (at "${h.name}")`, maxBytes.limit, limits);
-      }
+      if (bytes > o.maxBytes) throw o.tooManyBytes(h.name);
       const p = normalisePath(bad, h.name);
       if (p === null) {
         item.resume(); // the root "." entry: the image's root is not ours to describe
@@ -153,10 +190,10 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
       if (Buffer.byteLength(p) >= 4096 || p.split("/").some((c) => Buffer.byteLength(c) > 255)) {
         throw bad(`an entry's path is longer than Linux allows (${Buffer.byteLength(p)} bytes: "${p.slice(0, 60)}…")`);
       }
-      if (seen.has(p)) throw bad(`"${p}" appears twice in ${data.name}`);
+      if (seen.has(p)) throw bad(`"${p}" appears twice in ${o.what}`);
       const under = nonDirAncestor(p, seen);
-      if (under?.type === "symlink") throw bad(`"${p}" lies beneath "${under.path}", a symlink in the same package (a path that escapes through it)`);
-      if (under) throw bad(`"${p}" lies beneath "${under.path}", a file in the same package`);
+      if (under?.type === "symlink") throw bad(`"${p}" lies beneath "${under.path}", a symlink ${o.unit} (a path that escapes through it)`);
+      if (under) throw bad(`"${p}" lies beneath "${under.path}", a file ${o.unit}`);
       const entry: DebEntry = {
         path: p,
         type: entryType(bad, p, h.type),
@@ -168,7 +205,7 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
         size: 0,
       };
       const child = entry.type === "dir" ? undefined : parents.get(p);
-      if (child !== undefined) throw bad(`"${p}" is a ${entry.type}, but "${child}" lies beneath it earlier in ${data.name}`);
+      if (child !== undefined) throw bad(`"${p}" is a ${entry.type}, but "${child}" lies beneath it earlier in ${o.what}`);
       if (entry.type === "file") {
         const { size, sha256 } = await writeContent(item, path.join(filesDir, p), entry.mode, madeDirs);
         entry.size = size;
@@ -194,12 +231,9 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
     }
     await feeding;
   } catch (e) {
-    raw.destroy();
-    throw asBadDeb(bad, data.name, e);
+    throw o.corrupt(e); // the caller closes its source (destroying a decompressor mid-read throws elsewhere)
   }
-  const manifest: UnpackedManifest = { ...control, entries };
-  await fs.writeFile(path.join(destDir, MANIFEST_FILE), JSON.stringify(manifest) + "\n");
-  return manifest;
+  return entries;
 }
 
 /** Read back the manifest unpackDeb wrote. */
@@ -232,7 +266,7 @@ async function* pieces(src: AsyncIterable<unknown>, size: number): AsyncGenerato
   }
 }
 
-type Bad = (why: string, cause?: unknown) => CairnError;
+export type Bad = (why: string, cause?: unknown) => CairnError;
 const badFor = (debPath: string, origin?: DebOrigin): Bad => (why, cause) => badDeb(debPath, origin, why, cause);
 
 /** Normalise a tar member name; null for the root entry. Rejects ".." (path escape). */

@@ -53,3 +53,8 @@ export function withMarks<T extends object>(from: object, to: T): T {
   }
   return to;
 }
+
+/** A fetched source as the definition called it, for messages: `fetchzip(https://…)`. */
+export function fetchCall(c: { url: string; unpack?: unknown }): string {
+  return `${c.unpack ? "fetchzip" : "fetchurl"}(${c.url})`;
+}

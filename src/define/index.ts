@@ -144,21 +144,44 @@ export function files(source: string | URL, destination: string, options: Direct
  */
 export function fetchurl(options: { url: string; sha256?: string }, destination: string, fileOptions: { mode?: number } = {}): FetchedSpec {
   checkObject(options, "fetchurl()", { url: isNonEmptyString, sha256: isNonEmptyString }, ["url"]);
-  let url: URL;
-  try {
-    url = new URL(options.url);
-  } catch {
-    return invalid("fetchurl() url", `must be a URL, not ${JSON.stringify(options.url)}`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") invalid("fetchurl() url", `must be http: or https:, not ${url.protocol}`);
+  checkUrl(options.url, "fetchurl() url");
   isAbsolutePath(destination, "fetchurl() destination");
   if (/\/(\.)?$/.test(destination)) invalid("fetchurl() destination", `must name a file, like "/src/redis.tar.gz", not a directory ("${destination}")`);
   checkObject(fileOptions, "fetchurl() options", { mode: isMode });
-  if (options.sha256 === undefined) return recordCallSite({ kind: "fetched", url: options.url, destination, ...fileOptions });
-  const sri = /^sha256-([A-Za-z0-9+/]{43}=)$/.exec(options.sha256);
-  const hex = sri ? Buffer.from(sri[1]!, "base64").toString("hex") : options.sha256.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hex)) invalid("fetchurl() sha256", "must be 64 hex digits or sha256-<base64> (SRI)");
-  return recordCallSite({ kind: "fetched", url: options.url, sha256: hex, destination, ...fileOptions });
+  const sha256 = options.sha256 === undefined ? {} : { sha256: hexSha256(options.sha256, "fetchurl() sha256") };
+  return recordCallSite({ kind: "fetched", url: options.url, ...sha256, destination, ...fileOptions });
+}
+
+/**
+ * A source archive from the network, unpacked at the folder `destination`, as Nix's `fetchzip`:
+ * a tar, plain or compressed with gzip, xz or zstd. Its one top folder (`redis-7.2.4/`) is taken
+ * off unless `stripRoot: false`. `sha256` is the archive's, as fetchurl()'s (not Nix's hash of
+ * the unpacked tree): checked before a byte is unpacked, and pinned in cairn.lock when left out.
+ */
+export function fetchzip(options: { url: string; sha256?: string; stripRoot?: boolean }, destination: string): FetchedSpec {
+  checkObject(options, "fetchzip()", { url: isNonEmptyString, sha256: isNonEmptyString, stripRoot: isBoolean }, ["url"]);
+  checkUrl(options.url, "fetchzip() url");
+  isAbsolutePath(destination, "fetchzip() destination");
+  const sha256 = options.sha256 === undefined ? {} : { sha256: hexSha256(options.sha256, "fetchzip() sha256") };
+  return recordCallSite({ kind: "fetched", url: options.url, ...sha256, destination, unpack: { stripRoot: options.stripRoot ?? true } });
+}
+
+function checkUrl(text: string, at: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return invalid(at, `must be a URL, not ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") invalid(at, `must be http: or https:, not ${url.protocol}`);
+}
+
+/** A sha256 as hex, from hex or SRI (`sha256-<base64>`). */
+function hexSha256(text: string, at: string): string {
+  const sri = /^sha256-([A-Za-z0-9+/]{43}=)$/.exec(text);
+  const hex = sri ? Buffer.from(sri[1]!, "base64").toString("hex") : text.toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) invalid(at, "must be 64 hex digits or sha256-<base64> (SRI)");
+  return hex;
 }
 
 /** A small file with the given text. */
@@ -302,7 +325,7 @@ const configShape = {
 };
 const contentCheck = (v: unknown, at: string) => {
   const k = (v as { kind?: string } | null)?.kind;
-  if (k !== "debian-package" && k !== "files" && k !== "text" && k !== "derivation" && k !== "fetched" && k !== "python-project") invalid(at, "must be a package (pkgs(\"name\")), files(...), text(...), fetchurl(...) or derivation(...)");
+  if (k !== "debian-package" && k !== "files" && k !== "text" && k !== "derivation" && k !== "fetched" && k !== "python-project") invalid(at, "must be a package (pkgs(\"name\")), files(...), text(...), fetchurl(...), fetchzip(...) or derivation(...)");
 };
 /** Items, or arrays of items as helpers return them. */
 const contentsCheck = (v: unknown, at: string) =>

@@ -126,6 +126,8 @@ export interface FetchedSpec {
   pinnedBy?: "lock";
   destination: string;
   mode?: number;
+  /** fetchzip(): the archive is unpacked at `destination` (a folder), its one top folder taken off when `stripRoot`. */
+  unpack?: { stripRoot: boolean };
 }
 
 /**

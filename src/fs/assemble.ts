@@ -8,13 +8,14 @@ import type { DebEntry, UnpackedPackage } from "../debian/deb.js";
 import { parseRelations } from "../debian/relations.js";
 import { formatParagraph, parseParagraphs } from "../debian/control.js";
 import type { FetchedSpec, FilesSpec, ImageSpec, TextSpec } from "../define/spec.js";
-import { homeOf, locationOf } from "../define/call-site.js";
+import { fetchCall, homeOf, locationOf } from "../define/call-site.js";
 import type { Store } from "../store/store.js";
 import { silentReporter, type Reporter } from "../report.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { directory, FileTree } from "./tree.js";
 import type { BaseView, FsEntry } from "./types.js";
 import { MERGED_DIRS, mergedUsrLinks, mergedUsrPath } from "./usrmerge.js";
+import { archiveEntries } from "./unpack-archive.js";
 import { makeAccounts } from "./generated/accounts.js";
 import { jinfoAlternatives, planAlternatives, postinstAlternatives, type AltCandidate } from "./generated/alternatives.js";
 import { BUSYBOX_PATH, busyboxApplets } from "./generated/busybox.js";
@@ -38,20 +39,21 @@ export async function userEntries(spec: ImageSpec, definitionDir: string, store?
   for (const c of spec.contents) {
     if (c.kind === "files") out.push(...(await userFiles(c, definitionDir, store)));
     if (c.kind === "text") out.push(textEntry(c));
-    if (c.kind === "fetched") out.push(await fetchedEntry(c, store));
+    if (c.kind === "fetched") out.push(...(await fetchedEntries(c, store)));
   }
   return out;
 }
 
-async function fetchedEntry(c: FetchedSpec, store: Store | undefined): Promise<FsEntry> {
-  if (!c.sha256) throw new Error(`cairn bug: fetchurl(${c.url}) was not pinned before its entry was made`);
+async function fetchedEntries(c: FetchedSpec, store: Store | undefined): Promise<FsEntry[]> {
+  if (!c.sha256) throw new Error(`cairn bug: ${fetchCall(c)} was not pinned before its entry was made`);
   const blob = store?.blobPath(c.sha256);
   const st = blob ? await fs.stat(blob).catch(() => undefined) : undefined;
-  if (!blob || !st) throw new Error(`cairn bug: fetchurl(${c.url}) was not fetched before its entry was made`);
-  return {
+  if (!blob || !st) throw new Error(`cairn bug: ${fetchCall(c)} was not fetched before its entry was made`);
+  if (c.unpack) return archiveEntries(c as FetchedSpec & { unpack: { stripRoot: boolean } }, store!, mergedUsrPath(treePath(c.destination)));
+  return [{
     path: mergedUsrPath(treePath(c.destination)), type: "file", mode: c.mode ?? 0o644, uid: 0, gid: 0,
     size: st.size, sha256: c.sha256, content: { kind: "path", path: blob }, origin: `files:${c.url}`,
-  };
+  }];
 }
 
 export interface AssembleOptions {
