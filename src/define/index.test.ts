@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
 import { ErrorCode, isCairnError } from "../errors.js";
 import { derivationsOf } from "../steps/derivation.js";
-import { buildImage, buildLayeredImage, CA_BUNDLE_PATHS, debian, derivation, files, text } from "./index.js";
+import { buildImage, buildLayeredImage, CA_BUNDLE_PATHS, debian, derivation, fetchzip, files, text } from "./index.js";
 
 /** Asserts `fn` throws DEFINITION_INVALID whose message names `at` (the field path). */
 function rejects(fn: () => unknown, at: string): void {
@@ -210,4 +210,17 @@ test("users: homeMode is a file mode", () => {
   assert.equal(buildImage({ name: "t", users: [{ name: "app", uid: 1000, home: "/home/app", homeMode: 0o700 }] }).users[0]!.homeMode, 0o700);
   rejects(() => buildImage({ name: "t", users: [{ name: "app", uid: 1000, homeMode: 0o10000 }] }), "buildImage().users[0].homeMode");
   rejects(() => buildImage({ name: "t", users: [{ name: "app", uid: 1000, homeMode: "700" as unknown as number }] }), "buildImage().users[0].homeMode");
+});
+
+test("fetchzip(): an http(s) URL, a folder destination, stripRoot on unless said off; the sha256 as hex from hex or SRI", () => {
+  const hex = "ab".repeat(32);
+  const z = fetchzip({ url: "https://example.org/r-1.tar.gz", sha256: `sha256-${Buffer.from(hex, "hex").toString("base64")}` }, "/src/r/");
+  assert.equal(z.sha256, hex);
+  assert.deepEqual(z.unpack, { stripRoot: true });
+  assert.deepEqual(fetchzip({ url: "https://example.org/r.tar" }, "/src").unpack, { stripRoot: true });
+  assert.deepEqual(fetchzip({ url: "https://example.org/r.tar", stripRoot: false }, "/src").unpack, { stripRoot: false });
+  rejects(() => fetchzip({ url: "ftp://example.org/r.tar" }, "/src"), "fetchzip() url");
+  rejects(() => fetchzip({ url: "https://example.org/r.tar", stripRoot: "yes" as never }, "/src"), "stripRoot");
+  rejects(() => fetchzip({ url: "https://example.org/r.tar", sha256: "abc" }, "/src"), "fetchzip() sha256");
+  rejects(() => fetchzip({ url: "https://example.org/r.tar" }, "src"), "fetchzip() destination");
 });

@@ -21,10 +21,10 @@ const script = `#!/bin/sh\necho "hello ${stamp}"\n`;
 async function tarOf(entries: { name: string; type?: "directory" | "symlink"; content?: string; mode?: number; linkname?: string }[]): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on("data", (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => pack.on("end", r));
+  pack.on("data", (c: unknown) => void chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => pack.on("end", () => r()));
   for (const e of entries) {
-    const header = { name: e.name, mode: e.mode ?? (e.type === "directory" ? 0o775 : 0o664), uid: 1234, gid: 1234, uname: "dev", gname: "dev", mtime: new Date(1_700_000_000_000), type: e.type ?? "file", linkname: e.linkname };
+    const header = { name: e.name, mode: e.mode ?? (e.type === "directory" ? 0o775 : 0o664), uid: 1234, gid: 1234, uname: "dev", gname: "dev", mtime: new Date(1_700_000_000_000), type: e.type ?? ("file" as const), linkname: e.linkname };
     await new Promise<void>((r, j) => pack.entry(header, e.content ?? "", (err) => (err ? j(err) : r())));
   }
   pack.finalize();
