@@ -7,7 +7,8 @@ import type { Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { closeGzipWorkers } from "../image/gzip-pool.js";
 import { archiveSink, writeArchive } from "../transports/archive/sink.js";
-import { build, type Built } from "../build/build.js";
+import type { Built } from "../build/build.js";
+import { buildPlatforms, parsePlatformFlag, type PlatformBuilt } from "../build/platforms.js";
 import type { Reporter } from "../report.js";
 import type { BuildContext } from "../build/context.js";
 import { DEFAULT_LIMITS, withLimit } from "../debian/deb-limits.js";
@@ -15,14 +16,16 @@ import { loadCacheKey, sealerFor } from "../store/seal.js";
 import { cairnFingerprint, IMAGE_SHAPING } from "../fingerprint.js";
 import { canonicalJson, sha256Hex, Store } from "../store/store.js";
 import * as os from "node:os";
-import type { Image } from "../image/types.js";
+import type { Image, ImageIndex } from "../image/types.js";
 import type { ImageSpec } from "../define/spec.js";
 import { stat } from "node:fs/promises";
+import { platformName } from "../define/platform.js";
 import { loadDefinition, pickImage } from "../load/definition.js";
 import type { GlobalOptions } from "./main.js";
 import { stderrReporter } from "./reporter.js";
 import { registryAccess } from "../transports/registry/credentials.js";
 import { parseReference } from "../transports/registry/reference.js";
+import type { PushOptions } from "../transports/registry/push.js";
 import { checkStoreRef } from "../transports/registry/store.js";
 import { loadProjectConfig } from "./config.js";
 import type { RemoteStore } from "../store/remote.js";
@@ -151,6 +154,9 @@ export interface DefinitionBuilt extends Built {
   exportName: string;
   spec: ImageSpec;
   definitionFile: string;
+  /** Built for several platforms: the index, and each platform's build (this one is the primary's). */
+  index?: ImageIndex;
+  platforms?: PlatformBuilt[];
 }
 
 /**
@@ -164,9 +170,19 @@ export async function buildFromDefinition(o: { file: string; attr?: string; froz
   const lockPath = lockPathFor(def.file);
   const lock = await readLock(lockPath);
   try {
-    const built = await build(spec, { exportName: name, definitionFile: def.file, pins: pinsFrom(lock), sources: lock.sources ?? {}, lockLabel: lockPath, frozen: o.frozen }, ctx);
-    await saveResolutions(lockPath, lock, built.resolutions, ctx, built.sources);
-    return { ...built, exportName: name, spec, definitionFile: def.file };
+    const asked = o.global.platform ? parsePlatformFlag(o.global.platform) : undefined;
+    const options = { exportName: name, definitionFile: def.file, pins: pinsFrom(lock), sources: lock.sources ?? {}, lockLabel: lockPath, frozen: o.frozen };
+    const { builds, index, primary } = await buildPlatforms(spec, options, ctx, asked);
+    const resolutions = new Map(builds.flatMap((b) => [...b.built.resolutions]));
+    const sources: LockedSources = {};
+    for (const { built } of builds) {
+      if (built.sources.fetchurl) sources.fetchurl = { ...sources.fetchurl, ...built.sources.fetchurl };
+      if (built.sources.pip) sources.pip = { ...sources.pip, ...built.sources.pip };
+    }
+    await saveResolutions(lockPath, lock, resolutions, ctx, sources);
+    const built = primary.built;
+    const one = builds.length === 1 && primary.arch !== spec.architecture ? { ...spec, architecture: primary.arch } : spec;
+    return { ...built, exportName: name, spec: one, definitionFile: def.file, ...(index ? { index, platforms: builds } : {}) };
   } finally {
     await closeGzipWorkers();
   }
@@ -189,7 +205,7 @@ export function checkBuildOptions(o: { stream?: boolean; push?: string; sbom?: s
 }
 
 /** The image tar to stdout; a reader that goes away early (`| head`, a failed `docker load`) is named as such. */
-async function streamArchive(image: Image, ctx: BuildContext): Promise<void> {
+async function streamArchive(image: Image | ImageIndex, ctx: BuildContext): Promise<void> {
   try {
     await writeArchive(image, process.stdout, { mtime: ctx.epoch });
   } catch (e) {
@@ -217,13 +233,16 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
   if (!o.stream) await checkOutputFolder(o.out);
   const built = await buildFromDefinition(o, ctx);
   const { image } = built;
+  // What the tar, stdout and a push get: the index when there are several platforms.
+  const output = built.index ?? image;
+  const digest = built.index?.indexDigest ?? image.manifestDigest;
   if (o.load) {
     const { engineSink, pickEngine } = await import("../transports/engine/sink.js");
     const engine = pickEngine(process.env, o.engine);
     await engineSink(engine, process.env, ctx.epoch, (m) => ctx.reporter.info(`cairn: ${engine}: ${m}`)).write(image);
   }
   if (o.stream) {
-    await streamArchive(image, ctx);
+    await streamArchive(output, ctx);
   } else {
     // An output file cairn wrote for this very image, untouched since, is left as it is.
     // The file is written again when the image or the code that writes it changed.
@@ -233,15 +252,27 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
       return st ? `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}` : undefined;
     };
     const previous = await ctx.store.getEntry<{ digest: string; stamp: string }>("output", outKey);
-    if (!(previous?.digest === image.manifestDigest && previous.stamp === (await stampOf()))) {
-      await archiveSink(o.out, { mtime: ctx.epoch }).write(image);
-      await ctx.store.putEntry("output", outKey, { digest: image.manifestDigest, stamp: await stampOf() });
+    if (!(previous?.digest === digest && previous.stamp === (await stampOf()))) {
+      await archiveSink(o.out, { mtime: ctx.epoch }).write(output);
+      await ctx.store.putEntry("output", outKey, { digest, stamp: await stampOf() });
     }
-    ctx.reporter.info(`cairn: wrote ${o.out} (${image.layers.length} layers, ${(image.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)} MB compressed)`);
+    ctx.reporter.info(`cairn: wrote ${o.out} (${describeOutput(built)})`);
     if (o.push) return pushTo(built, o.push, o.registry ?? {}, ctx, o.sbom);
-    process.stdout.write(`${image.manifestDigest}\n`);
+    process.stdout.write(`${digest}\n`);
   }
-  return image.manifestDigest;
+  return digest;
+}
+
+/** "5 layers, 12.3 MB compressed", or for an index each platform's, and the layers they share. */
+function describeOutput(built: DefinitionBuilt): string {
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  const sum = (i: Image) => i.layers.reduce((n, l) => n + l.size, 0);
+  if (!built.platforms) return `${built.image.layers.length} layers, ${mb(sum(built.image))} compressed`;
+  const counts = new Map<string, number>();
+  for (const p of built.platforms) for (const d of new Set(p.built.image.layers.map((l) => l.digest))) counts.set(d, (counts.get(d) ?? 0) + 1);
+  const shared = [...counts.values()].filter((n) => n === built.platforms!.length).length;
+  const each = built.platforms.map((p) => `${platformName(p.arch)}: ${p.built.image.layers.length} layers, ${mb(sum(p.built.image))}`).join("; ");
+  return `an index of ${built.platforms.length} platforms — ${each}; ${shared} layer${shared === 1 ? "" : "s"} the same on all`;
 }
 
 export interface PushCommandOptions {
@@ -262,7 +293,7 @@ export async function pushCommand(o: PushCommandOptions, ctx = makeContext(o.glo
 
 async function pushTo(built: DefinitionBuilt, ref: string, r: RegistryOptions, ctx: BuildContext, sbom?: "spdx" | "cyclonedx", env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const { image } = built;
-  const { pushImage } = await import("../transports/registry/push.js");
+  const { pushImage, pushIndex } = await import("../transports/registry/push.js");
   const registry = parseReference(ref).registry;
   const { credentials } = await registryAccess({ ...r, only: registry }, env, os.homedir())(registry);
   ctx.reporter.info(`cairn: pushing ${image.repoTags[0]} to ${ref}`);
@@ -274,7 +305,7 @@ async function pushTo(built: DefinitionBuilt, ref: string, r: RegistryOptions, c
   // The registry store on the same registry holds the layers a build pushed there: mounted, not sent again.
   const store = ctx.remote ? parseReference(ctx.remote.ref) : undefined;
   const mountFrom = (store?.registry === registry && store.repository !== repository ? store.repository : undefined) ?? seen.find((r) => r !== repository);
-  const result = await pushImage(image, ref, {
+  const result = await (built.index ? (r: string, opts: PushOptions) => pushIndex(built.index!, r, opts) : (r: string, opts: PushOptions) => pushImage(image, r, opts))(ref, {
     ...(mountFrom ? { mountFrom } : {}),
     ...(credentials ? { credentials } : {}),
     ...(r.insecure ? { insecure: true } : {}),
@@ -289,10 +320,13 @@ async function pushTo(built: DefinitionBuilt, ref: string, r: RegistryOptions, c
   await ctx.store.putEntry("registry", seenKey, [repository, ...seen.filter((r) => r !== repository)].slice(0, 8));
   if (sbom) {
     const { attachSbom } = await import("./sbom.js");
-    await attachSbom(built, ref, {
-      format: sbom,
-      ...(credentials ? { credentials } : {}), ...(r.insecure ? { insecure: true } : {}), ...(r.caFile ? { caFile: r.caFile } : {}),
-    }, ctx);
+    // An SBOM per platform, each attached to its own manifest: scanners read the one they pulled.
+    for (const one of built.platforms?.map((p) => ({ ...built, ...p.built, spec: { ...built.spec, architecture: p.arch } })) ?? [built]) {
+      await attachSbom(one, ref, {
+        format: sbom,
+        ...(credentials ? { credentials } : {}), ...(r.insecure ? { insecure: true } : {}), ...(r.caFile ? { caFile: r.caFile } : {}),
+      }, ctx);
+    }
   }
   process.stdout.write(`${result.digest}\n`);
   return result.digest;

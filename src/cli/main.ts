@@ -18,6 +18,8 @@ export interface GlobalOptions {
   registry?: { creds?: string; insecure?: boolean; caFile?: string; pushTo?: string };
   /** --store and its keys (else CAIRN_STORE, CAIRN_STORE_PUSH, CAIRN_STORE_KEY, CAIRN_STORE_TRUST). */
   store?: StoreOptions;
+  /** --platform P[,P…]: the platforms to build for, instead of the definition's. */
+  platform?: string;
 }
 
 export interface StoreOptions {
@@ -48,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
       .option("--offline", "use only what the cache holds", false)
       .option("-q, --quiet", "no progress output", false)
       .option("--no-typecheck", "skip checking the definition's types")
+      .option("--platform <platforms>", "build for these platforms instead of the definition's (comma-separated, e.g. linux/amd64,linux/arm64)")
       .option("--limit <name=value>", "raise or lower a bound packages are unpacked within (repeatable): deb-entries, deb-control-size, deb-size-factor, deb-size-slack, deb-size-unknown", (v: string, all: string[] | undefined) => [...(all ?? []), v])
       .option("--store <ref>", "a registry repository shared as a store: read before doing work (default: $CAIRN_STORE)")
       .option("--store-push", "write what this build made to the --store (default: $CAIRN_STORE_PUSH=1)")
@@ -301,7 +304,7 @@ function registryOptions(opts: { creds?: string; insecure?: boolean; caFile?: st
 /** The last command's global options, for naming the cache in errors that name no path. */
 let lastGlobals: GlobalOptions | undefined;
 
-function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean; limit?: string[]; creds?: string; insecure?: boolean; caFile?: string; store?: string; storePush?: boolean; storeKey?: string; storeTrust?: string[] }, pushTo?: string): GlobalOptions {
+function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean; platform?: string; limit?: string[]; creds?: string; insecure?: boolean; caFile?: string; store?: string; storePush?: boolean; storeKey?: string; storeTrust?: string[] }, pushTo?: string): GlobalOptions {
   const store: StoreOptions = {
     ...(opts.store ? { ref: opts.store } : {}), ...(opts.storePush ? { push: true } : {}),
     ...(opts.storeKey ? { key: opts.storeKey } : {}), ...(opts.storeTrust ? { trust: opts.storeTrust } : {}),
@@ -310,6 +313,7 @@ function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typ
     cacheDir: opts.cacheDir, offline: opts.offline, quiet: opts.quiet, typecheck: opts.typecheck, ...(opts.limit ? { limits: opts.limit } : {}),
     registry: { ...registryOptions(opts), ...(pushTo ? { pushTo } : {}) },
     ...(Object.keys(store).length ? { store } : {}),
+    ...(opts.platform ? { platform: opts.platform } : {}),
   };
   return lastGlobals;
 }

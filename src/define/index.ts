@@ -1,6 +1,7 @@
 // The public API: what `import { ... } from "cairn"` gives a definition. These functions only
 // describe — they return plain spec objects and never touch the disk or the network.
 import { fileURLToPath } from "node:url";
+import { debianArchitecture } from "./platform.js";
 import { recordCallSite } from "./call-site.js";
 import type { ContainerConfig, ContentSpec, DebianPackageSpec, DebianSetSpec, DerivationSpec, FetchedSpec, FilesSpec, GroupSpec, ImageSpec, LocalImageSpec, PulledImageSpec, SourceSpec, StepSpec, TextSpec, TrimSpec, UserSpec } from "./spec.js";
 import { DEFAULT_TRIM } from "./spec.js";
@@ -276,6 +277,10 @@ export interface ImageOptions {
    *  of absolute paths. Each becomes a link to /etc/ssl/certs/ca-certificates.crt; the image needs
    *  `ca-certificates` (like dockerTools' caCertificates). Default: none. */
   caBundleLinks?: boolean | string[];
+  /** Build it for these platforms (`["linux/amd64", "linux/arm64"]`): one image index with a
+   *  manifest each, every package set taking each platform's architecture in turn. `--platform`
+   *  narrows or widens it. Default: the architecture of its packages (amd64). */
+  platforms?: string[];
   /** A script run as root inside the image's filesystem (sandboxed, no VM): create users, chown,
    *  compile. What it adds, changes or removes becomes the top layer. */
   runAsRoot?: string | StepOptions;
@@ -342,6 +347,7 @@ const imageShape = {
   groups: arrayOf((v, at) => checkObject(v, at, groupShape, ["name", "gid"])),
   config: (v: unknown, at: string) => checkObject(v, at, configShape),
   created: isNonEmptyString,
+  platforms: (v: unknown, at: string) => void platformsOf(v, at),
   closure: (v: unknown, at: string) => {
     if (v !== "runtime" && v !== "depends") invalid(at, 'must be "runtime" or "depends"');
   },
@@ -387,9 +393,24 @@ function makeImage(options: LayeredImageOptions, layered: boolean, fn: string): 
     ...(options.created ? { created: options.created } : {}),
     architecture: [...archs][0] ?? "amd64",
     ...(caBundleLinks(options.caBundleLinks).length ? { caBundleLinks: caBundleLinks(options.caBundleLinks) } : {}),
+    ...(options.platforms ? { platforms: platformsOf(options.platforms, `${fn}().platforms`) } : {}),
     ...(options.extraCommands ? { extraCommands: makeStep(options.extraCommands, `${fn}().extraCommands`) } : {}),
     ...(options.runAsRoot ? { runAsRoot: makeStep(options.runAsRoot, `${fn}().runAsRoot`) } : {}),
   };
+}
+
+/** Debian architectures for `platforms: ["linux/amd64", "linux/arm64"]`, each once, in the order given. */
+function platformsOf(v: unknown, at: string): string[] {
+  isStringArray(v, at);
+  const list = v as string[];
+  if (!list.length) invalid(at, 'must name at least one platform, like ["linux/amd64", "linux/arm64"]');
+  const out: string[] = [];
+  for (const [k, p] of list.entries()) {
+    const arch = debianArchitecture(p);
+    if (typeof arch !== "string") invalid(`${at}[${k}]`, arch.error);
+    else if (!out.includes(arch)) out.push(arch);
+  }
+  return out;
 }
 
 /** An image with all its contents in one layer (dockerTools.buildImage). */

@@ -243,6 +243,8 @@ export interface ImageSpec {
   /** RFC 3339 time for the config's `created`, or "now" (not reproducible); default the epoch. */
   created?: string;
   architecture: string;
+  /** Debian architectures to build it for, each its own manifest of one image index; absent: `architecture` alone. */
+  platforms?: string[];
   /** Absolute paths, sorted, made links to /etc/ssl/certs/ca-certificates.crt (other distributions'
    *  bundle paths); absent: none. */
   caBundleLinks?: string[];

@@ -2,7 +2,7 @@
 // canonical JSON: the manifest digest is what `cairn build` prints and what must match across
 // machines.
 import { canonicalJson, sha256Hex } from "../store/store.js";
-import { MediaType, type Descriptor, type Digest } from "./types.js";
+import { MediaType, type Descriptor, type Digest, type ImageIndex, type PlatformImage } from "./types.js";
 
 export function digestOf(bytes: Uint8Array | string): Digest {
   return `sha256:${sha256Hex(bytes)}` as Digest;
@@ -58,4 +58,16 @@ function normaliseName(name: string): string {
   const first = slash < 0 ? "" : name.slice(0, slash);
   if (first && (first.includes(".") || first.includes(":") || first === "localhost")) return name;
   return slash < 0 ? `docker.io/library/${name}` : `docker.io/${name}`;
+}
+
+/**
+ * An image index of one manifest per platform, in the order given; `primary` is the image a
+ * docker-archive holds beside it (docker load takes one platform).
+ */
+export function buildPlatformIndex(manifests: readonly PlatformImage[], primary: PlatformImage): ImageIndex {
+  const index = buildIndex(manifests.map(({ platform, image }) => ({
+    mediaType: MediaType.ociManifest, digest: image.manifestDigest, size: image.manifest.length,
+    platform: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}) },
+  }) as Descriptor));
+  return { repoTags: primary.image.repoTags, index, indexDigest: digestOf(index), manifests, primary: primary.image };
 }

@@ -19,6 +19,8 @@ export interface Descriptor {
   digest: Digest;
   size: number;
   annotations?: Record<string, string>;
+  /** In an index: the platform the manifest is for. */
+  platform?: { architecture: string; os: string; variant?: string };
 }
 
 export interface Layer {
@@ -76,9 +78,32 @@ export interface Image {
   readonly layers: readonly Layer[];
 }
 
+/** One platform's image in an index, as the index's descriptor names it. */
+export interface PlatformImage {
+  platform: { os: string; architecture: string; variant?: string };
+  image: Image;
+}
+
+/**
+ * An image for several platforms: an OCI image index of one manifest per platform. A tar of it
+ * still holds one image for `docker load` (which takes one platform): `primary`.
+ */
+export interface ImageIndex {
+  readonly repoTags: string[];
+  readonly index: Buffer;
+  readonly indexDigest: Digest;
+  readonly manifests: readonly PlatformImage[];
+  /** The host's platform when the index has it, else the first. */
+  readonly primary: Image;
+}
+
+export function isIndex(x: Image | ImageIndex): x is ImageIndex {
+  return "manifests" in x;
+}
+
 /** Where a built image goes: a tar file, an OCI directory, stdout, a registry, an engine. */
 export interface Sink {
-  write(image: Image): Promise<void>;
+  write(image: Image | ImageIndex): Promise<void>;
 }
 
 /** Where an image is read from: the same places. Each read yields the image as it is there now. */

@@ -11,7 +11,7 @@ import { finished, pipeline } from "node:stream/promises";
 import { CairnError, ErrorCode, isCairnError } from "../../errors.js";
 import { buildIndex, digestOf, refAnnotations, splitRepoTag } from "../../image/manifest.js";
 import { sortTarPaths, writeTar, type TarEntry } from "../../image/tar.js";
-import { MediaType, type Digest, type Image, type Layer, type Sink } from "../../image/types.js";
+import { isIndex, MediaType, type Digest, type Image, type ImageIndex, type Layer, type Sink } from "../../image/types.js";
 import { canonicalJson } from "../../store/store.js";
 
 export interface ArchiveOptions {
@@ -20,7 +20,7 @@ export interface ArchiveOptions {
 }
 
 /** Write `image` as a tar archive to `out`. `out` is not ended: the caller owns it (it may be stdout). */
-export async function writeArchive(image: Image, out: NodeJS.WritableStream, options: ArchiveOptions = {}): Promise<void> {
+export async function writeArchive(image: Image | ImageIndex, out: NodeJS.WritableStream, options: ArchiveOptions = {}): Promise<void> {
   const entries = archiveEntries(image, options.mtime ?? 0);
   await pipeline(Readable.from(writeTar(entries)), out, { end: false });
 }
@@ -28,7 +28,7 @@ export async function writeArchive(image: Image, out: NodeJS.WritableStream, opt
 /** A sink writing the archive to `file`, atomically: an earlier file there survives a failed build. */
 export function archiveSink(file: string, options: ArchiveOptions = {}): Sink {
   return {
-    async write(image: Image): Promise<void> {
+    async write(image: Image | ImageIndex): Promise<void> {
       const tmp = `${file}.tmp-${randomBytes(6).toString("hex")}`;
       try {
         const ws = createWriteStream(tmp, { flags: "wx", mode: 0o644 });
@@ -55,9 +55,13 @@ export function archiveSink(file: string, options: ArchiveOptions = {}): Sink {
   };
 }
 
-/** The archive's entries, sorted and unique, as writeTar wants them. */
-export function archiveEntries(image: Image, mtime: number): TarEntry[] {
-  checkImage(image);
+/**
+ * The archive's entries, sorted and unique, as writeTar wants them. For an index, index.json names
+ * the image index (each manifest's blobs beside it) and manifest.json the primary platform's image.
+ */
+export function archiveEntries(image: Image | ImageIndex, mtime: number): TarEntry[] {
+  const images = isIndex(image) ? image.manifests.map((m) => m.image) : [image];
+  for (const i of images) checkImage(i);
   const hex = (d: Digest) => d.slice("sha256:".length);
   const blob = (d: Digest) => `blobs/sha256/${hex(d)}`;
   const file = (p: string, bytes: Uint8Array): TarEntry => ({
@@ -65,16 +69,16 @@ export function archiveEntries(image: Image, mtime: number): TarEntry[] {
   });
   const dir = (p: string): TarEntry => ({ path: p, type: "dir", mode: 0o755, uid: 0, gid: 0, mtime });
 
-  const manifestDescriptor = { mediaType: MediaType.ociManifest, digest: image.manifestDigest, size: image.manifest.length };
-  const index = buildIndex(
-    image.repoTags.length > 0
-      ? image.repoTags.map((t) => ({ ...manifestDescriptor, annotations: refAnnotations(t) }))
-      : [manifestDescriptor],
-  );
+  const top = isIndex(image)
+    ? { mediaType: MediaType.ociIndex, digest: image.indexDigest, size: image.index.length }
+    : { mediaType: MediaType.ociManifest, digest: image.manifestDigest, size: image.manifest.length };
+  const index = buildIndex(image.repoTags.length > 0 ? image.repoTags.map((t) => ({ ...top, annotations: refAnnotations(t) })) : [top]);
+  // docker load reads one image: the primary platform's.
+  const docker = isIndex(image) ? image.primary : image;
   const dockerManifest = [{
-    Config: blob(image.configDigest),
-    RepoTags: image.repoTags.map(familiarRepoTag),
-    Layers: image.layers.map((l) => blob(l.digest)),
+    Config: blob(docker.configDigest),
+    RepoTags: docker.repoTags.map(familiarRepoTag),
+    Layers: docker.layers.map((l) => blob(l.digest)),
   }];
 
   const entries = new Map<string, TarEntry>();
@@ -84,12 +88,15 @@ export function archiveEntries(image: Image, mtime: number): TarEntry[] {
   add(file("oci-layout", Buffer.from('{"imageLayoutVersion":"1.0.0"}')));
   add(file("index.json", index));
   add(file("manifest.json", Buffer.from(canonicalJson(dockerManifest))));
-  add(file(blob(image.configDigest), image.config));
-  add(file(blob(image.manifestDigest), image.manifest));
-  // A layer listed twice in the image is one blob; the Map keeps the first.
-  for (const layer of image.layers) {
-    const p = blob(layer.digest);
-    if (!entries.has(p)) add({ path: p, type: "file", mode: 0o644, uid: 0, gid: 0, mtime, size: layer.size, content: () => verified(layer) });
+  if (isIndex(image)) add(file(blob(image.indexDigest), image.index));
+  for (const i of images) {
+    add(file(blob(i.configDigest), i.config));
+    add(file(blob(i.manifestDigest), i.manifest));
+    // A layer listed twice (in one image, or the same on two platforms) is one blob; the Map keeps the first.
+    for (const layer of i.layers) {
+      const p = blob(layer.digest);
+      if (!entries.has(p)) add({ path: p, type: "file", mode: 0o644, uid: 0, gid: 0, mtime, size: layer.size, content: () => verified(layer) });
+    }
   }
   return [...entries.values()].sort((a, b) => sortTarPaths(a.path, b.path));
 }

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { CairnError, ErrorCode } from "../../errors.js";
-import type { Image, Sink } from "../../image/types.js";
+import { isIndex, type Image, type ImageIndex, type Sink } from "../../image/types.js";
 import { writeArchive } from "../archive/sink.js";
 
 export type EngineName = "docker" | "podman";
@@ -28,7 +28,8 @@ export function pickEngine(env: NodeJS.ProcessEnv, asked?: EngineName, needs = "
 /** A sink that loads the image into `engine`; resolves with what the engine printed. */
 export function engineSink(engine: EngineName, env: NodeJS.ProcessEnv, mtime: number, onLoaded?: (message: string) => void): Sink {
   return {
-    write: (image: Image) =>
+    // An engine keeps one platform of a name: the index's primary (the host's, or the one asked for).
+    write: (given: Image | ImageIndex) =>
       new Promise<void>((resolve, reject) => {
         const child = spawn(engine, ["load"], { env, stdio: ["pipe", "pipe", "pipe"] });
         let out = "";
@@ -44,7 +45,7 @@ export function engineSink(engine: EngineName, env: NodeJS.ProcessEnv, mtime: nu
           }
         });
         child.stdin.on("error", () => {}); // a failing engine closes its stdin; its exit code tells
-        writeArchive(image, child.stdin, { mtime }).then(() => child.stdin.end(), (e) => {
+        writeArchive(isIndex(given) ? given.primary : given, child.stdin, { mtime }).then(() => child.stdin.end(), (e) => {
           child.kill();
           reject(e);
         });

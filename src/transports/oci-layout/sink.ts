@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CairnError, ErrorCode, isCairnError } from "../../errors.js";
 import type { TarEntry } from "../../image/tar.js";
-import type { Image, Sink } from "../../image/types.js";
+import type { Image, ImageIndex, Sink } from "../../image/types.js";
 import { archiveEntries } from "../archive/sink.js";
 
 /**
@@ -19,7 +19,7 @@ import { archiveEntries } from "../archive/sink.js";
  */
 export function ociDirSink(dir: string): Sink {
   return {
-    async write(image: Image): Promise<void> {
+    async write(image: Image | ImageIndex): Promise<void> {
       try {
         const entries = archiveEntries(image, 0);
         // index.json goes last: it is what makes the new image visible.

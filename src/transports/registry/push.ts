@@ -3,7 +3,7 @@
 // asked, so a re-push of an unchanged image sends only the manifest.
 import { Readable } from "node:stream";
 import { CairnError, ErrorCode, isCairnError } from "../../errors.js";
-import { MediaType, type Image } from "../../image/types.js";
+import { MediaType, type Image, type ImageIndex } from "../../image/types.js";
 import type { Reporter } from "../../report.js";
 import { RegistryClient, type Credentials, type RegistryResponse, type RequestSpec } from "./client.js";
 import { formatReference, parseReference } from "./reference.js";
@@ -163,6 +163,48 @@ export async function pushImage(image: Image, ref: string, opts: PushOptions = {
   }
   const reference = formatReference({ ...parsed, digest: undefined });
   opts.reporter?.info(`pushed ${reference}@${digest} (${uploadedBytes} bytes uploaded, ${skippedBlobs} blobs already there)`);
+  return { digest, reference, uploadedBytes, skippedBlobs, mountedBlobs };
+}
+
+/**
+ * An image index: each platform's image pushed by its digest (its blobs first, shared ones once),
+ * then the index under the reference's tag, as `docker buildx` and skopeo push one.
+ */
+export async function pushIndex(index: ImageIndex, ref: string, opts: PushOptions = {}): Promise<PushResult> {
+  const parsed = parseReference(ref);
+  const where = `${parsed.registry}/${parsed.repository}`;
+  if (parsed.digest && parsed.digest !== index.indexDigest) {
+    throw new CairnError(ErrorCode.BAD_REFERENCE, `pushing to ${formatReference(parsed)}: the reference names digest ${parsed.digest} but the image index is ${index.indexDigest}`,
+      "push by tag, or use the index's own digest");
+  }
+  let uploadedBytes = 0;
+  let skippedBlobs = 0;
+  let mountedBlobs = 0;
+  for (const { image } of index.manifests) {
+    const byDigest = formatReference({ ...parsed, tag: undefined, digest: image.manifestDigest });
+    // One closing line for the whole index, not one per platform.
+    const rep = opts.reporter;
+    const r = await pushImage(image, byDigest, { ...opts, reporter: rep && { info: () => {}, warn: (m) => rep.warn(m), progress: (t, n, u) => rep.progress(t, n, u) } });
+    uploadedBytes += r.uploadedBytes;
+    skippedBlobs += r.skippedBlobs;
+    mountedBlobs += r.mountedBlobs;
+  }
+  const client = await RegistryClient.open({
+    registry: parsed.registry, repository: parsed.repository, credentials: opts.credentials, insecure: opts.insecure,
+    caFile: opts.caFile, action: `pushing to ${where}`, attempts: opts.attempts, retryDelayMs: opts.retryDelayMs,
+  });
+  const put = await client.request({
+    method: "PUT", url: `/v2/${parsed.repository}/manifests/${parsed.tag ?? index.indexDigest}`, step: "uploading the image index", ok: [201, 200],
+    headers: { "content-type": MediaType.ociIndex }, body: index.index,
+  });
+  const reported = put.headers["docker-content-digest"];
+  const digest = typeof reported === "string" && reported ? reported : index.indexDigest;
+  if (digest !== index.indexDigest) {
+    throw new CairnError(ErrorCode.REGISTRY_REJECTED, `pushing to ${where}: the registry stored the image index as ${digest}, but its digest is ${index.indexDigest}`,
+      `${parsed.registry} rewrote the index; push to a registry that keeps manifests as sent`);
+  }
+  const reference = formatReference({ ...parsed, digest: undefined });
+  opts.reporter?.info(`pushed ${reference}@${digest}: an index of ${index.manifests.length} platforms (${uploadedBytes} bytes uploaded, ${skippedBlobs} blobs already there)`);
   return { digest, reference, uploadedBytes, skippedBlobs, mountedBlobs };
 }
 

@@ -1,0 +1,67 @@
+// One definition, several platforms: built once per Debian architecture (every package set in it
+// taking that architecture), each with its own resolution in cairn.lock, and put together as an
+// OCI image index. Packages need no emulation: cairn runs no maintainer scripts, so only build
+// steps care which CPU runs them.
+import type { ImageSpec } from "../define/spec.js";
+import { architecturesOf, debianArchitecture, forArchitecture, platformName, platformOf } from "../define/platform.js";
+import { buildPlatformIndex } from "../image/manifest.js";
+import type { ImageIndex } from "../image/types.js";
+import { CairnError, ErrorCode } from "../errors.js";
+import { build, type Built, type BuildOptions } from "./build.js";
+import type { BuildContext } from "./context.js";
+
+/** The Debian architecture of the CPU cairn runs on (node's process.arch), for the index's primary image. */
+export function hostArchitecture(arch: string = process.arch): string {
+  const map: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "armhf", ia32: "i386", ppc64: "ppc64el", s390x: "s390x", riscv64: "riscv64" };
+  return map[arch] ?? arch;
+}
+
+/** `--platform linux/amd64,linux/arm64` as Debian architectures; a usage error names what is wrong. */
+export function parsePlatformFlag(text: string): string[] {
+  const out: string[] = [];
+  for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const arch = debianArchitecture(part);
+    if (typeof arch !== "string") throw new CairnError(ErrorCode.USAGE, `--platform: ${arch.error}.`, "e.g. --platform linux/amd64,linux/arm64");
+    if (!out.includes(arch)) out.push(arch);
+  }
+  if (!out.length) throw new CairnError(ErrorCode.USAGE, "--platform needs at least one platform.", "e.g. --platform linux/arm64");
+  return out;
+}
+
+/**
+ * The image's name in cairn.lock for one architecture: the export's own name for the architecture
+ * its packages are declared with (so a lock from before platforms stays valid), `NAME@ARCH` else.
+ */
+export function lockNameFor(exportName: string, spec: ImageSpec, arch: string): string {
+  return arch === spec.architecture ? exportName : `${exportName}@${arch}`;
+}
+
+export interface PlatformBuilt {
+  arch: string;
+  built: Built;
+}
+
+export interface PlatformsBuilt {
+  /** In the order asked. */
+  builds: PlatformBuilt[];
+  /** Present when there is more than one platform. */
+  index?: ImageIndex;
+  /** The build a single-image reader takes (`docker load`, `cairn size`): the host's, else the first. */
+  primary: PlatformBuilt;
+}
+
+export async function buildPlatforms(spec: ImageSpec, options: BuildOptions, ctx: BuildContext, asked?: string[]): Promise<PlatformsBuilt> {
+  const archs = asked ?? architecturesOf(spec);
+  const builds: PlatformBuilt[] = [];
+  for (const arch of archs) {
+    if (archs.length > 1) ctx.reporter.info(`cairn: ${platformName(arch)}`);
+    const one = archs.length === 1 && arch === spec.architecture && !spec.platforms ? spec : forArchitecture(spec, arch);
+    builds.push({ arch, built: await build(one, { ...options, exportName: lockNameFor(options.exportName, spec, arch) }, ctx) });
+  }
+  const host = hostArchitecture();
+  const primary = builds.find((b) => b.arch === host) ?? builds[0]!;
+  if (builds.length === 1) return { builds, primary };
+  const images = builds.map((b) => ({ platform: platformOf(b.arch), image: b.built.image }));
+  const index = buildPlatformIndex(images, images[builds.indexOf(primary)]!);
+  return { builds, index, primary };
+}

@@ -1,0 +1,82 @@
+// Platforms: Debian's architecture names and the OCI platforms engines match images by
+// (`linux/arm/v7` is armhf). An image for several platforms is the same definition built once per
+// architecture: every package set in it, however deep (steps' tools, derivations' inputs), takes
+// that architecture; nothing else changes, so files and `Architecture: all` packages give the
+// same layers on every platform.
+import type { DebianSetSpec, ImageSpec } from "./spec.js";
+import { withMarks } from "./call-site.js";
+
+export interface Platform {
+  os: "linux";
+  architecture: string;
+  variant?: string;
+}
+
+/** Debian architecture → OCI platform, for the architectures Debian's mirror serves. */
+const PLATFORMS: Record<string, Platform> = {
+  amd64: { os: "linux", architecture: "amd64" },
+  arm64: { os: "linux", architecture: "arm64" },
+  armhf: { os: "linux", architecture: "arm", variant: "v7" },
+  armel: { os: "linux", architecture: "arm", variant: "v5" },
+  i386: { os: "linux", architecture: "386" },
+  ppc64el: { os: "linux", architecture: "ppc64le" },
+  s390x: { os: "linux", architecture: "s390x" },
+  riscv64: { os: "linux", architecture: "riscv64" },
+  mips64el: { os: "linux", architecture: "mips64le" },
+};
+
+export function platformOf(debianArch: string): Platform {
+  return PLATFORMS[debianArch] ?? { os: "linux", architecture: debianArch };
+}
+
+/** "linux/arm/v7" */
+export function platformName(debianArch: string): string {
+  const p = platformOf(debianArch);
+  return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
+}
+
+/**
+ * The Debian architecture an OCI platform names (`linux/arm64`, `linux/arm64/v8`, `linux/arm/v7`,
+ * or a Debian name itself, `arm64`), or an error text listing what is known.
+ */
+export function debianArchitecture(text: string): string | { error: string } {
+  const t = text.trim();
+  if (PLATFORMS[t]) return t;
+  const [os, arch, variant, ...rest] = t.split("/");
+  const known = Object.keys(PLATFORMS).map(platformName).join(", ");
+  if (os !== "linux" || !arch || rest.length) return { error: `${JSON.stringify(text)} is not a platform cairn builds for; it takes ${known} (or a Debian architecture name)` };
+  const hits = Object.entries(PLATFORMS).filter(([, p]) => p.architecture === arch && (variant === undefined ? true : p.variant === variant || (arch === "arm64" && variant === "v8")));
+  // linux/arm alone means v7 (armhf), as engines read it.
+  const pick = hits.length > 1 ? hits.find(([, p]) => p.variant === "v7") : hits[0];
+  if (!pick) return { error: `${JSON.stringify(text)} is not a platform cairn builds for; it takes ${known}` };
+  return pick[0];
+}
+
+/** The Debian architectures an image is built for: its `platforms`, else its packages' one architecture. */
+export function architecturesOf(spec: ImageSpec): string[] {
+  return spec.platforms?.length ? spec.platforms : [spec.architecture];
+}
+
+/**
+ * The image as built for one architecture: every package set it uses takes `arch`, and it names
+ * no other platform. The definition's marks (its lines, for errors) stay on what is rewritten.
+ */
+export function forArchitecture(spec: ImageSpec, arch: string): ImageSpec {
+  const seen = new Map<object, unknown>();
+  const map = <T>(v: T): T => {
+    if (v === null || typeof v !== "object") return v;
+    const hit = seen.get(v as object);
+    if (hit !== undefined) return hit as T;
+    let out: unknown;
+    if (Array.isArray(v)) out = v.map(map);
+    else if ((v as { kind?: string }).kind === "debian-set") out = withMarks(v as object, { ...(v as unknown as DebianSetSpec), architecture: arch });
+    else {
+      const copy: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (k !== "platforms") copy[k] = map(x);
+      out = withMarks(v as object, copy);
+    }
+    seen.set(v as object, out);
+    return out as T;
+  };
+  return { ...map(spec), architecture: arch } as ImageSpec;
+}

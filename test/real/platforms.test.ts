@@ -1,0 +1,111 @@
+// One definition, two platforms: redis for linux/amd64 and linux/arm64 in one image index, its
+// packages resolved per architecture and pinned apart in cairn.lock, no emulation to build it.
+// Pushed to a real registry (skopeo reads the index), pulled per platform by podman: amd64 answers
+// PONG natively, arm64 under qemu-user (binfmt_misc, as .ci/run sets up).
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { sharedCache } from "../support/cache.js";
+import { cairn, lastLine, project } from "../support/cairn.js";
+import { command } from "../support/command.js";
+import { eventually, freePort, podman, redisPing } from "../support/engines.js";
+import { registry, type Registry } from "../support/registry.js";
+
+const definition = `import { buildLayeredImage, debian } from "cairn";
+const pkgs = debian({ suite: "bookworm" });
+export const redis = buildLayeredImage({
+  name: "redis", tag: "7-multi",
+  platforms: ["linux/amd64", "linux/arm64"],
+  contents: [pkgs("redis-server")],
+  users: [{ name: "redis", uid: 999, home: "/data" }],
+  config: { Cmd: ["redis-server", "--protected-mode", "no"], ExposedPorts: { "6379/tcp": {} }, WorkingDir: "/data", User: "redis" },
+});
+`;
+
+let reg: Registry;
+let dir: string;
+before(async () => {
+  reg = await registry();
+  dir = await project({ "image.ts": definition });
+});
+after(async () => reg?.close());
+
+const tarJson = async (tar: string, member: string) => JSON.parse((await command("tar", ["-xOf", tar, member])).stdout);
+const blob = (digest: string) => `blobs/sha256/${digest.slice(7)}`;
+
+test("a definition for two platforms gives one tar holding an index of two manifests; Architecture: all layers are one blob", { timeout: 600_000 }, async () => {
+  const r = await cairn(["build", "--cache-dir", sharedCache()], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /an index of 2 platforms — linux\/amd64: \d+ layers.*; linux\/arm64: \d+ layers/);
+  const tar = join(dir, "result");
+  const top = await tarJson(tar, "index.json");
+  assert.equal(top.manifests.length, 1);
+  assert.equal(top.manifests[0].mediaType, "application/vnd.oci.image.index.v1+json");
+  assert.equal(top.manifests[0].digest, lastLine(r), "the printed digest is the index's");
+  const index = await tarJson(tar, blob(top.manifests[0].digest));
+  assert.deepEqual(index.manifests.map((m: { platform: unknown }) => m.platform), [{ architecture: "amd64", os: "linux" }, { architecture: "arm64", os: "linux" }]);
+
+  // Each platform's own packages: the lock pins both closures, each of its architecture.
+  const lock = JSON.parse(await readFile(join(dir, "cairn.lock"), "utf8"));
+  assert.ok(lock.images.redis && lock.images["redis@arm64"], Object.keys(lock.images).join(", "));
+  const archOf = (key: string) => lock.packages[key].architecture as string;
+  assert.ok(lock.images.redis.packages.some((k: string) => archOf(k) === "amd64"));
+  assert.ok(lock.images["redis@arm64"].packages.some((k: string) => archOf(k) === "arm64"));
+  assert.ok(!lock.images["redis@arm64"].packages.some((k: string) => archOf(k) === "amd64"), "no amd64 package in the arm64 closure");
+
+  // A layer per package (history names it): an Architecture: all package's is the same blob on both.
+  const layersByPackage = async (m: { digest: string }) => {
+    const manifest = await tarJson(tar, blob(m.digest));
+    const config = await tarJson(tar, blob(manifest.config.digest));
+    assert.equal(config.architecture, m === index.manifests[0] ? "amd64" : "arm64");
+    return new Map<string, string>(config.history.map((h: { created_by: string }, i: number) => [h.created_by.replace(/^cairn: /, ""), manifest.layers[i].digest]));
+  };
+  const [amd, arm] = [await layersByPackage(index.manifests[0]), await layersByPackage(index.manifests[1])];
+  const allArch = Object.values(lock.packages as Record<string, { name: string; architecture: string }>).filter((p) => p.architecture === "all").map((p) => p.name);
+  const shared = allArch.filter((n) => amd.has(n) && arm.has(n));
+  assert.ok(shared.length > 0, `an Architecture: all package has a layer of its own on both (all: ${allArch.join(", ")})`);
+  for (const n of shared) assert.equal(amd.get(n), arm.get(n), `${n}'s layer`);
+  assert.notEqual(amd.get("libc6"), arm.get("libc6"), "libc6 differs by CPU");
+
+  // docker load takes one image: the tar's manifest.json holds the host's platform.
+  const [docker] = await tarJson(tar, "manifest.json");
+  const amdManifest = await tarJson(tar, blob(index.manifests[0].digest));
+  assert.equal(docker.Config, blob(amdManifest.config.digest));
+});
+
+test("pushed as an index: skopeo sees both platforms; podman runs amd64 natively and arm64 under qemu", { timeout: 900_000 }, async (t) => {
+  const ref = `${reg.host}/cairn/redis:7-multi`;
+  const r = await cairn(["push", "image.ts", ref, "--cache-dir", sharedCache()], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /an index of 2 platforms/);
+  const raw = JSON.parse((await command("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`])).stdout);
+  assert.equal(raw.mediaType, "application/vnd.oci.image.index.v1+json");
+  assert.deepEqual(raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture), ["amd64", "arm64"]);
+  const inspected = JSON.parse((await command("skopeo", ["inspect", "--tls-verify=false", `docker://${ref}`])).stdout);
+  assert.equal(inspected.Digest, lastLine(r), "the tag names the index cairn printed");
+
+  if (!existsSync("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
+    assert.fail("qemu-user for arm64 is not registered: apt-get install qemu-user-static binfmt-support (and mount binfmt_misc), as .ci/run does");
+  }
+  const engine = await podman();
+  try {
+    for (const platform of ["linux/amd64", "linux/arm64"]) {
+      await t.test(platform, async () => {
+        await engine.cli(["pull", "--tls-verify=false", "--platform", platform, ref], { timeoutMs: 300_000 });
+        const arch = (await engine.cli(["image", "inspect", "--format", "{{.Architecture}}", ref])).stdout.trim();
+        assert.equal(arch, platform.split("/")[1]);
+        const port = await freePort();
+        const c = await engine.runDetached(["--platform", platform, "-p", `127.0.0.1:${port}:6379`, ref]);
+        try {
+          assert.equal(await eventually(() => redisPing(port), 120_000), "PONG", await c.logs());
+        } finally {
+          await c.stop();
+        }
+      });
+    }
+  } finally {
+    await engine.cleanup();
+  }
+});
