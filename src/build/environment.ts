@@ -77,7 +77,7 @@ export async function environmentEntries(env: Environment, ctx: BuildContext): P
 
 /** What a step needs of an environment: its packages' hashes, and its files when it runs. */
 export function toolsOf(env: Environment, ctx: BuildContext): Tools {
-  return { hashes: packagesOf(env.resolution).map((p) => p.sha256), entries: () => environmentEntries(env, ctx) };
+  return { hashes: packagesOf(env.resolution).map((p) => p.sha256), architecture: env.spec.architecture, entries: () => environmentEntries(env, ctx) };
 }
 
 export interface ImageEnvironments {

@@ -3,18 +3,12 @@
 // OCI image index. Packages need no emulation: cairn runs no maintainer scripts, so only build
 // steps care which CPU runs them.
 import type { ImageSpec } from "../define/spec.js";
-import { architecturesOf, debianArchitecture, forArchitecture, platformName, platformOf } from "../define/platform.js";
+import { architecturesOf, debianArchitecture, forArchitecture, hostArchitecture, platformName, platformOf } from "../define/platform.js";
 import { buildPlatformIndex } from "../image/manifest.js";
 import type { ImageIndex } from "../image/types.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { build, type Built, type BuildOptions } from "./build.js";
 import type { BuildContext } from "./context.js";
-
-/** The Debian architecture of the CPU cairn runs on (node's process.arch), for the index's primary image. */
-export function hostArchitecture(arch: string = process.arch): string {
-  const map: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "armhf", ia32: "i386", ppc64: "ppc64el", s390x: "s390x", riscv64: "riscv64" };
-  return map[arch] ?? arch;
-}
 
 /** `--platform linux/amd64,linux/arm64` as Debian architectures; a usage error names what is wrong. */
 export function parsePlatformFlag(text: string): string[] {

@@ -80,3 +80,9 @@ export function forArchitecture(spec: ImageSpec, arch: string): ImageSpec {
   };
   return { ...map(spec), architecture: arch } as ImageSpec;
 }
+
+/** The Debian architecture of the CPU cairn runs on (node's process.arch). */
+export function hostArchitecture(arch: string = process.arch): string {
+  const map: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "armhf", ia32: "i386", ppc64: "ppc64el", s390x: "s390x", riscv64: "riscv64" };
+  return map[arch] ?? arch;
+}

@@ -17,6 +17,8 @@ export interface StepContext {
 export interface Tools {
   /** The tool packages' sha256s: part of the step's cache key. */
   hashes: string[];
+  /** Their Debian architecture: a step for another CPU than the host's runs under qemu-user. */
+  architecture: string;
   /** The tools' files (packages unpacked and assembled), made when the step really runs. */
   entries(): Promise<FsEntry[]>;
 }

@@ -11,6 +11,8 @@ import { scanChanges } from "../sandbox/changes.js";
 import { materialize } from "../sandbox/materialize.js";
 import { inputKey } from "../store/store.js";
 import { userEntries } from "../fs/assemble.js";
+import { platformName } from "../define/platform.js";
+import { checkCanRun } from "../sandbox/emulation.js";
 import type { StepContext, Tools } from "./context.js";
 import { cairnFingerprint } from "../fingerprint.js";
 import { outputIntact, persistOutput, removeTree, networkTrust, shellArgv, stepEnv, withFilesForLinks, writeStepFiles } from "./sandbox-io.js";
@@ -61,6 +63,7 @@ export async function buildDerivation(d: DerivationSpec, env: Tools, built: Map<
   if (shared) return placed(shared.entries, treeDir);
 
   ctx.reporter.info(`cairn: derivation ${d.name}: building (no stored output for these inputs)${d.network ? " with network" : ""}`);
+  checkCanRun(env.architecture, `derivation ${d.name}`, platformName(env.architecture));
   const work = await ctx.store.tempPath();
   try {
     const out = await runBuild(d, await env.entries(), deps, files, work, ctx);
@@ -103,6 +106,7 @@ async function runBuild(d: DerivationSpec, tools: FsEntry[], deps: FsEntry[], fi
  */
 export async function runOnce<T>(d: DerivationSpec, env: Tools, definitionDir: string, ctx: StepContext, read: (out: string) => Promise<T>): Promise<T> {
   const files = await userEntries({ contents: d.inputs } as ImageSpec, definitionDir, ctx.store);
+  checkCanRun(env.architecture, `derivation ${d.name}`, platformName(env.architecture));
   const work = await ctx.store.tempPath();
   try {
     return await read(await runBuild(d, await env.entries(), [], files, work, ctx));

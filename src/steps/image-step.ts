@@ -16,6 +16,8 @@ import type { SandboxRun } from "../sandbox/bwrap.js";
 import { scanChanges, type StepChanges } from "../sandbox/changes.js";
 import { formatFakerootDb, parseFakerootDb, S_IFDIR, S_IFLNK, S_IFREG } from "../sandbox/fakeroot.js";
 import { materialize } from "../sandbox/materialize.js";
+import { checkCanRun } from "../sandbox/emulation.js";
+import { hostArchitecture, platformName } from "../define/platform.js";
 import { inputKey } from "../store/store.js";
 import type { StepContext, Tools } from "./context.js";
 import { cairnFingerprint } from "../fingerprint.js";
@@ -58,7 +60,8 @@ export async function runImageStep(r: StepRun): Promise<StepChanges> {
   const shared = await sharedOutput<{ changed: FsEntry[]; deleted: string[] }>(ctx, "step", key, `step-${key}`, (s) => s.changed, r.kind);
   if (shared && Array.isArray(shared.deleted)) return { changed: shared.changed.map((e) => withContent(e, treeDir)), deleted: shared.deleted };
 
-  ctx.reporter.info(`cairn: ${r.kind}: running in the sandbox${r.step.network ? " (with network)" : " (no network)"}`);
+  checkCanRun(r.env.architecture, r.kind, platformName(r.env.architecture));
+  ctx.reporter.info(`cairn: ${r.kind}: running in the sandbox${r.step.network ? " (with network)" : " (no network)"}${r.env.architecture !== hostArchitecture() ? ` under qemu for ${platformName(r.env.architecture)}` : ""}`);
   const tools = await r.env.entries();
   const work = await ctx.store.tempPath();
   try {
