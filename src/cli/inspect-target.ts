@@ -56,6 +56,11 @@ export async function inspectTarget(
   }
   const { buildFromDefinition } = await import("./commands.js");
   const built = await buildFromDefinition({ file: target.file, ...(target.attr ? { attr: target.attr } : {}), global: g }, ctx);
+  if (built.platforms) {
+    const { platformName } = await import("../define/platform.js");
+    const shown = built.platforms.find((p) => p.built.image === built.image)!;
+    ctx.reporter.info(`cairn: ${built.exportName} is built for ${built.platforms.map((p) => platformName(p.arch)).join(", ")}; this is ${platformName(shown.arch)} (--platform picks another)`);
+  }
   const source = built.image;
   // The build's layers are the store's own blobs: their listings stand for reading them again.
   const image = await inspect(source, { store: ctx.store });

@@ -6,6 +6,8 @@
 import * as path from "node:path";
 import { environmentsOf, resolveEnvironments } from "../build/environment.js";
 import { packageRequest, resolveImage } from "../build/resolve.js";
+import { lockNameFor, parsePlatformFlag } from "../build/platforms.js";
+import { architecturesOf, forArchitecture } from "../define/platform.js";
 import type { BuildContext } from "../build/context.js";
 import { cveIds, entriesBetween, readChangelog, type ChangelogEntry } from "../debian/changelog.js";
 import { fetchPackages, unpackPackage } from "../debian/fetch.js";
@@ -87,7 +89,16 @@ async function relock(o: LockCommandOptions, ctx: BuildContext) {
     }
     if (spec.fromImage?.kind === "image") await lockOne(spec.fromImage, `${name}^base`);
   };
-  for (const name of names) await lockOne(def.images.get(name)!, name);
+  // Each platform's closure is locked apart, under the name its build uses.
+  const asked = o.global.platform ? parsePlatformFlag(o.global.platform) : undefined;
+  for (const name of names) {
+    const spec = def.images.get(name)!;
+    const archs = asked ?? architecturesOf(spec);
+    for (const arch of archs) {
+      const one = archs.length === 1 && arch === spec.architecture && !spec.platforms ? spec : forArchitecture(spec, arch);
+      await lockOne(one, lockNameFor(name, spec, arch));
+    }
+  }
   if (update instanceof Set) {
     const all = [...resolutions.values(), ...pins.values()].flatMap((r) => [...r.packages.values()].map((p) => p.name));
     const unknown = [...update].filter((n) => !all.includes(n));

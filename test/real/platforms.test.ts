@@ -109,3 +109,21 @@ test("pushed as an index: skopeo sees both platforms; podman runs amd64 natively
     await engine.cleanup();
   }
 });
+
+test("cairn lock pins every platform's closure, so a --frozen build of all of them needs nothing more", { timeout: 300_000 }, async () => {
+  const hello = await project({
+    "image.ts": `import { buildImage, debian } from "cairn";
+const pkgs = debian({ suite: "bookworm" });
+export const hello = buildImage({ name: "hello", tag: "multi", platforms: ["linux/amd64", "linux/arm64"], contents: [pkgs("hello")] });
+`,
+  });
+  const lock = await cairn(["lock", "--cache-dir", sharedCache()], { cwd: hello });
+  assert.equal(lock.code, 0, lock.stderr);
+  assert.deepEqual(Object.keys(JSON.parse(await readFile(join(hello, "cairn.lock"), "utf8")).images).sort(), ["hello", "hello@arm64"]);
+  const frozen = await cairn(["build", "--frozen", "--cache-dir", sharedCache()], { cwd: hello });
+  assert.equal(frozen.code, 0, frozen.stderr);
+  assert.match(frozen.stderr, /an index of 2 platforms/);
+  const size = await cairn(["size", "--cache-dir", sharedCache()], { cwd: hello });
+  assert.equal(size.code, 0, size.stderr);
+  assert.match(size.stderr, /hello is built for linux\/amd64, linux\/arm64; this is linux\/amd64 \(--platform picks another\)/);
+});
