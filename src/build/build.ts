@@ -47,6 +47,8 @@ export interface BuildOptions {
   frozen?: boolean;
   /** The sources cairn.lock pins (fetchurl() hashes, Python requirements), by URL and derivation. */
   sources?: LockedSources;
+  /** Of one platform's build of several (`@arm64`): what derivations' names in cairn.lock end with. */
+  lockSuffix?: string;
 }
 
 /** A built image and everything that went into it: what push, sbom and inspect take, with no lock read again. */
@@ -79,7 +81,7 @@ export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildC
   const resolveOptions = { frozen: options.frozen, lockLabel: options.lockLabel, definitionDir };
   const resolution = await resolveImage(declared, options.exportName, options.pins.get(options.exportName), ctx, resolveOptions);
   notePythonVersions(declared.contents, resolution, (t) => ctx.reporter.info(t));
-  const envs = await resolveEnvironments(declared, options.exportName, derivationsOf(declared.contents), options.pins, ctx, resolveOptions);
+  const envs = await resolveEnvironments(declared, options.exportName, derivationsOf(declared.contents), options.pins, ctx, resolveOptions, options.lockSuffix);
   // From here on every source is pinned: the spec as built, not as declared.
   const { spec, pinned: sources } = await pinSources(declared, {
     locked: options.sources ?? {}, frozen: options.frozen, lockLabel: options.lockLabel, definitionDir,

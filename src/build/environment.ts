@@ -4,6 +4,7 @@
 import { packagesOf, type Resolution } from "../debian/resolution.js";
 import { debian } from "../define/index.js";
 import type { DebianPackageSpec, DebianSetSpec, DerivationSpec, ImageSpec, StepSpec } from "../define/spec.js";
+import { hostArchitecture } from "../define/platform.js";
 import { DEFAULT_TRIM } from "../define/spec.js";
 import type { FsEntry } from "../fs/types.js";
 import { assemble } from "../fs/assemble.js";
@@ -95,6 +96,8 @@ export async function resolveEnvironments(
   pins: ReadonlyMap<string, Resolution>,
   ctx: BuildContext,
   options: ResolveOptions,
+  /** Of a platform's build (`@arm64`): derivations are locked by name, so each platform's apart. */
+  lockSuffix = "",
 ): Promise<ImageEnvironments> {
   const steps = new Map<string, Environment>();
   for (const kind of ["extraCommands", "runAsRoot"] as const) {
@@ -102,7 +105,11 @@ export async function resolveEnvironments(
     if (step) steps.set(kind, await resolveEnvironment(`${exportName}#${kind}`, stepPackages(step, kind === "runAsRoot" ? ROOT_STEP_TOOLS : STEP_TOOLS, spec), spec.architecture, pins, ctx, options));
   }
   const drvs = new Map<string, Environment>();
-  for (const d of derivations) drvs.set(d.name, await resolveEnvironment(`derivation:${d.name}`, derivationPackages(d, spec.architecture), spec.architecture, pins, ctx, options));
+  for (const d of derivations) {
+    // A derivation that cross-compiles runs on the building machine's CPU; its inputs say which.
+    const arch = d.crossCompiles ? (derivationPackages(d, hostArchitecture())[0]?.set.architecture ?? hostArchitecture()) : spec.architecture;
+    drvs.set(d.name, await resolveEnvironment(`derivation:${d.name}${lockSuffix}`, derivationPackages(d, arch), arch, pins, ctx, options));
+  }
   return { steps, derivations: drvs };
 }
 

@@ -3,7 +3,7 @@
 // OCI image index. Packages need no emulation: cairn runs no maintainer scripts, so only build
 // steps care which CPU runs them.
 import type { ImageSpec } from "../define/spec.js";
-import { architecturesOf, debianArchitecture, forArchitecture, hostArchitecture, platformName, platformOf } from "../define/platform.js";
+import { architecturesOf, crossCompiles, debianArchitecture, forArchitecture, hostArchitecture, platformName, platformOf } from "../define/platform.js";
 import { buildPlatformIndex } from "../image/manifest.js";
 import type { ImageIndex } from "../image/types.js";
 import { CairnError, ErrorCode } from "../errors.js";
@@ -27,7 +27,12 @@ export function parsePlatformFlag(text: string): string[] {
  * its packages are declared with (so a lock from before platforms stays valid), `NAME@ARCH` else.
  */
 export function lockNameFor(exportName: string, spec: ImageSpec, arch: string): string {
-  return arch === spec.architecture ? exportName : `${exportName}@${arch}`;
+  return `${exportName}${lockSuffixFor(spec, arch)}`;
+}
+
+/** "" for the architecture the packages are declared with, else "@ARCH" (derivations' lock names take it too). */
+export function lockSuffixFor(spec: ImageSpec, arch: string): string {
+  return arch === spec.architecture ? "" : `@${arch}`;
 }
 
 export interface PlatformBuilt {
@@ -49,8 +54,8 @@ export async function buildPlatforms(spec: ImageSpec, options: BuildOptions, ctx
   const builds: PlatformBuilt[] = [];
   for (const arch of archs) {
     if (archs.length > 1) ctx.reporter.info(`cairn: ${platformName(arch)}`);
-    const one = archs.length === 1 && arch === spec.architecture && !spec.platforms ? spec : forArchitecture(spec, arch);
-    builds.push({ arch, built: await build(one, { ...options, exportName: lockNameFor(options.exportName, spec, arch) }, ctx) });
+    const one = archs.length === 1 && arch === spec.architecture && !spec.platforms && !crossCompiles(spec) ? spec : forArchitecture(spec, arch);
+    builds.push({ arch, built: await build(one, { ...options, exportName: lockNameFor(options.exportName, spec, arch), lockSuffix: lockSuffixFor(spec, arch) }, ctx) });
   }
   const host = hostArchitecture();
   const primary = builds.find((b) => b.arch === host) ?? builds[0]!;

@@ -6,8 +6,8 @@
 import * as path from "node:path";
 import { environmentsOf, resolveEnvironments } from "../build/environment.js";
 import { packageRequest, resolveImage } from "../build/resolve.js";
-import { lockNameFor, parsePlatformFlag } from "../build/platforms.js";
-import { architecturesOf, forArchitecture } from "../define/platform.js";
+import { lockNameFor, lockSuffixFor, parsePlatformFlag } from "../build/platforms.js";
+import { architecturesOf, crossCompiles, forArchitecture } from "../define/platform.js";
 import type { BuildContext } from "../build/context.js";
 import { cveIds, entriesBetween, readChangelog, type ChangelogEntry } from "../debian/changelog.js";
 import { fetchPackages, unpackPackage } from "../debian/fetch.js";
@@ -77,17 +77,17 @@ async function relock(o: LockCommandOptions, ctx: BuildContext) {
   const options = { update, lockLabel: lockPath, definitionDir: path.dirname(def.file) };
   const resolutions = new Map<string, Resolution>();
   const setsOf = new Map<string, DebianSetSpec[]>();
-  const lockOne = async (given: ImageSpec, name: string) => {
+  const lockOne = async (given: ImageSpec, name: string, lockSuffix = "") => {
     const spec = expandPythonProjects(given, path.dirname(def.file), (t) => ctx.reporter.info(`cairn: note: ${t}`));
     resolutions.set(name, await resolveImage(spec, name, pins.get(name), ctx, options));
     setsOf.set(name, packageRequest(spec).sets);
     // The packages its build steps and derivations run with are locked beside it, and a base it builds.
-    const envs = await resolveEnvironments(spec, name, derivationsOf(spec.contents), pins, ctx, options);
+    const envs = await resolveEnvironments(spec, name, derivationsOf(spec.contents), pins, ctx, options, lockSuffix);
     for (const e of environmentsOf(envs)) {
       resolutions.set(e.lockName, e.resolution);
       setsOf.set(e.lockName, packageRequest(e.spec).sets);
     }
-    if (spec.fromImage?.kind === "image") await lockOne(spec.fromImage, `${name}^base`);
+    if (spec.fromImage?.kind === "image") await lockOne(spec.fromImage, `${name}^base`, lockSuffix);
   };
   // Each platform's closure is locked apart, under the name its build uses.
   const asked = o.global.platform ? parsePlatformFlag(o.global.platform) : undefined;
@@ -95,8 +95,8 @@ async function relock(o: LockCommandOptions, ctx: BuildContext) {
     const spec = def.images.get(name)!;
     const archs = asked ?? architecturesOf(spec);
     for (const arch of archs) {
-      const one = archs.length === 1 && arch === spec.architecture && !spec.platforms ? spec : forArchitecture(spec, arch);
-      await lockOne(one, lockNameFor(name, spec, arch));
+      const one = archs.length === 1 && arch === spec.architecture && !spec.platforms && !crossCompiles(spec) ? spec : forArchitecture(spec, arch);
+      await lockOne(one, lockNameFor(name, spec, arch), lockSuffixFor(spec, arch));
     }
   }
   if (update instanceof Set) {

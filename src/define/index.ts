@@ -213,6 +213,10 @@ export interface DerivationOptions {
   build: string;
   /** Let the build reach the network (`npm ci`); default false. */
   network?: boolean;
+  /** The build compiles for the image's platform from the building machine's (Go's GOARCH): its
+   *  packages are the building machine's architecture, so it runs natively with no emulation, and
+   *  it gets GOOS, GOARCH (GOARM), CAIRN_TARGET_ARCH, DEB_HOST_ARCH and DEB_HOST_GNU_TYPE. */
+  crossCompiles?: boolean;
 }
 
 const packageCheck = (v: unknown, at: string) => {
@@ -238,8 +242,12 @@ export function derivation(options: DerivationOptions): DerivationSpec {
     inputs: contentsCheck,
     build: isNonEmptyString,
     network: isBoolean,
+    crossCompiles: isBoolean,
   }, ["name", "build"]);
-  return { kind: "derivation", name: options.name, inputs: (options.inputs ?? []).flat() as ContentSpec[], build: options.build, network: options.network ?? false };
+  return {
+    kind: "derivation", name: options.name, inputs: (options.inputs ?? []).flat() as ContentSpec[], build: options.build, network: options.network ?? false,
+    ...(options.crossCompiles ? { crossCompiles: true } : {}),
+  };
 }
 
 /** Contents, where helpers that give several items (`python.env([...])`) may be listed as they are. */

@@ -100,6 +100,13 @@ export interface DerivationSpec {
   /** Let the build reach the network (for `npm ci`, `go mod download`); default false. */
   network: boolean;
   /**
+   * The build runs on the building machine's CPU and compiles for the image's (Go's GOARCH, a
+   * cross gcc): its packages are the building machine's architecture, and it is told the target.
+   */
+  crossCompiles?: boolean;
+  /** Set by the build for a cross-compiling derivation: the Debian architecture it compiles for. */
+  target?: string;
+  /**
    * Python requirements this derivation installs from an index: pinned with their hashes before
    * it runs (from the file, or from cairn.lock, or resolved by pip and written there), and given
    * to its build as `/src/pinned-requirements.txt`.

@@ -11,7 +11,7 @@ import { scanChanges } from "../sandbox/changes.js";
 import { materialize } from "../sandbox/materialize.js";
 import { inputKey } from "../store/store.js";
 import { userEntries } from "../fs/assemble.js";
-import { platformName } from "../define/platform.js";
+import { crossEnvironment, platformName } from "../define/platform.js";
 import { checkCanRun } from "../sandbox/emulation.js";
 import type { StepContext, Tools } from "./context.js";
 import { cairnFingerprint } from "../fingerprint.js";
@@ -50,6 +50,7 @@ export async function buildDerivation(d: DerivationSpec, env: Tools, built: Map<
   const key = inputKey({
     format: DERIVATION_FORMAT, cairn: cairnFingerprint(), build: d.build, network: d.network, epoch: ctx.epoch,
     packages: env.hashes, files: digest(files), deps: digest(deps),
+    ...(d.crossCompiles ? { target: d.target ?? env.architecture } : {}),
   });
   const origin = `derivation:${d.name}`;
   const treeDir = ctx.store.treePath(`drv-${key}`);
@@ -66,7 +67,7 @@ export async function buildDerivation(d: DerivationSpec, env: Tools, built: Map<
   checkCanRun(env.architecture, `derivation ${d.name}`, platformName(env.architecture));
   const work = await ctx.store.tempPath();
   try {
-    const out = await runBuild(d, await env.entries(), deps, files, work, ctx);
+    const out = await runBuild(d, env.architecture, await env.entries(), deps, files, work, ctx);
     const { changed } = await scanChanges(out, { before: new Map(), stamps: new Map(), ignore: () => false, origin });
     if (!changed.length) {
       throw new CairnError(ErrorCode.STEP_OUTPUT_INVALID, `derivation ${d.name} wrote nothing to $out.`, "Its build script must put its result under $out (e.g. `install -D hello \"$out/usr/bin/hello\"`).");
@@ -85,7 +86,7 @@ export async function buildDerivation(d: DerivationSpec, env: Tools, built: Map<
 }
 
 /** Lays the inputs out under `work/root`, runs the build script there, and returns its $out folder. */
-async function runBuild(d: DerivationSpec, tools: FsEntry[], deps: FsEntry[], files: FsEntry[], work: string, ctx: StepContext): Promise<string> {
+async function runBuild(d: DerivationSpec, arch: string, tools: FsEntry[], deps: FsEntry[], files: FsEntry[], work: string, ctx: StepContext): Promise<string> {
   const root = path.join(work, "root");
   // Later sources win: the packages, then other derivations' outputs, then the files given.
   const byPath = new Map<string, FsEntry>();
@@ -95,7 +96,10 @@ async function runBuild(d: DerivationSpec, tools: FsEntry[], deps: FsEntry[], fi
   writeStepFiles(path.join(root, ".cairn"), d.build);
   await runInSandboxOrFail(`derivation ${d.name}`, {
     root: { dir: root, writable: true }, cwd: "/build", uid: 1000, gid: 1000, argv: shellArgv("/.cairn/script"), network: d.network,
-    env: stepEnv(ctx.epoch, { HOME: "/build", out: "/out", ...(d.network ? networkTrust(path.join(root, ".cairn")) : {}) }),
+    env: stepEnv(ctx.epoch, {
+      HOME: "/build", out: "/out", ...(d.network ? networkTrust(path.join(root, ".cairn")) : {}),
+      ...(d.crossCompiles ? crossEnvironment(d.target ?? arch) : {}),
+    }),
   }, ctx);
   return path.join(root, "out");
 }
@@ -109,7 +113,7 @@ export async function runOnce<T>(d: DerivationSpec, env: Tools, definitionDir: s
   checkCanRun(env.architecture, `derivation ${d.name}`, platformName(env.architecture));
   const work = await ctx.store.tempPath();
   try {
-    return await read(await runBuild(d, await env.entries(), [], files, work, ctx));
+    return await read(await runBuild(d, env.architecture, await env.entries(), [], files, work, ctx));
   } finally {
     removeTree(work);
   }
