@@ -7,6 +7,7 @@ import { CairnError, ErrorCode } from "../errors.js";
 import { diffImages, type ImageDiff } from "../inspect/diff.js";
 import { formatDiff } from "../inspect/diff-format.js";
 import { readImageTar } from "../transports/archive/source.js";
+import { platformNote, wantedPlatform } from "./inspect-target.js";
 import { inspect, type InspectedImage } from "../inspect/model.js";
 import { isImageTar } from "./inspect-target.js";
 import { buildFromDefinition, makeContext } from "./commands.js";
@@ -53,7 +54,11 @@ async function readSide(arg: string, o: DiffCommandOptions, ctx: BuildContext): 
   if (side.tar) {
     const work = await ctx.store.tempPath();
     try {
-      return await inspect(await readImageTar(side.file, work), { hashFiles: true });
+      const want = wantedPlatform(o.global);
+      const source = await readImageTar(side.file, work, want);
+      const note = want ? undefined : platformNote(source, side.file);
+      if (note) ctx.reporter.info(note);
+      return await inspect(source, { hashFiles: true });
     } finally {
       await fs.rm(work, { recursive: true, force: true });
     }

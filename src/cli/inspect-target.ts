@@ -6,7 +6,9 @@ import * as path from "node:path";
 import type { BuildContext } from "../build/context.js";
 import type { GlobalOptions } from "./main.js";
 import type { ImageView } from "../image/types.js";
-import { readImageTar } from "../transports/archive/source.js";
+import { readImageTar, type WantedPlatform } from "../transports/archive/source.js";
+import { CairnError, ErrorCode } from "../errors.js";
+import { debianArchitecture, platformName, platformOf } from "../define/platform.js";
 import { inspect, type InspectedImage } from "../inspect/model.js";
 import type { Inspected } from "../inspect/inspected.js";
 import type { DefinitionBuilt } from "./commands.js";
@@ -35,6 +37,24 @@ export function isImageTar(arg: string): boolean {
   }
 }
 
+/** The one platform `--platform` asks of an image tar (which holds one image, or an index). */
+export function wantedPlatform(g: GlobalOptions): WantedPlatform | undefined {
+  if (!g.platform) return undefined;
+  const names = g.platform.split(",").map((p) => p.trim()).filter(Boolean);
+  if (names.length !== 1) throw new CairnError(ErrorCode.USAGE, `--platform ${g.platform}: an image tar is read for one platform at a time.`, `Name one, e.g. --platform ${names[0] ?? "linux/arm64"}.`);
+  const arch = debianArchitecture(names[0]!);
+  if (typeof arch !== "string") throw new CairnError(ErrorCode.USAGE, `--platform: ${arch.error}.`, "e.g. --platform linux/arm64");
+  const p = platformOf(arch);
+  return { architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}), name: platformName(arch) };
+}
+
+/** "result holds linux/amd64, linux/arm64; this is linux/amd64 (--platform picks another)". */
+export function platformNote(source: ImageView, label: string): string | undefined {
+  if (!source.platforms || source.platforms.length < 2) return undefined;
+  const c = JSON.parse(source.config.toString("utf8")) as { os?: string; architecture?: string; variant?: string };
+  return `cairn: ${label} holds ${source.platforms.join(", ")}; this is ${[c.os ?? "linux", c.architecture, c.variant].filter(Boolean).join("/")} (--platform picks another)`;
+}
+
 /**
  * `visit`, when given, is handed the image source and its reading while the layers can still be
  * opened (a tar's unpacked copy is removed on return): for inspectors that read file contents.
@@ -46,7 +66,10 @@ export async function inspectTarget(
   if (isImageTar(target.file) && !target.attr) {
     const work = await ctx.store.tempPath();
     try {
-      const source = await readImageTar(target.file, work);
+      const want = wantedPlatform(g);
+      const source = await readImageTar(target.file, work, want);
+      const note = want ? undefined : platformNote(source, target.file);
+      if (note) ctx.reporter.info(note);
       const image = await inspect(source);
       await visit?.(source, image);
       return { image };

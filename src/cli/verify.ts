@@ -43,7 +43,10 @@ export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o
     const work = await ctx.store.tempPath();
     try {
       labels = { a: "the build", b: o.against };
-      report = await compareImages(a, { source: await readImageTar(o.against, work) });
+      // The build's own platform, asked of the tar: an index holds each, a docker-archive one.
+      const arch = JSON.parse(built.image.config.toString("utf8")) as { architecture: string; variant?: string };
+      const name = ["linux", arch.architecture, arch.variant].filter(Boolean).join("/");
+      report = await compareImages(a, { source: await readImageTar(o.against, work, { architecture: arch.architecture, ...(arch.variant ? { variant: arch.variant } : {}), name }) });
     } finally {
       await fs.rm(work, { recursive: true, force: true });
     }

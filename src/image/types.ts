@@ -55,6 +55,8 @@ export interface ImageView {
   readonly layers: readonly Layer[];
   /** What to call it when it has no tag (the file it was read from). */
   readonly origin?: string;
+  /** Read from an index of several platforms: all it holds (`linux/amd64`, …). */
+  readonly platforms?: readonly string[];
 }
 
 /** The fields of an image config the readers use (OCI / Docker JSON). */

@@ -73,6 +73,18 @@ test("a definition for two platforms gives one tar holding an index of two manif
   const [docker] = await tarJson(tar, "manifest.json");
   const amdManifest = await tarJson(tar, blob(index.manifests[0].digest));
   assert.equal(docker.Config, blob(amdManifest.config.digest));
+
+  // The inspectors read the tar per platform: one is said to be shown, --platform picks another.
+  const size = await cairn(["size", "result", "--json", "--cache-dir", sharedCache()], { cwd: dir });
+  assert.equal(size.code, 0, size.stderr);
+  assert.match(size.stderr, /result holds linux\/amd64, linux\/arm64; this is linux\/amd64 \(--platform picks another\)/);
+  const sbom = await cairn(["sbom", "result", "--platform", "linux/arm64", "--format", "cyclonedx", "--cache-dir", sharedCache()], { cwd: dir });
+  assert.equal(sbom.code, 0, sbom.stderr);
+  assert.match(sbom.stdout, /pkg:deb\/debian\/libc6@[^"]*arch=arm64/);
+  assert.doesNotMatch(sbom.stdout, /arch=amd64/);
+  const none = await cairn(["size", "result", "--platform", "linux/s390x", "--cache-dir", sharedCache()], { cwd: dir });
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /CAIRN_E606.*result has no image for linux\/s390x; it holds linux\/amd64, linux\/arm64/);
 });
 
 test("pushed as an index: skopeo sees both platforms; podman runs amd64 natively and arm64 under qemu", { timeout: 900_000 }, async (t) => {

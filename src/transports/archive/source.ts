@@ -175,7 +175,15 @@ export async function isDirectory(p: string): Promise<boolean> {
  * An image tar unpacked into `workDir` (its members are needed more than once and a tar cannot
  * seek): OCI layout (index.json) or docker-archive (manifest.json), compressed layers or not.
  */
-export async function readImageTar(file: string, workDir: string): Promise<ImageView> {
+/** The platform a reader asks of a tar or layout that may hold several: OCI's words (`arm64`, `arm` + `v7`). */
+export interface WantedPlatform {
+  architecture: string;
+  variant?: string;
+  /** As the user wrote it, for messages (`linux/arm/v7`). */
+  name: string;
+}
+
+export async function readImageTar(file: string, workDir: string, want?: WantedPlatform): Promise<ImageView> {
   const tar = await import("tar-stream");
   const extract = tar.extract();
   const feeding = pipeline(createReadStream(file), extract);
@@ -197,17 +205,28 @@ export async function readImageTar(file: string, workDir: string): Promise<Image
   }
   const bad = (why: string) => new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not a readable image tar: ${why}.`, HINT);
   const members = layoutMembers(workDir, bad);
-  if (await members.exists("manifest.json")) return dockerArchiveIn(members, file, bad);
-  if (await members.exists("index.json")) return ociLayoutIn(members, path.basename(file), bad);
+  // A platform asked of a tar that is both: its OCI index has every platform, manifest.json one.
+  if (want && (await members.exists("index.json"))) return ociLayoutIn(members, path.basename(file), bad, want);
+  if (await members.exists("manifest.json")) return onPlatform(await dockerArchiveIn(members, file, bad), file, want);
+  if (await members.exists("index.json")) return ociLayoutIn(members, path.basename(file), bad, want);
   throw notAnImage(file);
 }
 
+/** The image, when it is for the platform asked (a docker-archive holds one image of one platform). */
+function onPlatform(image: ImageView, file: string, want: WantedPlatform | undefined): ImageView {
+  if (!want) return image;
+  const config = JSON.parse(image.config.toString("utf8")) as { architecture?: string; variant?: string };
+  if (config.architecture === want.architecture && (!want.variant || !config.variant || config.variant === want.variant)) return image;
+  const has = ["linux", config.architecture, config.variant].filter(Boolean).join("/");
+  throw new CairnError(ErrorCode.PLATFORM_MISSING, `${file} holds one image, for ${has}, not ${want.name}.`, `Leave out --platform, or give a tar built for ${want.name} (cairn build --platform ${want.name}).`);
+}
+
 /** An OCI image layout folder (`oci:DIR`, cairn's -o DIR.oci), read in place. */
-export async function readLayoutDir(dir: string): Promise<ImageView> {
+export async function readLayoutDir(dir: string, want?: WantedPlatform): Promise<ImageView> {
   const bad = (why: string) => new CairnError(ErrorCode.BAD_REFERENCE, `${dir} is not a readable OCI image layout: ${why}.`, HINT);
   const members = layoutMembers(dir, bad);
   if (!(await members.exists("index.json"))) throw new CairnError(ErrorCode.BAD_REFERENCE, `${dir} is not an OCI image layout (no index.json in it).`, HINT);
-  return ociLayoutIn(members, path.basename(dir), bad);
+  return ociLayoutIn(members, path.basename(dir), bad, want);
 }
 
 /** The image tar at `file` as a source: unpacked into `workDir` (which the caller removes) on each read. */
@@ -284,25 +303,41 @@ async function dockerArchiveIn(members: Members, file: string, bad: Bad): Promis
   // A tar that is both (cairn's, docker 25's): the OCI index names the manifest digest, when it
   // is the manifest of this very config.
   let manifestDigest: string | undefined;
+  let platforms: string[] | undefined;
   if (await members.exists("index.json")) {
     const d = (await members.read("index.json"))?.manifests?.[0]?.digest;
-    const indexed = typeof d === "string" && /^sha256:[0-9a-f]{64}$/.test(d) && (await members.exists(members.blob(d))) ? await members.read(members.blob(d)) : undefined;
-    const configDigest = indexed?.config?.digest;
-    if (typeof configDigest === "string" && m.Config.endsWith(configDigest.replace("sha256:", ""))) manifestDigest = d;
+    const readBlob = async (x: unknown) => (typeof x === "string" && /^sha256:[0-9a-f]{64}$/.test(x) && (await members.exists(members.blob(x))) ? await members.read(members.blob(x)) : undefined);
+    const indexed = await readBlob(d);
+    const isThis = (mf: any) => typeof mf?.config?.digest === "string" && m.Config.endsWith(mf.config.digest.replace("sha256:", ""));
+    if (isThis(indexed)) manifestDigest = d;
+    // An index of platforms (cairn's multi-platform tar): manifest.json holds one of them.
+    if (Array.isArray(indexed?.manifests)) {
+      const entries = (indexed.manifests as unknown[]).filter(isObject) as { digest?: unknown; platform?: { os?: string; architecture?: string; variant?: string } }[];
+      platforms = entries.map((e) => [e.platform?.os, e.platform?.architecture, e.platform?.variant].filter(Boolean).join("/"));
+      for (const e of entries) if (isThis(await readBlob(e.digest))) manifestDigest = e.digest as string;
+    }
   }
   const tags = Array.isArray(m.RepoTags) ? m.RepoTags.filter((t: unknown): t is string => typeof t === "string") : [];
-  return checked({ repoTags: tags, origin: path.basename(file), ...(manifestDigest ? { manifestDigest: manifestDigest as Digest } : {}), config, layers }, bad);
+  return checked({ repoTags: tags, origin: path.basename(file), ...(manifestDigest ? { manifestDigest: manifestDigest as Digest } : {}), config, layers, ...(platforms ? { platforms } : {}) }, bad);
 }
 
-async function ociLayoutIn(members: Members, origin: string, bad: Bad): Promise<ImageView> {
+async function ociLayoutIn(members: Members, origin: string, bad: Bad, want?: WantedPlatform): Promise<ImageView> {
   const index = await members.read("index.json");
   const top = Array.isArray(index?.manifests) ? index.manifests[0] : undefined;
   let manifestDigest: unknown = top?.digest;
   let manifest = await members.read(members.blob(manifestDigest));
-  // An index of platforms: the first linux one.
+  let platforms: string[] | undefined;
+  // An index of platforms: the one asked for, else the first linux one.
   if (Array.isArray(manifest?.manifests)) {
-    const entries = manifest.manifests.filter(isObject);
-    manifestDigest = (entries.find((d: { platform?: { os?: string } }) => d.platform?.os === "linux") ?? entries[0])?.digest;
+    type Entry = { digest?: unknown; platform?: { os?: string; architecture?: string; variant?: string } };
+    const entries = (manifest.manifests as unknown[]).filter(isObject) as Entry[];
+    const nameOf = (e: Entry) => [e.platform?.os, e.platform?.architecture, e.platform?.variant].filter(Boolean).join("/");
+    platforms = entries.map(nameOf);
+    const pick = want
+      ? entries.find((e) => e.platform?.os === "linux" && e.platform.architecture === want.architecture && (!want.variant || !e.platform.variant || e.platform.variant === want.variant))
+      : (entries.find((e) => e.platform?.os === "linux") ?? entries[0]);
+    if (!pick) throw new CairnError(ErrorCode.PLATFORM_MISSING, `${origin} has no image for ${want!.name}; it holds ${platforms.join(", ")}.`, `Pick one of those with --platform, or build for ${want!.name} too.`);
+    manifestDigest = pick.digest;
     manifest = await members.read(members.blob(manifestDigest));
   }
   if (!isObject(manifest) || !Array.isArray(manifest.layers) || !manifest.layers.every((l: unknown) => isObject(l) && typeof l.digest === "string")) {
@@ -311,9 +346,13 @@ async function ociLayoutIn(members: Members, origin: string, bad: Bad): Promise<
   const config = await members.bytes(members.blob(manifest.config?.digest));
   const diffIds = diffIdsOf(members.json(config, "its config"));
   const refName = top?.annotations?.["org.opencontainers.image.ref.name"];
+  // A tar that is also a docker-archive names the image in full there (`redis:7`, not the ref name `7`).
+  const dockerList = (await members.exists("manifest.json")) ? await members.read("manifest.json") : undefined;
+  const dockerTags = Array.isArray(dockerList) && Array.isArray(dockerList[0]?.RepoTags) ? (dockerList[0].RepoTags as unknown[]).filter((t): t is string => typeof t === "string") : [];
   const layers = (manifest.layers as { digest: string; size: unknown; mediaType?: unknown }[]).map((l, i) =>
     tarLayer(members.member(members.blob(l.digest)), l.digest, typeof l.size === "number" ? l.size : 0, typeof l.mediaType === "string" ? l.mediaType : MediaType.ociLayerGzip, diffIds[i]));
-  return checked({ repoTags: typeof refName === "string" ? [refName] : [], origin, manifestDigest: manifestDigest as Digest, config, layers }, bad);
+  const image = checked({ repoTags: dockerTags.length ? dockerTags : typeof refName === "string" ? [refName] : [], origin, manifestDigest: manifestDigest as Digest, config, layers, ...(platforms ? { platforms } : {}) }, bad);
+  return platforms ? image : onPlatform(image, origin, want);
 }
 
 function checked(image: ImageView, bad: Bad): ImageView {
