@@ -181,7 +181,8 @@ export async function buildFromDefinition(o: { file: string; attr?: string; froz
     }
     await saveResolutions(lockPath, lock, resolutions, ctx, sources);
     const built = primary.built;
-    const one = builds.length === 1 && primary.arch !== spec.architecture ? { ...spec, architecture: primary.arch } : spec;
+    // The spec as the primary image was built: its architecture is that image's.
+    const one = primary.arch !== spec.architecture ? { ...spec, architecture: primary.arch } : spec;
     return { ...built, exportName: name, spec: one, definitionFile: def.file, ...(index ? { index, platforms: builds } : {}) };
   } finally {
     await closeGzipWorkers();

@@ -12,6 +12,8 @@ import { containerName, describeRun, parsePublish, portMappings, runArgs, type P
 import type { BuildContext } from "../build/context.js";
 import { buildFromDefinition, makeContext } from "./commands.js";
 import type { GlobalOptions } from "./main.js";
+import { hostArchitecture, platformName } from "../define/platform.js";
+import { emulationMissing } from "../sandbox/emulation.js";
 
 export interface RunCommandOptions {
   file: string;
@@ -33,17 +35,26 @@ export async function runCommand(o: RunCommandOptions, ctx: BuildContext = makeC
   if (!onPath(env, engine)) throw new CairnError(ErrorCode.OUTPUT_FAILED, `cairn run --engine ${engine}: ${engine} is not on PATH.`, `Install ${engine}, or leave out --engine to use whichever engine is installed.`);
   const publish = (o.publish ?? []).map(parsePublish);
 
-  const { image } = await buildFromDefinition(o, ctx);
+  const built = await buildFromDefinition(o, ctx);
+  const { image } = built;
   const ref = image.repoTags[0];
   if (!ref) throw new CairnError(ErrorCode.OUTPUT_FAILED, "The built image has no name:tag to run it by.", "Give the image a name in the definition.");
-  const config = (JSON.parse(image.config.toString("utf8")) as { config?: ContainerConfig }).config ?? {};
+  const imageConfig = JSON.parse(image.config.toString("utf8")) as { config?: ContainerConfig; architecture?: string; variant?: string };
+  const config = imageConfig.config ?? {};
+  // Another CPU's image (--platform linux/arm64) runs under qemu-user, where binfmt_misc has it.
+  const arch = built.spec.architecture;
+  const foreign = arch !== hostArchitecture() ? platformName(arch) : undefined;
+  if (foreign) {
+    const why = emulationMissing(arch);
+    if (why) throw new CairnError(ErrorCode.SANDBOX_UNAVAILABLE, `cairn run: the image is for ${foreign}, and this machine cannot run its programs: ${why}.`, "Install qemu-user-static and binfmt-support (apt-get install qemu-user-static binfmt-support), or run the host's platform (leave out --platform).");
+  }
   const ports = portMappings(config.ExposedPorts, publish);
   for (const p of ports) await assertPortFree(p, ref);
 
   await engineSink(engine, env, ctx.epoch, (m) => ctx.reporter.info(`cairn: ${engine}: ${m}`)).write(image);
   const name = containerName(ref, process.pid);
   ctx.reporter.info(describeRun(ref, engine, ports));
-  return runForeground(engine, runArgs({ image: ref, name, ports, tty: process.stdin.isTTY === true, args: o.args ?? [] }), name, env);
+  return runForeground(engine, runArgs({ image: ref, name, ports, tty: process.stdin.isTTY === true, args: o.args ?? [], ...(foreign ? { platform: foreign } : {}) }), name, env);
 }
 
 /** Listening on the port ourselves is the one check that sees every kind of listener. */

@@ -3,14 +3,15 @@
 // (CONTAINERS_STORAGE_CONF, CONTAINERS_CONF), as a user's own configuration would.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { sharedCache } from "../support/cache.js";
-import { CAIRN_BIN, cairn } from "../support/cairn.js";
+import { CAIRN_BIN, cairn, project } from "../support/cairn.js";
 import { command } from "../support/command.js";
 import { available, eventually, freePort, redisPing } from "../support/engines.js";
 
@@ -71,6 +72,14 @@ describe("cairn run with podman", { skip: !available().podman && "podman or runc
     const failed = await cairnRun([dummy, "--", "sh", "-c", "exit 3"]);
     assert.equal(failed.code, 3, failed.stderr);
     assert.deepEqual(await containers(), [], "--rm left a container behind");
+  });
+
+  test("--platform linux/arm64: the arm64 image is built, loaded and run under qemu", { skip: !existsSync("/proc/sys/fs/binfmt_misc/qemu-aarch64") && "qemu-user for arm64 is not registered (apt-get install qemu-user-static binfmt-support)" }, async () => {
+    // The example's text in a folder of its own: its arm64 pins go into that folder's cairn.lock.
+    const own = await project({ "image.ts": (await readFile(dummy, "utf8")).replace('from "cairn-build"', 'from "cairn"') });
+    const r = await cairnRun([join(own, "image.ts"), "--platform", "linux/arm64", "--", "uname", "-m"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "aarch64\n");
   });
 
   test("redis answers on the published port; SIGINT stops it and removes the container", async () => {

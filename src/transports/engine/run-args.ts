@@ -78,6 +78,8 @@ export interface RunPlan {
   tty: boolean;
   /** Replaces the image's Cmd, as `docker run IMAGE ARGS…` does. */
   args: readonly string[];
+  /** The image's platform when it is not the host's (`linux/arm64`): run under emulation, said to the engine. */
+  platform?: string;
 }
 
 /** The engine's argv (without the engine's own name). */
@@ -86,6 +88,7 @@ export function runArgs(plan: RunPlan): string[] {
   return [
     "run", "--rm", "--name", plan.name,
     ...(plan.tty ? ["-it"] : []),
+    ...(plan.platform ? ["--platform", plan.platform] : []),
     ...plan.ports.flatMap((p) => ["-p", `${p.hostPort}:${p.containerPort}${protoSuffix(p)}`]),
     plan.image,
     ...plan.args,
