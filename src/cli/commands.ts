@@ -183,7 +183,7 @@ export async function buildFromDefinition(o: { file: string; attr?: string; froz
     const built = primary.built;
     // The spec as the primary image was built: its architecture is that image's.
     const one = primary.arch !== spec.architecture ? { ...spec, architecture: primary.arch } : spec;
-    return { ...built, exportName: name, spec: one, definitionFile: def.file, ...(index ? { index, platforms: builds } : {}) };
+    return { ...built, resolutions, exportName: name, spec: one, definitionFile: def.file, ...(index ? { index, platforms: builds } : {}) };
   } finally {
     await closeGzipWorkers();
   }

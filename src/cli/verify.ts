@@ -8,6 +8,8 @@ import * as path from "node:path";
 import type { Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { readImageTar } from "../transports/archive/source.js";
+import { platformName } from "../define/platform.js";
+import type { Image } from "../image/types.js";
 import { describeTarget } from "./inspect-target.js";
 import { compareImages, formatVerify, summarize, type VerifyReport } from "../inspect/verify.js";
 import type { BuildContext } from "../build/context.js";
@@ -61,13 +63,27 @@ export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o
       const reused = await reusePinnedDebs(built.resolutions, ctx.store, freshCtx.store);
       ctx.reporter.info(`cairn: verify: building ${target} again in a fresh cache (${fresh})`);
       // --frozen: the first build wrote the lock if it had to; the rebuild must use that very lock.
-      const { image: again } = await buildFromDefinition({ file: o.file, ...(o.attr ? { attr: o.attr } : {}), frozen: true, global: freshGlobal }, freshCtx);
+      const rebuilt = await buildFromDefinition({ file: o.file, ...(o.attr ? { attr: o.attr } : {}), frozen: true, global: freshGlobal }, freshCtx);
       process.stdout.write(
         `rebuilt in a fresh cache: ${reused.count} .deb file${reused.count === 1 ? "" : "s"} (${(reused.bytes / 1e6).toFixed(1)} MB) reused from the cache — pinned by sha256 in cairn.lock, so they cannot differ; ` +
           "everything else unpacked, run and built anew\n",
       );
       labels = { a: "your cache", b: "fresh cache" };
-      report = await compareImages(a, { source: again, manifest: JSON.parse(again.manifest.toString("utf8")) as unknown });
+      const manifestOf = (i: Image) => ({ source: i, manifest: JSON.parse(i.manifest.toString("utf8")) as unknown });
+      // Several platforms: each compared with its own rebuild; the first that differs is the report.
+      const pairs: [string | undefined, Image, Image][] = built.platforms && rebuilt.platforms
+        ? built.platforms.map((p, k) => [platformName(p.arch), p.built.image, rebuilt.platforms![k]!.built.image])
+        : [[undefined, built.image, rebuilt.image]];
+      let first: VerifyReport | undefined;
+      for (const [name, mine, again] of pairs) {
+        const r = await compareImages(manifestOf(mine), manifestOf(again));
+        if (name) process.stdout.write(`${name}: ${r.reproducible ? "reproducible" : "differs"}\n`);
+        if (!first || (first.reproducible && !r.reproducible)) first = r;
+      }
+      report = first!;
+      if (built.index && rebuilt.index && report.reproducible && built.index.indexDigest !== rebuilt.index.indexDigest) {
+        throw new Error(`cairn bug: every platform's image is the same, but the indexes differ (${built.index.indexDigest}, ${rebuilt.index.indexDigest})`);
+      }
     } finally {
       if (o.keep) keptAt = fresh;
       else await fs.rm(fresh, { recursive: true, force: true });
@@ -75,6 +91,7 @@ export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o
   }
 
   process.stdout.write(formatVerify(report, labels));
+  if (built.index && report.reproducible && !o.against) process.stdout.write(`the index of ${built.index.manifests.length} platforms: ${built.index.indexDigest}\n`);
   if (keptAt) process.stdout.write(`the fresh cache is kept at ${keptAt}\n`);
   if (!report.reproducible) {
     throw new CairnError(

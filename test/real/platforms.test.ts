@@ -82,6 +82,11 @@ test("a definition for two platforms gives one tar holding an index of two manif
   assert.equal(sbom.code, 0, sbom.stderr);
   assert.match(sbom.stdout, /pkg:deb\/debian\/libc6@[^"]*arch=arm64/);
   assert.doesNotMatch(sbom.stdout, /arch=amd64/);
+  // verify rebuilds every platform in a fresh cache and compares each.
+  const v = await cairn(["verify", "--cache-dir", sharedCache()], { cwd: dir, timeoutMs: 600_000 });
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+  assert.match(v.stdout, /linux\/amd64: reproducible\nlinux\/arm64: reproducible\n/);
+  assert.ok(v.stdout.includes(`the index of 2 platforms: ${lastLine(r)}`), v.stdout);
   const none = await cairn(["size", "result", "--platform", "linux/s390x", "--cache-dir", sharedCache()], { cwd: dir });
   assert.equal(none.code, 1);
   assert.match(none.stderr, /CAIRN_E606.*result has no image for linux\/s390x; it holds linux\/amd64, linux\/arm64/);
