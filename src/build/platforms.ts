@@ -6,7 +6,7 @@ import type { ImageSpec } from "../define/spec.js";
 import { architecturesOf, crossCompiles, debianArchitecture, forArchitecture, hostArchitecture, platformName, platformOf } from "../define/platform.js";
 import { buildPlatformIndex } from "../image/manifest.js";
 import type { ImageIndex } from "../image/types.js";
-import { CairnError, ErrorCode } from "../errors.js";
+import { CairnError, ErrorCode, isCairnError } from "../errors.js";
 import { build, type Built, type BuildOptions } from "./build.js";
 import type { BuildContext } from "./context.js";
 
@@ -55,7 +55,17 @@ export async function buildPlatforms(spec: ImageSpec, options: BuildOptions, ctx
   for (const arch of archs) {
     if (archs.length > 1) ctx.reporter.info(`cairn: ${platformName(arch)}`);
     const one = archs.length === 1 && arch === spec.architecture && !spec.platforms && !crossCompiles(spec) ? spec : forArchitecture(spec, arch);
-    builds.push({ arch, built: await build(one, { ...options, exportName: lockNameFor(options.exportName, spec, arch), lockSuffix: lockSuffixFor(spec, arch) }, ctx) });
+    try {
+      builds.push({ arch, built: await build(one, { ...options, exportName: lockNameFor(options.exportName, spec, arch), lockSuffix: lockSuffixFor(spec, arch) }, ctx) });
+    } catch (e) {
+      // One platform's archive lacks a package the others have: say which platform, and the way out.
+      if (archs.length > 1 && isCairnError(e) && (e.code === ErrorCode.NO_SUCH_PACKAGE || e.code === ErrorCode.UNSATISFIABLE)) {
+        const all = archs.map(platformName).join(", ");
+        throw new CairnError(e.code, `${platformName(arch)}, one of the platforms ${options.exportName} is built for (${all}): ${e.message}`,
+          `${e.hint ? `${e.hint} ` : ""}Or leave ${platformName(arch)} out of platforms (--platform builds the others).`, { cause: e, data: e.data });
+      }
+      throw e;
+    }
   }
   const host = hostArchitecture();
   const primary = builds.find((b) => b.arch === host) ?? builds[0]!;

@@ -144,3 +144,18 @@ export const hello = buildImage({ name: "hello", tag: "multi", platforms: ["linu
   assert.equal(size.code, 0, size.stderr);
   assert.match(size.stderr, /hello is built for linux\/amd64, linux\/arm64; this is linux\/amd64 \(--platform picks another\)/);
 });
+
+test("a package one platform lacks fails naming that platform, and how to leave it out", { timeout: 300_000 }, async () => {
+  const only = await project({
+    "image.ts": `import { buildImage, debian } from "cairn";
+const pkgs = debian({ suite: "bookworm" });
+export const x = buildImage({ name: "x", platforms: ["linux/amd64", "linux/arm64"], contents: [pkgs("libc6-i386")] });
+`,
+  });
+  const r = await cairn(["build", "--cache-dir", sharedCache()], { cwd: only });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /CAIRN_E201\]: linux\/arm64, one of the platforms x is built for \(linux\/amd64, linux\/arm64\): No package called "libc6-i386" .* for arm64/);
+  assert.match(r.stderr, /leave linux\/arm64 out of platforms \(--platform builds the others\)/);
+  const amd = await cairn(["build", "--platform", "linux/amd64", "--cache-dir", sharedCache()], { cwd: only });
+  assert.equal(amd.code, 0, amd.stderr);
+});
