@@ -17,6 +17,7 @@ import { checkPrograms, selectPackages, type Said } from "../closure/select.js";
 import { baseFromLayers, loadBase, type BaseImage } from "./base.js";
 import type { BuildContext } from "./context.js";
 import { mapLimit } from "../concurrency.js";
+import { timed } from "../timings.js";
 import { imageLdSoCache } from "../closure/ld-so-cache.js";
 import { fetchPackages } from "../debian/fetch.js";
 import { planImageLayers } from "../image/layer-plan.js";
@@ -79,23 +80,24 @@ export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildC
   const definitionDir = path.dirname(path.resolve(options.definitionFile));
   const declared = expandPythonProjects(given, definitionDir, (t) => ctx.reporter.info(`cairn: note: ${t}`));
   const resolveOptions = { frozen: options.frozen, lockLabel: options.lockLabel, definitionDir };
-  const resolution = await resolveImage(declared, options.exportName, options.pins.get(options.exportName), ctx, resolveOptions);
+  const t = ctx.timings;
+  const resolution = await timed(t, "resolve", () => resolveImage(declared, options.exportName, options.pins.get(options.exportName), ctx, resolveOptions));
   notePythonVersions(declared.contents, resolution, (t) => ctx.reporter.info(t));
-  const envs = await resolveEnvironments(declared, options.exportName, derivationsOf(declared.contents), options.pins, ctx, resolveOptions, options.lockSuffix);
+  const envs = await timed(t, "resolve", () => resolveEnvironments(declared, options.exportName, derivationsOf(declared.contents), options.pins, ctx, resolveOptions, options.lockSuffix));
   // From here on every source is pinned: the spec as built, not as declared.
-  const { spec, pinned: sources } = await pinSources(declared, {
+  const { spec, pinned: sources } = await timed(t, "sources (fetchurl, pip pins)", () => pinSources(declared, {
     locked: options.sources ?? {}, frozen: options.frozen, lockLabel: options.lockLabel, definitionDir,
     toolsOf: (d) => toolsOf(envs.derivations.get(d.name)!, ctx),
-  }, ctx);
+  }, ctx));
   const derivations = derivationsOf(spec.contents);
   const resolutions = new Map<string, Resolution>([[options.exportName, resolution], ...environmentsOf(envs).map((e) => [e.lockName, e.resolution] as [string, Resolution])]);
   const allPackages = packagesOf(resolution);
 
-  await fetchSources(spec.contents, ctx);
+  await timed(t, "sources (fetchurl, pip pins)", () => fetchSources(spec.contents, ctx));
   const user = await userEntries(spec, definitionDir, ctx.store);
   // Derivation outputs count as the user's own files (a layer each), their references checked alike.
   const outputs = new Map<string, FsEntry[]>();
-  for (const d of derivations) outputs.set(d.name, await buildDerivation(d, toolsOf(envs.derivations.get(d.name)!, ctx), outputs, definitionDir, ctx));
+  for (const d of derivations) outputs.set(d.name, await timed(t, "derivations", () => buildDerivation(d, toolsOf(envs.derivations.get(d.name)!, ctx), outputs, definitionDir, ctx)));
   for (const c of spec.contents) if (c.kind === "derivation") user.push(...outputs.get(c.name)!);
   const pin = resolution.base;
   // A file base is named relative to the definition; loadBase takes it by absolute path.
@@ -108,8 +110,11 @@ export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildC
     for (const [name, r] of inner.built.resolutions) resolutions.set(name, r);
     mergeSources(sources, inner.built.sources);
   }
+  // --compressor over the definition's; gzip, the default, keeps the keys it always had.
+  const compressor = ctx.compressor ?? spec.compressor ?? "gzip";
   // Everything the layers depend on — not the config, which is cheap to redo.
   const layersKey = inputKey({
+    ...(compressor === "gzip" ? {} : { compressor }),
     format: IMAGE_FORMAT,
     cairn: cairnFingerprint(),
     epoch: ctx.epoch,
@@ -132,12 +137,12 @@ export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildC
     return { image, resolution, resolutions, kept: cached.kept!, sources };
   }
 
-  await fetchPackages(allPackages, packageRequest(spec).sets, ctx, resolution.archiveDates);
+  await timed(t, "fetch .debs", () => fetchPackages(allPackages, packageRequest(spec).sets, ctx, resolution.archiveDates));
   // What the container runs is kept, and checked once the steps (which may make it) are done.
   const config = mergeConfig(base?.config.config ?? {}, spec.config);
-  const first = await selectPackages(spec, resolution, user, ctx, base, config);
+  const first = await timed(t, "unpack and closure", () => selectPackages(spec, resolution, user, ctx, base, config));
   const reassemble = (packages: UnpackedPackage[]) => assemble(spec, packages, allPackages.length ? resolution.distribution : undefined, user, { base, report: ctx.reporter, ldSoCache: (tree) => imageLdSoCache(tree, spec.architecture, base) });
-  const firstTree = await reassemble(first.packages);
+  const firstTree = await timed(t, "assemble", () => reassemble(first.packages));
   // The steps see the image as it stands, base image included; what they change replaces it,
   // what they delete leaves cairn's own layers and is whited out of the base's.
   const below = base && (spec.runAsRoot || spec.extraCommands) ? await baseEntries(base.layers, ctx) : [];
@@ -146,12 +151,12 @@ export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildC
     const step = spec[kind];
     if (!step) continue;
     const view = stepView(firstTree, below);
-    const changes = await runImageStep({ kind, step, env: toolsOf(envs.steps.get(kind)!, ctx), image: view, ctx });
+    const changes = await timed(t, "steps", () => runImageStep({ kind, step, env: toolsOf(envs.steps.get(kind)!, ctx), image: view, ctx }));
     applyStep(firstTree, changes, view, below, `step:${kind}`);
     stepOutputs.push({ kind, changes });
   }
   const tools = (kind: string) => environmentEntries(envs.steps.get(kind)!, ctx);
-  const { selection, tree } = await followStepOutputs(stepOutputs, firstTree, first, below, base, tools, reassemble, ctx);
+  const { selection, tree } = await timed(t, "assemble", () => followStepOutputs(stepOutputs, firstTree, first, below, base, tools, reassemble, ctx));
   await checkPrograms(tree.entries(), selection, config, base);
 
   const keptNames = new Set(selection.packages.map((p) => p.locked.name));
@@ -166,7 +171,7 @@ export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildC
   const plan = planImageLayers(tree, spec.layered, ownLayerBudget(spec, base, graph.nodes.length > 0), graph);
   ctx.reporter.info(`cairn: ${tree.size} paths in ${plan.layers.length} layer${plan.layers.length > 1 ? "s" : ""}`);
   // Two at a time: each compresses on its own worker thread.
-  const layers: Layer[] = await mapLimit(plan.layers, 2, (entries) => buildLayer(entries, ctx.epoch, ctx.store));
+  const layers: Layer[] = await timed(t, `layers (tar, ${compressor})`, () => mapLimit(plan.layers, 2, (entries) => buildLayer(entries, ctx.epoch, ctx.store, compressor)));
 
   const record: LayersRecord = { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions, kept, said: selection.said };
   await ctx.store.putEntry("image-layers", layersKey, record);

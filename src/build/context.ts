@@ -4,8 +4,14 @@
 import type { DebianContext } from "../debian/context.js";
 import type { StepContext } from "../steps/context.js";
 import type { RegistryAccess } from "../transports/registry/credentials.js";
+import type { Compressor } from "../image/compress.js";
+import type { Timings } from "../timings.js";
 
 export interface BuildContext extends DebianContext, StepContext {
   /** Credentials and TLS settings for a registry base images are pulled from, looked up at the edge; anonymous when absent. */
   registryAccess?: (registry: string) => Promise<RegistryAccess>;
+  /** --compressor: how layers are stored, over what the definition says. */
+  compressor?: Compressor;
+  /** --timings: each phase's wall and CPU time, printed at the end. */
+  timings?: Timings;
 }

@@ -19,6 +19,7 @@ import * as os from "node:os";
 import type { Image, ImageIndex } from "../image/types.js";
 import type { ImageSpec } from "../define/spec.js";
 import { stat } from "node:fs/promises";
+import { Timings, timed } from "../timings.js";
 import { platformName } from "../define/platform.js";
 import { loadDefinition, pickImage } from "../load/definition.js";
 import type { GlobalOptions } from "./main.js";
@@ -45,6 +46,8 @@ export function makeContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process.e
     reporter,
     registryAccess: pullAccess(g.registry ?? {}, env),
     ...(g.limits?.length ? { debLimits: g.limits.reduce(withLimit, DEFAULT_LIMITS) } : {}),
+    ...(g.compressor ? { compressor: g.compressor } : {}),
+    ...(g.timings ? { timings: new Timings() } : {}),
   };
 }
 
@@ -164,7 +167,7 @@ export interface DefinitionBuilt extends Built {
  * from the pins in cairn.lock; once the image is complete, the lock is written if a resolution changed.
  */
 export async function buildFromDefinition(o: { file: string; attr?: string; frozen?: boolean; global: GlobalOptions }, ctx: BuildContext): Promise<DefinitionBuilt> {
-  const def = await loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck, reporter: ctx.reporter });
+  const def = await timed(ctx.timings, "load definition (compile, type check)", () => loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck, reporter: ctx.reporter }));
   const { name, spec } = pickImage(def, o.attr);
   ctx.reporter.info(`cairn: building ${name} (${spec.name}:${spec.tag}) from ${path.relative(process.cwd(), def.file) || def.file}`);
   const lockPath = lockPathFor(def.file);
@@ -230,6 +233,14 @@ async function checkOutputFolder(out: string): Promise<void> {
 
 /** Build; returns the manifest digest (also printed as stdout's last line). */
 export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.global)): Promise<string> {
+  try {
+    return await buildAndWrite(o, ctx);
+  } finally {
+    if (ctx.timings) process.stderr.write(`${ctx.timings.format()}\n`);
+  }
+}
+
+async function buildAndWrite(o: BuildCommandOptions, ctx: BuildContext): Promise<string> {
   checkBuildOptions(o);
   if (!o.stream) await checkOutputFolder(o.out);
   const built = await buildFromDefinition(o, ctx);
@@ -254,7 +265,7 @@ export async function buildCommand(o: BuildCommandOptions, ctx = makeContext(o.g
     };
     const previous = await ctx.store.getEntry<{ digest: string; stamp: string }>("output", outKey);
     if (!(previous?.digest === digest && previous.stamp === (await stampOf()))) {
-      await archiveSink(o.out, { mtime: ctx.epoch }).write(output);
+      await timed(ctx.timings, "write the tar", () => archiveSink(o.out, { mtime: ctx.epoch }).write(output));
       await ctx.store.putEntry("output", outKey, { digest, stamp: await stampOf() });
     }
     ctx.reporter.info(`cairn: wrote ${o.out} (${describeOutput(built)})`);
@@ -289,7 +300,11 @@ export interface PushCommandOptions {
 
 /** Build (from the cache when nothing changed) and push; prints the digest the registry reports. */
 export async function pushCommand(o: PushCommandOptions, ctx = makeContext(o.global)): Promise<string> {
-  return pushTo(await buildFromDefinition(o, ctx), o.ref, o.registry ?? {}, ctx, o.sbom);
+  try {
+    return await pushTo(await buildFromDefinition(o, ctx), o.ref, o.registry ?? {}, ctx, o.sbom);
+  } finally {
+    if (ctx.timings) process.stderr.write(`${ctx.timings.format()}\n`);
+  }
 }
 
 async function pushTo(built: DefinitionBuilt, ref: string, r: RegistryOptions, ctx: BuildContext, sbom?: "spdx" | "cyclonedx", env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -306,13 +321,13 @@ async function pushTo(built: DefinitionBuilt, ref: string, r: RegistryOptions, c
   // The registry store on the same registry holds the layers a build pushed there: mounted, not sent again.
   const store = ctx.remote ? parseReference(ctx.remote.ref) : undefined;
   const mountFrom = (store?.registry === registry && store.repository !== repository ? store.repository : undefined) ?? seen.find((r) => r !== repository);
-  const result = await (built.index ? (r: string, opts: PushOptions) => pushIndex(built.index!, r, opts) : (r: string, opts: PushOptions) => pushImage(image, r, opts))(ref, {
+  const result = await timed(ctx.timings, "push", () => (built.index ? (r: string, opts: PushOptions) => pushIndex(built.index!, r, opts) : (r: string, opts: PushOptions) => pushImage(image, r, opts))(ref, {
     ...(mountFrom ? { mountFrom } : {}),
     ...(credentials ? { credentials } : {}),
     ...(r.insecure ? { insecure: true } : {}),
     ...(r.caFile ? { caFile: r.caFile } : {}),
     reporter: ctx.reporter,
-  });
+  }));
   ctx.reporter.info(
     result.uploadedBytes === 0
       ? `cairn: pushed ${result.reference}: no layer bytes uploaded (${result.mountedBlobs ? `${result.mountedBlobs} blobs mounted from ${mountFrom}, ` : ""}the registry had the rest)`

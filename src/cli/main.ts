@@ -20,6 +20,10 @@ export interface GlobalOptions {
   store?: StoreOptions;
   /** --platform P[,P…]: the platforms to build for, instead of the definition's. */
   platform?: string;
+  /** --compressor: how layers are stored. */
+  compressor?: "gzip" | "zstd" | "none";
+  /** --timings (build, push): each phase's wall and CPU time, printed at the end. */
+  timings?: boolean;
 }
 
 export interface StoreOptions {
@@ -50,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       .option("--offline", "use only what the cache holds", false)
       .option("-q, --quiet", "no progress output", false)
       .option("--no-typecheck", "skip checking the definition's types")
+      .addOption(new Option("--compressor <kind>", "how layers are stored, over what the definition says (default gzip; zstd: podman and containerd 1.5+, not Docker 20.10)").choices(["gzip", "zstd", "none"]))
       .option("--platform <platforms>", "build for these platforms instead of the definition's (comma-separated, e.g. linux/amd64,linux/arm64)")
       .option("--limit <name=value>", "raise or lower a bound packages are unpacked within (repeatable): deb-entries, deb-control-size, deb-size-factor, deb-size-slack, deb-size-unknown", (v: string, all: string[] | undefined) => [...(all ?? []), v])
       .option("--store <ref>", "a registry repository shared as a store: read before doing work (default: $CAIRN_STORE)")
@@ -74,11 +79,12 @@ export async function main(argv: string[]): Promise<number> {
     .option("--sbom", "with --push: attach an SBOM to the pushed image (an OCI referrer)", false)
     .addOption(new Option("--sbom-format <format>", "the attached SBOM's format").choices(["spdx", "cyclonedx"]).default("spdx"))
     .option("--load", "load the image into docker or podman too (piped, no temporary file)", false)
+    .option("--timings", "print where the time went: each phase's wall and CPU time", false)
     .addOption(new Option("--engine <name>", "the engine --load uses (default: docker when its daemon is set up, else podman)").choices(["docker", "podman"]))
     .action(async (file: string, opts) => {
       // Loaded by the command that runs: `--help` and usage errors start without the pipeline.
       const { buildCommand } = await import("./commands.js");
-      await buildCommand({ file, ...opts, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: globals(opts, opts.push) });
+      await buildCommand({ file, ...opts, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: { ...globals(opts, opts.push), ...(opts.timings ? { timings: true } : {}) } });
     });
 
   registryFlags(common(program.command("push")))
@@ -88,13 +94,14 @@ export async function main(argv: string[]): Promise<number> {
     .option("--frozen", "fail instead of changing cairn.lock", false)
     .option("--sbom", "attach an SBOM to the pushed image (an OCI referrer)", false)
     .addOption(new Option("--sbom-format <format>", "the attached SBOM's format").choices(["spdx", "cyclonedx"]).default("spdx"))
+    .option("--timings", "print where the time went: each phase's wall and CPU time", false)
     .action(async (args: string[], opts, cmd: Command) => {
       if (args.length > 2) cmd.error(`error: cairn push takes [FILE] REF, not ${args.length} operands, e.g. cairn push image.ts -A redis 127.0.0.1:5000/redis:7`);
       // One operand that names the definition is a push with the REF forgotten, not a push to "image.ts".
       if (args.length === 1 && looksLikeDefinition(args[0]!)) cmd.error(`error: cairn push needs a REF to push to after ${args[0]}, e.g. cairn push ${args[0]} -A NAME 127.0.0.1:5000/name:tag`);
       const [file, ref] = args.length === 2 ? [args[0]!, args[1]!] : ["image.ts", args[0]!];
       const { pushCommand } = await import("./commands.js");
-      await pushCommand({ file, ref, attr: opts.attr, frozen: opts.frozen, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: globals(opts, ref) });
+      await pushCommand({ file, ref, attr: opts.attr, frozen: opts.frozen, registry: registryOptions(opts), sbom: opts.sbom ? opts.sbomFormat : undefined, global: { ...globals(opts, ref), ...(opts.timings ? { timings: true } : {}) } });
     });
 
   let exitCode = 0; // `cairn run` exits with its container's status
@@ -304,7 +311,7 @@ function registryOptions(opts: { creds?: string; insecure?: boolean; caFile?: st
 /** The last command's global options, for naming the cache in errors that name no path. */
 let lastGlobals: GlobalOptions | undefined;
 
-function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean; platform?: string; limit?: string[]; creds?: string; insecure?: boolean; caFile?: string; store?: string; storePush?: boolean; storeKey?: string; storeTrust?: string[] }, pushTo?: string): GlobalOptions {
+function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typecheck: boolean; platform?: string; compressor?: "gzip" | "zstd" | "none"; limit?: string[]; creds?: string; insecure?: boolean; caFile?: string; store?: string; storePush?: boolean; storeKey?: string; storeTrust?: string[] }, pushTo?: string): GlobalOptions {
   const store: StoreOptions = {
     ...(opts.store ? { ref: opts.store } : {}), ...(opts.storePush ? { push: true } : {}),
     ...(opts.storeKey ? { key: opts.storeKey } : {}), ...(opts.storeTrust ? { trust: opts.storeTrust } : {}),
@@ -314,6 +321,7 @@ function globals(opts: { cacheDir: string; offline: boolean; quiet: boolean; typ
     registry: { ...registryOptions(opts), ...(pushTo ? { pushTo } : {}) },
     ...(Object.keys(store).length ? { store } : {}),
     ...(opts.platform ? { platform: opts.platform } : {}),
+    ...(opts.compressor ? { compressor: opts.compressor } : {}),
   };
   return lastGlobals;
 }

@@ -289,6 +289,9 @@ export interface ImageOptions {
    *  manifest each, every package set taking each platform's architecture in turn. `--platform`
    *  narrows or widens it. Default: the architecture of its packages (amd64). */
   platforms?: string[];
+  /** How layers are stored: "gzip" (default; every engine reads it), "zstd" (smaller, faster to
+   *  unpack; podman and containerd 1.5+, not Docker 20.10) or "none". `--compressor` overrides it. */
+  compressor?: "gzip" | "zstd" | "none";
   /** A script run as root inside the image's filesystem (sandboxed, no VM): create users, chown,
    *  compile. What it adds, changes or removes becomes the top layer. */
   runAsRoot?: string | StepOptions;
@@ -356,6 +359,9 @@ const imageShape = {
   config: (v: unknown, at: string) => checkObject(v, at, configShape),
   created: isNonEmptyString,
   platforms: (v: unknown, at: string) => void platformsOf(v, at),
+  compressor: (v: unknown, at: string) => {
+    if (v !== "gzip" && v !== "zstd" && v !== "none") invalid(at, 'must be "gzip", "zstd" or "none"');
+  },
   closure: (v: unknown, at: string) => {
     if (v !== "runtime" && v !== "depends") invalid(at, 'must be "runtime" or "depends"');
   },
@@ -402,6 +408,7 @@ function makeImage(options: LayeredImageOptions, layered: boolean, fn: string): 
     architecture: [...archs][0] ?? "amd64",
     ...(caBundleLinks(options.caBundleLinks).length ? { caBundleLinks: caBundleLinks(options.caBundleLinks) } : {}),
     ...(options.platforms ? { platforms: platformsOf(options.platforms, `${fn}().platforms`) } : {}),
+    ...(options.compressor && options.compressor !== "gzip" ? { compressor: options.compressor } : {}),
     ...(options.extraCommands ? { extraCommands: makeStep(options.extraCommands, `${fn}().extraCommands`) } : {}),
     ...(options.runAsRoot ? { runAsRoot: makeStep(options.runAsRoot, `${fn}().runAsRoot`) } : {}),
   };

@@ -252,6 +252,8 @@ export interface ImageSpec {
   architecture: string;
   /** Debian architectures to build it for, each its own manifest of one image index; absent: `architecture` alone. */
   platforms?: string[];
+  /** How its layers are stored; absent: gzip. */
+  compressor?: "gzip" | "zstd" | "none";
   /** Absolute paths, sorted, made links to /etc/ssl/certs/ca-certificates.crt (other distributions'
    *  bundle paths); absent: none. */
   caBundleLinks?: string[];

@@ -9,7 +9,8 @@ import { createGunzip } from "node:zlib";
 import { CairnError, ErrorCode } from "../errors.js";
 import type { FsEntry } from "../fs/types.js";
 import { inputKey, type Store } from "../store/store.js";
-import { gzipOffThread } from "./gzip-pool.js";
+import { compressLayer, LAYER_MEDIA_TYPE, type Compressor } from "./compress.js";
+import { decompressStream } from "../debian/decompress.js";
 import { listingOf, putListing } from "./listing.js";
 import { writeTar, type TarEntry } from "./tar.js";
 import { MediaType, type DiffId, type Digest, type Layer } from "./types.js";
@@ -25,11 +26,13 @@ export interface LayerRecord {
   mediaType?: string;
 }
 
-export async function buildLayer(entries: FsEntry[], mtime: number, store: Store): Promise<Layer> {
+export async function buildLayer(entries: FsEntry[], mtime: number, store: Store, compressor: Compressor = "gzip"): Promise<Layer> {
   const key = inputKey({
     format: LAYER_FORMAT,
     mtime,
     entries: entries.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.size, e.sha256 ?? e.linkname ?? ""]),
+    // gzip's keys stay as they were before there was a choice: the same layers, found again.
+    ...(compressor === "gzip" ? {} : { compressor }),
   });
   const cached = await store.getEntry<LayerRecord>("layer", key);
   if (cached && (await store.hasBlob(cached.digest.slice(7)))) return storedLayer(cached, store);
@@ -43,8 +46,11 @@ export async function buildLayer(entries: FsEntry[], mtime: number, store: Store
       yield chunk;
     }
   }
-  const { hex, size } = await store.writeBlobStream(gzipOffThread(hashed()));
-  const record: LayerRecord = { diffId: `sha256:${diff.digest("hex")}` as DiffId, digest: `sha256:${hex}` as Digest, size };
+  const { hex, size } = await store.writeBlobStream(compressLayer(compressor, hashed()));
+  const record: LayerRecord = {
+    diffId: `sha256:${diff.digest("hex")}` as DiffId, digest: `sha256:${hex}` as Digest, size,
+    ...(compressor === "gzip" ? {} : { mediaType: LAYER_MEDIA_TYPE[compressor] }),
+  };
   // Listed from the entries just tarred, so inspecting this layer later needs no pass over it.
   await putListing(store, record, await listingOf(entries, tarSize));
   await store.putEntry("layer", key, record);
@@ -61,19 +67,11 @@ export function layerOf(l: Omit<Layer, "uncompressed">): Layer {
 }
 
 /**
- * A layer's stored bytes as its tar: gunzipped when `mediaType` says gzip, refused by name when it
- * says zstd (nothing here reads it yet), as they are otherwise. Decompressing needs no pinned
- * library: only compression must give the same bytes on every node.
+ * A layer's stored bytes as its tar: gunzipped or un-zstd'd as `mediaType` says, as they are
+ * otherwise. Decompressing needs no pinned library: only compression must give the same bytes on every node.
  */
 export function untar(mediaType: string, stored: Readable): Readable {
-  if (/zstd$/.test(mediaType)) {
-    stored.destroy();
-    return new Readable({
-      read() {
-        this.destroy(new CairnError(ErrorCode.BAD_REFERENCE, "A layer is zstd-compressed, which cairn does not read yet.", "Convert the image with `skopeo copy --dest-compress-format gzip`."));
-      },
-    });
-  }
+  if (/zstd$/.test(mediaType)) return decompressStream("zst", stored);
   if (!/gzip$/.test(mediaType)) return stored;
   const gunzip = createGunzip();
   // An error on either side ends the other, and reaches whoever reads.
@@ -116,7 +114,7 @@ async function* checkedRead(file: string, e: FsEntry): AsyncGenerator<Uint8Array
 
 /**
  * The tar of a layer whose media type cannot be trusted (one read from an image tar someone else
- * wrote): its first bytes tell gzip, zstd (refused by name) or plain.
+ * wrote): its first bytes tell gzip, zstd or plain.
  */
 export function sniffedTar(stored: Readable): Readable {
   return Readable.from(sniffed(stored));

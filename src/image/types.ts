@@ -12,6 +12,8 @@ export const MediaType = {
   ociIndex: "application/vnd.oci.image.index.v1+json",
   ociConfig: "application/vnd.oci.image.config.v1+json",
   ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+  ociLayerZstd: "application/vnd.oci.image.layer.v1.tar+zstd",
+  ociLayer: "application/vnd.oci.image.layer.v1.tar",
 } as const;
 
 export interface Descriptor {

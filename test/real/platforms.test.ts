@@ -94,12 +94,27 @@ test("a definition for two platforms gives one tar holding an index of two manif
 
 test("pushed as an index: skopeo sees both platforms; podman runs amd64 natively and arm64 under qemu", { timeout: 900_000 }, async (t) => {
   const ref = `${reg.host}/cairn/redis:7-multi`;
-  const r = await cairn(["push", "image.ts", ref, "--cache-dir", sharedCache()], { cwd: dir });
+  const r = await cairn(["push", "image.ts", ref, "--sbom", "--cache-dir", sharedCache()], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /an index of 2 platforms/);
   const raw = JSON.parse((await command("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`])).stdout);
   assert.equal(raw.mediaType, "application/vnd.oci.image.index.v1+json");
   assert.deepEqual(raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture), ["amd64", "arm64"]);
+
+  // An SBOM per platform, each with its own manifest as subject (the referrers tag scheme: sha256-<hex>).
+  const get = async (path: string, accept: string) => {
+    const res = await fetch(`${reg.url}${path}`, { headers: { accept } });
+    assert.equal(res.status, 200, path);
+    return Buffer.from(await res.arrayBuffer());
+  };
+  for (const m of raw.manifests as { digest: string; platform: { architecture: string } }[]) {
+    const referrers = JSON.parse((await get(`/v2/cairn/redis/manifests/${m.digest.replace(":", "-")}`, "application/vnd.oci.image.index.v1+json")).toString());
+    assert.equal(referrers.manifests.length, 1, m.platform.architecture);
+    const artifact = JSON.parse((await get(`/v2/cairn/redis/manifests/${referrers.manifests[0].digest}`, "application/vnd.oci.image.manifest.v1+json")).toString());
+    assert.equal(artifact.subject.digest, m.digest);
+    const sbom = (await get(`/v2/cairn/redis/blobs/${artifact.layers[0].digest}`, "*/*")).toString();
+    assert.match(sbom, new RegExp(`pkg:deb/debian/libc6@[^"]*arch=${m.platform.architecture}`));
+  }
   const inspected = JSON.parse((await command("skopeo", ["inspect", "--tls-verify=false", `docker://${ref}`])).stdout);
   assert.equal(inspected.Digest, lastLine(r), "the tag names the index cairn printed");
 
