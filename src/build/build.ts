@@ -173,7 +173,7 @@ export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildC
   // Two at a time: each compresses on its own worker thread.
   const layers: Layer[] = await timed(t, `layers (tar, ${compressor})`, () => mapLimit(plan.layers, 2, (entries) => buildLayer(entries, ctx.epoch, ctx.store, compressor)));
 
-  const record: LayersRecord = { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size })), descriptions: plan.descriptions, kept, said: selection.said };
+  const record: LayersRecord = { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size, ...(l.mediaType === MediaType.ociLayerGzip ? {} : { mediaType: l.mediaType }) })), descriptions: plan.descriptions, kept, said: selection.said };
   await ctx.store.putEntry("image-layers", layersKey, record);
   await shareLayers(layersKey, record, [...allPackages, ...environmentsOf(envs).flatMap((e) => packagesOf(e.resolution))], ctx);
   const image = assembleImage(spec, layers, plan.descriptions, ctx, base);
