@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Readable } from "node:stream";
 import { test } from "node:test";
 import { ErrorCode, isCairnError } from "../errors.js";
 import { decompressBuffer } from "./decompress.js";
@@ -17,4 +18,25 @@ test("damaged index data is an INDEX_MISSING naming the file, not a raw zlib/xz/
       return true;
     });
   }
+});
+
+test("xz: the host's xz and the WebAssembly decoder give the same bytes, and both refuse corrupt data", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { randomBytes } = await import("node:crypto");
+  const { unxz } = await import("./decompress.js");
+  const plain = Buffer.concat([randomBytes(300_000), Buffer.alloc(2_000_000, "debian ")]);
+  const packed = spawnSync("xz", ["-c"], { input: plain, maxBuffer: 1 << 26 });
+  assert.equal(packed.status, 0, "xz is needed (apt-get install xz-utils)");
+  const read = async (decoder: "host" | "wasm", bytes: Buffer) => {
+    const chunks: Buffer[] = [];
+    for await (const c of unxz(decoder, Readable.from([bytes]))) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  };
+  assert.deepEqual(await read("host", packed.stdout), plain);
+  assert.deepEqual(await read("wasm", packed.stdout), plain);
+  const broken = Buffer.from(packed.stdout);
+  for (let i = 100; i < 200; i++) broken[i] = broken[i]! ^ 0xff;
+  await assert.rejects(read("host", broken));
+  await assert.rejects(read("wasm", broken));
+  await assert.rejects(read("host", packed.stdout.subarray(0, packed.stdout.length - 50)), "a cut stream is an error, not a short one");
 });
