@@ -68,6 +68,21 @@ export interface ClosureSession {
   architecture: string;
 }
 
+/** The packages `roots` declare, then what those declare, and so on: one list per step, each name once. */
+function levelsFrom(roots: string[], edges: [string, string][]): string[][] {
+  const declared = new Map<string, string[]>();
+  for (const [from, to] of edges) declared.set(from, [...(declared.get(from) ?? []), to]);
+  const seen = new Set(roots);
+  const levels: string[][] = [];
+  for (let level = roots; level.length; ) {
+    const next = [...new Set(level.flatMap((n) => declared.get(n) ?? []))].filter((n) => !seen.has(n)).sort();
+    for (const n of next) seen.add(n);
+    if (next.length) levels.push(next);
+    level = next;
+  }
+  return levels;
+}
+
 export function trimPackages<P extends { manifest: UnpackedManifest }>(packages: P[], spec: ImageSpec): P[] {
   return packages.map((p) => {
     const kept = trimEntries(p.manifest.entries.map((e) => ({ path: mergedUsrPath(e.path), type: e.type, entry: e })), spec.trim);
@@ -155,8 +170,17 @@ export async function selectPackages(spec: ImageSpec, resolution: Resolution, us
   ];
   await expand([...roots, ...spec.keep]);
   const programs: RunProgram[] = [];
+  // Where a program lives is nearly always close to what was asked for (redis-server's binary is
+  // in redis-tools, which it declares): the declared packages are unpacked level by level until it
+  // is found, not the whole closure at once — most of which the image then leaves out.
+  const levels = levelsFrom([...roots, ...spec.keep], edges);
   for (const w of wanted) {
     let found = findProgram(w.candidates, index, alternatives);
+    for (const level of levels) {
+      if (found) break;
+      await expand(level);
+      found = findProgram(w.candidates, index, alternatives);
+    }
     if (!found) {
       await expand(all);
       found = findProgram(w.candidates, index, alternatives);
