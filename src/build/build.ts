@@ -18,6 +18,7 @@ import { baseFromLayers, loadBase, type BaseImage } from "./base.js";
 import type { BuildContext } from "./context.js";
 import { mapLimit } from "../concurrency.js";
 import { timed } from "../timings.js";
+import { platformOf } from "../define/platform.js";
 import { imageLdSoCache } from "../closure/ld-so-cache.js";
 import { fetchPackages } from "../debian/fetch.js";
 import { planImageLayers } from "../image/layer-plan.js";
@@ -103,7 +104,7 @@ export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildC
   // A file base is named relative to the definition; loadBase takes it by absolute path.
   const baseRef = pin?.reference.startsWith("file:") ? path.resolve(definitionDir, pin.reference.slice(5)) : pin?.reference;
   let base: BaseImage | undefined;
-  if (pin) base = await loadBase(baseRef!, pin.digest, ociArchitecture(spec.architecture), ctx);
+  if (pin) base = await loadBase(baseRef!, pin.digest, platformOf(spec.architecture).architecture, ctx);
   else if (spec.fromImage?.kind === "image") {
     const inner = await builtBase(spec.fromImage, options, ctx);
     base = inner.base;
@@ -186,7 +187,7 @@ function sayAgain(said: unknown, ctx: BuildContext): void {
   for (const s of said as Said[]) if ((s?.level === "warn" || s?.level === "info") && typeof s.text === "string") ctx.reporter[s.level](s.text);
 }
 
-function mergeSources(into: LockedSources, from: LockedSources): void {
+export function mergeSources(into: LockedSources, from: LockedSources): void {
   if (from.fetchurl) into.fetchurl = { ...into.fetchurl, ...from.fetchurl };
   if (from.pip) into.pip = { ...into.pip, ...from.pip };
 }
@@ -255,7 +256,7 @@ export function assembleImage(spec: ImageSpec, ownLayers: Layer[], descriptions:
     config: mergeConfig(base?.config.config ?? {}, spec.config),
     diffIds: layers.map((l) => l.diffId),
     created,
-    architecture: ociArchitecture(spec.architecture),
+    architecture: platformOf(spec.architecture).architecture,
     os: "linux",
     history: [...baseHistory(base), ...descriptions.map((d) => ({ created_by: d }))],
   });
@@ -269,12 +270,6 @@ export function assembleImage(spec: ImageSpec, ownLayers: Layer[], descriptions:
     manifestDigest: digestOf(manifest),
     layers,
   };
-}
-
-/** Debian's architecture names in the OCI (GOARCH) spelling engines match platforms with. */
-export function ociArchitecture(debianArch: string): string {
-  const map: Record<string, string> = { i386: "386", armhf: "arm", armel: "arm", ppc64el: "ppc64le", mips64el: "mips64le", mipsel: "mipsle" };
-  return map[debianArch] ?? debianArch;
 }
 
 /** Docker's FROM rule: the image's keys replace the base's; Env by variable, maps by key. */

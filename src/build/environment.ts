@@ -106,8 +106,8 @@ export async function resolveEnvironments(
   }
   const drvs = new Map<string, Environment>();
   for (const d of derivations) {
-    // A derivation that cross-compiles runs on the building machine's CPU; its inputs say which.
-    const arch = d.crossCompiles ? (derivationPackages(d, hostArchitecture())[0]?.set.architecture ?? hostArchitecture()) : spec.architecture;
+    // A derivation that cross-compiles runs on the building machine's CPU (its packages were given that architecture).
+    const arch = d.crossCompiles ? hostArchitecture() : spec.architecture;
     drvs.set(d.name, await resolveEnvironment(`derivation:${d.name}${lockSuffix}`, derivationPackages(d, arch), arch, pins, ctx, options));
   }
   return { steps, derivations: drvs };

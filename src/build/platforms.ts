@@ -35,6 +35,11 @@ export function lockSuffixFor(spec: ImageSpec, arch: string): string {
   return arch === spec.architecture ? "" : `@${arch}`;
 }
 
+/** The image as built for `arch`, one of `archs`: the definition's own spec when nothing about it changes. */
+export function specFor(spec: ImageSpec, arch: string, archs: readonly string[]): ImageSpec {
+  return archs.length === 1 && arch === spec.architecture && !spec.platforms && !crossCompiles(spec) ? spec : forArchitecture(spec, arch);
+}
+
 export interface PlatformBuilt {
   arch: string;
   built: Built;
@@ -54,7 +59,7 @@ export async function buildPlatforms(spec: ImageSpec, options: BuildOptions, ctx
   const builds: PlatformBuilt[] = [];
   for (const arch of archs) {
     if (archs.length > 1) ctx.reporter.info(`cairn: ${platformName(arch)}`);
-    const one = archs.length === 1 && arch === spec.architecture && !spec.platforms && !crossCompiles(spec) ? spec : forArchitecture(spec, arch);
+    const one = specFor(spec, arch, archs);
     try {
       builds.push({ arch, built: await build(one, { ...options, exportName: lockNameFor(options.exportName, spec, arch), lockSuffix: lockSuffixFor(spec, arch) }, ctx) });
     } catch (e) {

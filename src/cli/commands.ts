@@ -7,7 +7,7 @@ import type { Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { closeGzipWorkers } from "../image/gzip-pool.js";
 import { archiveSink, writeArchive } from "../transports/archive/sink.js";
-import type { Built } from "../build/build.js";
+import { mergeSources, type Built } from "../build/build.js";
 import { buildPlatforms, parsePlatformFlag, type PlatformBuilt } from "../build/platforms.js";
 import type { Reporter } from "../report.js";
 import type { BuildContext } from "../build/context.js";
@@ -178,10 +178,7 @@ export async function buildFromDefinition(o: { file: string; attr?: string; froz
     const { builds, index, primary } = await buildPlatforms(spec, options, ctx, asked);
     const resolutions = new Map(builds.flatMap((b) => [...b.built.resolutions]));
     const sources: LockedSources = {};
-    for (const { built } of builds) {
-      if (built.sources.fetchurl) sources.fetchurl = { ...sources.fetchurl, ...built.sources.fetchurl };
-      if (built.sources.pip) sources.pip = { ...sources.pip, ...built.sources.pip };
-    }
+    for (const { built } of builds) mergeSources(sources, built.sources);
     await saveResolutions(lockPath, lock, resolutions, ctx, sources);
     const built = primary.built;
     // The spec as the primary image was built: its architecture is that image's.

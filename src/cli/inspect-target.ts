@@ -8,7 +8,9 @@ import type { GlobalOptions } from "./main.js";
 import type { ImageView } from "../image/types.js";
 import { readImageTar, type WantedPlatform } from "../transports/archive/source.js";
 import { CairnError, ErrorCode } from "../errors.js";
-import { debianArchitecture, platformName, platformOf } from "../define/platform.js";
+import { platformName, platformOf } from "../define/platform.js";
+import { parsePlatformFlag } from "../build/platforms.js";
+import { platformString } from "../transports/registry/pull.js";
 import { inspect, type InspectedImage } from "../inspect/model.js";
 import type { Inspected } from "../inspect/inspected.js";
 import type { DefinitionBuilt } from "./commands.js";
@@ -40,10 +42,9 @@ export function isImageTar(arg: string): boolean {
 /** The one platform `--platform` asks of an image tar (which holds one image, or an index). */
 export function wantedPlatform(g: GlobalOptions): WantedPlatform | undefined {
   if (!g.platform) return undefined;
-  const names = g.platform.split(",").map((p) => p.trim()).filter(Boolean);
-  if (names.length !== 1) throw new CairnError(ErrorCode.USAGE, `--platform ${g.platform}: an image tar is read for one platform at a time.`, `Name one, e.g. --platform ${names[0] ?? "linux/arm64"}.`);
-  const arch = debianArchitecture(names[0]!);
-  if (typeof arch !== "string") throw new CairnError(ErrorCode.USAGE, `--platform: ${arch.error}.`, "e.g. --platform linux/arm64");
+  const archs = parsePlatformFlag(g.platform);
+  if (archs.length !== 1) throw new CairnError(ErrorCode.USAGE, `--platform ${g.platform}: an image tar is read for one platform at a time.`, `Name one, e.g. --platform ${platformName(archs[0]!)}.`);
+  const arch = archs[0]!;
   const p = platformOf(arch);
   return { architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}), name: platformName(arch) };
 }
@@ -52,7 +53,7 @@ export function wantedPlatform(g: GlobalOptions): WantedPlatform | undefined {
 export function platformNote(source: ImageView, label: string): string | undefined {
   if (!source.platforms || source.platforms.length < 2) return undefined;
   const c = JSON.parse(source.config.toString("utf8")) as { os?: string; architecture?: string; variant?: string };
-  return `cairn: ${label} holds ${source.platforms.join(", ")}; this is ${[c.os ?? "linux", c.architecture, c.variant].filter(Boolean).join("/")} (--platform picks another)`;
+  return `cairn: ${label} holds ${source.platforms.join(", ")}; this is ${platformString({ os: "linux", ...c })} (--platform picks another)`;
 }
 
 /**

@@ -6,8 +6,8 @@
 import * as path from "node:path";
 import { environmentsOf, resolveEnvironments } from "../build/environment.js";
 import { packageRequest, resolveImage } from "../build/resolve.js";
-import { lockNameFor, lockSuffixFor, parsePlatformFlag } from "../build/platforms.js";
-import { architecturesOf, crossCompiles, forArchitecture } from "../define/platform.js";
+import { lockNameFor, lockSuffixFor, parsePlatformFlag, specFor } from "../build/platforms.js";
+import { architecturesOf } from "../define/platform.js";
 import type { BuildContext } from "../build/context.js";
 import { cveIds, entriesBetween, readChangelog, type ChangelogEntry } from "../debian/changelog.js";
 import { fetchPackages, unpackPackage } from "../debian/fetch.js";
@@ -95,8 +95,7 @@ async function relock(o: LockCommandOptions, ctx: BuildContext) {
     const spec = def.images.get(name)!;
     const archs = asked ?? architecturesOf(spec);
     for (const arch of archs) {
-      const one = archs.length === 1 && arch === spec.architecture && !spec.platforms && !crossCompiles(spec) ? spec : forArchitecture(spec, arch);
-      await lockOne(one, lockNameFor(name, spec, arch), lockSuffixFor(spec, arch));
+      await lockOne(specFor(spec, arch, archs), lockNameFor(name, spec, arch), lockSuffixFor(spec, arch));
     }
   }
   if (update instanceof Set) {

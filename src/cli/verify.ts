@@ -9,6 +9,7 @@ import type { Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { readImageTar } from "../transports/archive/source.js";
 import { platformName } from "../define/platform.js";
+import { platformString } from "../transports/registry/pull.js";
 import type { Image } from "../image/types.js";
 import { describeTarget } from "./inspect-target.js";
 import { compareImages, formatVerify, summarize, type VerifyReport } from "../inspect/verify.js";
@@ -47,7 +48,7 @@ export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o
       labels = { a: "the build", b: o.against };
       // The build's own platform, asked of the tar: an index holds each, a docker-archive one.
       const arch = JSON.parse(built.image.config.toString("utf8")) as { architecture: string; variant?: string };
-      const name = ["linux", arch.architecture, arch.variant].filter(Boolean).join("/");
+      const name = platformString({ os: "linux", ...arch });
       report = await compareImages(a, { source: await readImageTar(o.against, work, { architecture: arch.architecture, ...(arch.variant ? { variant: arch.variant } : {}), name }) });
     } finally {
       await fs.rm(work, { recursive: true, force: true });

@@ -95,7 +95,7 @@ export async function readDebControl(debPath: string, opts: DebOptions = {}): Pr
     if (e instanceof CairnError) throw e;
     // The cap's error may reach the iteration only as the extractor's "premature close".
     const cause = await feeding.then(() => e, (f: unknown) => (f instanceof CairnError ? f : e));
-    throw asBadDeb(bad, control.name, cause);
+    throw asCorrupt(bad, control.name, cause);
   }
   const text = texts.get("control");
   if (text === undefined) throw bad(`${control.name} has no control file`);
@@ -125,7 +125,7 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
   const open = () => decompress(kind, (raw = createReadStream(debPath, { start: data.offset, end: data.offset + data.size - 1 })));
   const entries = await unpackTar(open, filesDir, {
     bad,
-    corrupt: (e) => asBadDeb(bad, data.name, e),
+    corrupt: (e) => asCorrupt(bad, data.name, e),
     unit: "in the same package",
     what: data.name,
     maxEntries: limits.maxEntries,
@@ -384,7 +384,8 @@ async function mkdirOnce(dir: string, made: Set<string>): Promise<void> {
   made.add(dir);
 }
 
-function asBadDeb(bad: Bad, member: string, e: unknown): unknown {
+/** A failure while reading `member`: cairn's own errors and host I/O errors as they are, anything else `member` being corrupt. */
+export function asCorrupt(bad: Bad, member: string, e: unknown): unknown {
   if (e instanceof CairnError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return e; // a host I/O failure, not the package's fault

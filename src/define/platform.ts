@@ -23,6 +23,7 @@ const PLATFORMS: Record<string, Platform> = {
   s390x: { os: "linux", architecture: "s390x" },
   riscv64: { os: "linux", architecture: "riscv64" },
   mips64el: { os: "linux", architecture: "mips64le" },
+  mipsel: { os: "linux", architecture: "mipsle" },
 };
 
 export function platformOf(debianArch: string): Platform {

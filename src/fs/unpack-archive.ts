@@ -7,7 +7,7 @@ import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { Readable } from "node:stream";
-import { unpackTar, type DebEntry } from "../debian/deb.js";
+import { asCorrupt, unpackTar, type DebEntry } from "../debian/deb.js";
 import { decompressStream, type Compression } from "../debian/decompress.js";
 import { fmt } from "../debian/deb-limits.js";
 import type { FetchedSpec } from "../define/spec.js";
@@ -105,7 +105,7 @@ async function unpackArchive(blob: string, dir: string, c: FetchedSpec): Promise
   let raw: Readable | undefined;
   const entries = await unpackTar(() => decompressStream(kind, (raw = createReadStream(blob))), path.join(dir, "files"), {
     bad,
-    corrupt: (e) => (e instanceof CairnError || /^E[A-Z]+$/.test(String((e as NodeJS.ErrnoException)?.code)) ? e : bad(`it is corrupt (${(e as Error)?.message ?? String(e)})`, e)),
+    corrupt: (e) => asCorrupt(bad, "the archive", e),
     unit: "in the same archive",
     what: "the archive",
     maxEntries: MAX_ENTRIES,

@@ -68,6 +68,6 @@ export function buildPlatformIndex(manifests: readonly PlatformImage[], primary:
   const index = buildIndex(manifests.map(({ platform, image }) => ({
     mediaType: MediaType.ociManifest, digest: image.manifestDigest, size: image.manifest.length,
     platform: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}) },
-  }) as Descriptor));
+  })));
   return { repoTags: primary.image.repoTags, index, indexDigest: digestOf(index), manifests, primary: primary.image };
 }

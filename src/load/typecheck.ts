@@ -27,11 +27,14 @@ export async function typecheckDefinition(file: string, store: Store): Promise<v
   await store.putEntry("typecheck", key, { files: files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) });
 }
 
-/** The options both checkers use: strict, NodeNext, "cairn" and "cairn-build" naming cairn's API. */
-const OPTIONS = {
-  strict: true, noEmit: true, target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", skipLibCheck: true,
-  allowImportingTsExtensions: true, types: ["node"],
-} as const;
+/** The options both checkers use, as a tsconfig says them: strict, NodeNext, "cairn" and "cairn-build" naming cairn's API. */
+function compilerOptions() {
+  return {
+    strict: true, noEmit: true, target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", skipLibCheck: true,
+    allowImportingTsExtensions: true, types: ["node"], typeRoots: [path.join(CAIRN_ROOT, "node_modules", "@types")],
+    paths: Object.fromEntries(CAIRN_API_NAMES.map((n) => [n, [CAIRN_API]])),
+  };
+}
 
 function typeError(where: string, message: string, count: number): CairnError {
   const more = count > 1 ? ` (and ${count - 1} more type error${count > 2 ? "s" : ""})` : "";
@@ -58,7 +61,7 @@ async function checkNatively(file: string, store: Store): Promise<FileHashes | u
   try {
     const config = path.join(dir, "tsconfig.json");
     await fs.writeFile(config, JSON.stringify({
-      compilerOptions: { ...OPTIONS, typeRoots: [path.join(CAIRN_ROOT, "node_modules", "@types")], paths: Object.fromEntries(CAIRN_API_NAMES.map((n) => [n, [CAIRN_API]])) },
+      compilerOptions: compilerOptions(),
       files: [file],
     }));
     const r = spawnSync(process.execPath, [bin, "-p", config, "--pretty", "false", "--listFiles"], { cwd: path.dirname(file), encoding: "utf8", maxBuffer: 64 << 20 });
@@ -85,19 +88,9 @@ async function checkNatively(file: string, store: Store): Promise<FileHashes | u
 
 async function checkWithTsc(file: string): Promise<FileHashes> {
   const ts = (await import("typescript")).default;
-  const program = ts.createProgram([file], {
-    strict: true,
-    noEmit: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    skipLibCheck: true,
-    allowImportingTsExtensions: true,
-    types: ["node"],
-    typeRoots: [path.join(CAIRN_ROOT, "node_modules", "@types")],
-    baseUrl: path.dirname(file),
-    paths: Object.fromEntries(CAIRN_API_NAMES.map((n) => [n, [CAIRN_API]])),
-  });
+  // The same options as the native checker's tsconfig, read the way tsc reads a tsconfig.
+  const { options } = ts.convertCompilerOptionsFromJson(compilerOptions(), path.dirname(file));
+  const program = ts.createProgram([file], options);
   const errors = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error && d.file && !isCairnFile(d.file.fileName));
   if (errors.length) {
     const first = errors[0]!;

@@ -4,16 +4,13 @@
 // program under qemu in podman.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { sharedCache } from "../support/cache.js";
-import { CAIRN_BIN, extractImage, project } from "../support/cairn.js";
+import { extractImage, project } from "../support/cairn.js";
 import { command } from "../support/command.js";
 import { podman } from "../support/engines.js";
-
-const BINFMT = "/proc/sys/fs/binfmt_misc";
+import { BINFMT, cairnWithoutQemu } from "../support/no-binfmt.js";
 
 test("a Go program cross-compiled for arm64 without qemu, on an empty image, runs under qemu", { timeout: 900_000 }, async () => {
   const dir = await project({
@@ -28,9 +25,8 @@ const hello = derivation({
 export const image = buildImage({ name: "hello-go", tag: "arm64", platforms: ["linux/arm64"], contents: [hello], config: { Entrypoint: ["/hello"] } });
 `,
   });
-  const hidden = await mkdtemp(join(tmpdir(), "no-binfmt-"));
   // No emulator to be found: the derivation must run natively to succeed.
-  const r = await command("unshare", ["-m", "sh", "-c", `mount --bind "$0" ${BINFMT} && cd "$1" && shift && exec "$@"`, hidden, dir, process.execPath, CAIRN_BIN, "build", "--cache-dir", sharedCache()], { allowFail: true, timeoutMs: 900_000 });
+  const r = await cairnWithoutQemu(dir, ["build", "--cache-dir", sharedCache()], 900_000);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /derivation hello-go: (building|inputs unchanged)/);
   const { root, config } = await extractImage(join(dir, "result"));

@@ -14,6 +14,7 @@ import { createWriteStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { sniffedTar } from "../../image/layer.js";
+import { platformString } from "../registry/pull.js";
 import { digestOf } from "../../image/manifest.js";
 import { MediaType, type DiffId, type Digest, type ImageSource, type ImageView, type Layer } from "../../image/types.js";
 import { canonicalJson, type Store } from "../../store/store.js";
@@ -217,7 +218,7 @@ function onPlatform(image: ImageView, file: string, want: WantedPlatform | undef
   if (!want) return image;
   const config = JSON.parse(image.config.toString("utf8")) as { architecture?: string; variant?: string };
   if (config.architecture === want.architecture && (!want.variant || !config.variant || config.variant === want.variant)) return image;
-  const has = ["linux", config.architecture, config.variant].filter(Boolean).join("/");
+  const has = platformString({ os: "linux", ...config });
   throw new CairnError(ErrorCode.PLATFORM_MISSING, `${file} holds one image, for ${has}, not ${want.name}.`, `Leave out --platform, or give a tar built for ${want.name} (cairn build --platform ${want.name}).`);
 }
 
@@ -313,7 +314,7 @@ async function dockerArchiveIn(members: Members, file: string, bad: Bad): Promis
     // An index of platforms (cairn's multi-platform tar): manifest.json holds one of them.
     if (Array.isArray(indexed?.manifests)) {
       const entries = (indexed.manifests as unknown[]).filter(isObject) as { digest?: unknown; platform?: { os?: string; architecture?: string; variant?: string } }[];
-      platforms = entries.map((e) => [e.platform?.os, e.platform?.architecture, e.platform?.variant].filter(Boolean).join("/"));
+      platforms = entries.map((e) => platformString(e.platform ?? {}));
       for (const e of entries) if (isThis(await readBlob(e.digest))) manifestDigest = e.digest as string;
     }
   }
@@ -331,8 +332,7 @@ async function ociLayoutIn(members: Members, origin: string, bad: Bad, want?: Wa
   if (Array.isArray(manifest?.manifests)) {
     type Entry = { digest?: unknown; platform?: { os?: string; architecture?: string; variant?: string } };
     const entries = (manifest.manifests as unknown[]).filter(isObject) as Entry[];
-    const nameOf = (e: Entry) => [e.platform?.os, e.platform?.architecture, e.platform?.variant].filter(Boolean).join("/");
-    platforms = entries.map(nameOf);
+    platforms = entries.map((e) => platformString(e.platform ?? {}));
     const pick = want
       ? entries.find((e) => e.platform?.os === "linux" && e.platform.architecture === want.architecture && (!want.variant || !e.platform.variant || e.platform.variant === want.variant))
       : (entries.find((e) => e.platform?.os === "linux") ?? entries[0]);
