@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hostPackagesIndex } from "./host-index.test-helper.js";
-import { field, formatParagraph, parseParagraphs } from "./control.js";
+import { field, formatParagraph, parseParagraphChunks, parseParagraphs } from "./control.js";
 import { isCairnError, ErrorCode } from "../errors.js";
 
 const sample = `Package: redis-server
@@ -30,6 +30,29 @@ test("parseParagraphs reads fields, continuation lines and skips comments", () =
     Description: "Persistent key-value database\n with network interface\n .\n  indented text stays as written",
   });
   assert.deepEqual(ps[1], { Package: "conffiles-example", Conffiles: "\n /etc/a.conf 0123\n /etc/b.conf 4567", Empty: "" });
+});
+
+test("parseParagraphs with `only` keeps those fields, skipping the others with their continuation lines", () => {
+  const ps = parseParagraphs(sample, "sample", new Set(["Package", "Depends", "Conffiles"]));
+  assert.deepEqual(ps, [
+    { Package: "redis-server", Depends: "libc6 (>= 2.34), redis-tools (= 5:7.0.15-1~deb12u1)" },
+    { Package: "conffiles-example", Conffiles: "\n /etc/a.conf 0123\n /etc/b.conf 4567" },
+  ]);
+  // A continuation line with no field at all is still an error, skipped fields or not.
+  assert.throws(() => parseParagraphs(" stray\nPackage: a\n", "x", new Set(["Package"])), /continuation line/);
+});
+
+test("parseParagraphChunks gives what parseParagraphs gives, wherever the pieces are cut, and counts lines across them", async () => {
+  const only = new Set(["Package", "Depends", "Conffiles"]);
+  const whole = parseParagraphs(sample, "sample", only);
+  const bytes = Buffer.from(sample);
+  for (const size of [1, 2, 3, 7, 64, bytes.length]) {
+    const pieces = async function* () { for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size); };
+    assert.deepEqual(await parseParagraphChunks(pieces(), "sample", only), whole, `pieces of ${size}`);
+  }
+  const bad = Buffer.from("Package: a\n\nPackage: b\n\n\nnot a field\n");
+  const halves = async function* () { yield bad.subarray(0, 9); yield bad.subarray(9); };
+  await assert.rejects(parseParagraphChunks(halves(), "Packages", only), /Packages at line 6: "not a field" is not/);
 });
 
 test("parseParagraphs trims first-line values, accepts CRLF, blank-ish separators and a missing final newline", () => {

@@ -13,14 +13,17 @@ const HASH = 35;
 /**
  * Parse deb822 text into paragraphs. Field values: the first line trimmed, then "\n" + each
  * continuation line verbatim (leading space included). Comment lines (`#`) are skipped; lines of
- * only spaces and tabs separate paragraphs. `origin` names the input in error messages.
+ * only spaces and tabs separate paragraphs. `origin` names the input in error messages. With
+ * `only`, other fields (and their continuation lines) are skipped unsliced: a Packages index's
+ * Descriptions and Maintainers are most of its bytes, and nothing the resolver reads.
  */
-export function parseParagraphs(text: string, origin = "control data"): Paragraph[] {
+export function parseParagraphs(text: string, origin = "control data", only?: ReadonlySet<string>, firstLine = 1): Paragraph[] {
   const out: Paragraph[] = [];
   let current: Paragraph | undefined;
   let lastField: string | undefined;
+  let skipping = false;
   let pos = 0;
-  let lineNo = 0;
+  let lineNo = firstLine - 1;
   const len = text.length;
   while (pos < len) {
     let end = text.indexOf("\n", pos);
@@ -32,11 +35,12 @@ export function parseParagraphs(text: string, origin = "control data"): Paragrap
     if (end === pos || ((first === SPACE || first === TAB) && isBlank(text, pos, end))) {
       current = undefined;
       lastField = undefined;
+      skipping = false;
     } else if (first === SPACE || first === TAB) {
-      if (current === undefined || lastField === undefined) {
+      if (current === undefined || (lastField === undefined && !skipping)) {
         throw bad(origin, lineNo, "a continuation line (starting with a space) has no field before it");
       }
-      current[lastField] += "\n" + text.slice(pos, end);
+      if (lastField !== undefined) current[lastField] += "\n" + text.slice(pos, end);
     } else if (first === HASH) {
       // comment: skipped, and does not end the paragraph
     } else {
@@ -46,7 +50,15 @@ export function parseParagraphs(text: string, origin = "control data"): Paragrap
       if (current === undefined) {
         current = {};
         out.push(current);
-      } else if (current[name] !== undefined && Object.prototype.hasOwnProperty.call(current, name)) {
+      }
+      if (only !== undefined && !only.has(name)) {
+        skipping = true;
+        lastField = undefined;
+        pos = next;
+        continue;
+      }
+      skipping = false;
+      if (current[name] !== undefined && Object.prototype.hasOwnProperty.call(current, name)) {
         throw bad(origin, lineNo, `the field "${name}" appears twice in one paragraph`);
       }
       let vs = colon + 1;
@@ -60,6 +72,36 @@ export function parseParagraphs(text: string, origin = "control data"): Paragrap
     }
     pos = next;
   }
+  return out;
+}
+
+/**
+ * parseParagraphs over text that arrives in pieces (a Packages index as it is decompressed),
+ * keeping only the `only` fields. Each run of whole paragraphs is parsed, then copied through
+ * JSON: the values are then strings of their own instead of slices that would keep every piece
+ * of the text alive — the kept fields are a small part of an index.
+ */
+export async function parseParagraphChunks(chunks: AsyncIterable<Uint8Array>, origin: string, only: ReadonlySet<string>): Promise<Paragraph[]> {
+  const out: Paragraph[] = [];
+  let rest = "";
+  let line = 1;
+  const parse = (text: string) => {
+    for (const p of JSON.parse(JSON.stringify(parseParagraphs(text, origin, only, line))) as Paragraph[]) out.push(p);
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) line++;
+  };
+  for await (const chunk of chunks) {
+    // latin1: one byte a character; the fields kept are ASCII, and UTF-8 never hides "\n" or ":" in a character.
+    const text = rest + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
+    // An empty line always ends a paragraph: cut after the last one, keep the rest for later.
+    const cut = text.lastIndexOf("\n\n");
+    if (cut < 0) {
+      rest = text;
+      continue;
+    }
+    parse(text.slice(0, cut + 1));
+    rest = text.slice(cut + 1);
+  }
+  parse(rest);
   return out;
 }
 

@@ -69,6 +69,19 @@ export async function decompressBuffer(kind: Compression, data: Uint8Array, what
   }
 }
 
+/**
+ * A whole buffer's plain bytes as they are decoded (a Packages index: ~50 MB plain, so never held
+ * whole), with decompressBuffer's error for damaged data.
+ */
+export async function* decompressChunks(kind: Compression, data: Uint8Array, what = "the index"): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const c of decompressStream(kind, Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)]))) yield c as Uint8Array;
+  } catch (e) {
+    throw new CairnError(ErrorCode.INDEX_MISSING, `${what} is not valid ${kind} data (${(e as Error)?.message ?? String(e)}).`,
+      "The mirror is serving a damaged file: try again later or use another mirror.", { cause: e });
+  }
+}
+
 async function decompressWhole(kind: Compression, data: Uint8Array): Promise<Uint8Array> {
   switch (kind) {
     case "none":

@@ -3,11 +3,12 @@
 // index is never downloaded twice; only the (small) InRelease is fetched every time.
 import { CairnError, ErrorCode } from "../errors.js";
 import { sha256Hex, type Store } from "../store/store.js";
-import { parseParagraphs } from "./control.js";
-import { compressionOf, decompressBuffer } from "./decompress.js";
+import { parseParagraphChunks } from "./control.js";
+import { compressionOf, decompressChunks } from "./decompress.js";
 import { isNotFound, redactUrl, type Fetcher } from "./http.js";
 import { checkValidUntil, parseRelease, verifyDetached, verifyInRelease, type Key, type Release, type ReleaseFile } from "./release.js";
 import type { Paragraph, RepositoryId } from "./types.js";
+import { INDEX_FIELDS } from "./universe.js";
 
 export interface LoadRepositoryArgs {
   /** The archive root, as in the apt source (`http://host/path`). */
@@ -53,8 +54,8 @@ export async function loadRepository(args: LoadRepositoryArgs): Promise<LoadedRe
   for (const component of args.components) {
     const { name, file } = pickIndex(release, component, args, releaseUrl);
     const data = await fetchIndex(dists, name, file, release.acquireByHash, args);
-    const text = new TextDecoder().decode(await decompressBuffer(compressionOf(name), data, `${redactUrl(dists)}${name}`));
-    const paragraphs = parseParagraphs(text, `${redactUrl(dists)}${name}`);
+    const what = `${redactUrl(dists)}${name}`;
+    const paragraphs = await parseParagraphChunks(decompressChunks(compressionOf(name), data, what), what, INDEX_FIELDS);
     indexes.push({ repository: { suite: args.suite, component }, paragraphs });
   }
   return { release, indexes };

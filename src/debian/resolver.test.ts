@@ -86,7 +86,7 @@ test("follows Depends and Pre-Depends only, highest versions, first alternative,
     { from: "app", to: "python3", relation: "python3:any" },
   ]);
   assert.deepEqual(r.roots, [{ name: "app" }]);
-  assert.equal(r.packages[0]!.fields.Package, "app");
+  assert.equal(r.packages[0]!.name, "app");
 });
 
 test("prefer keeps a locked version while it is allowed, and pins are exact", () => {

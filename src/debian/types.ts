@@ -53,8 +53,6 @@ export interface PackageRecord extends Locator {
   size: number;
   sha256: string;
   repository: RepositoryId;
-  /** The index paragraph as fetched. */
-  fields: Paragraph;
 }
 
 export function locatorKey(l: Locator): string {
