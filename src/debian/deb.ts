@@ -79,7 +79,7 @@ export async function readDebControl(debPath: string, opts: DebOptions = {}): Pr
   const cap = capBytes(limits.maxControlBytes, () =>
     tooBig(debPath, opts.origin, `${control.name} expands to more than ${fmt(limits.maxControlBytes)} (control archives hold a few KB)`, "deb-control-size", limits));
   const extract = (await tarStream()).extract();
-  const feeding = pipeline(decompress(kind, raw), cap, extract);
+  const feeding = pipeline(decompress(kind, raw, control.size), cap, extract);
   feeding.catch(() => {}); // the same error surfaces through the iteration below
   try {
     for await (const entry of extract) {
@@ -122,7 +122,7 @@ export async function unpackDeb(debPath: string, destDir: string, opts: DebOptio
   await fs.mkdir(filesDir, { recursive: true });
 
   let raw: Readable | undefined;
-  const open = () => decompress(kind, (raw = createReadStream(debPath, { start: data.offset, end: data.offset + data.size - 1 })));
+  const open = () => decompress(kind, (raw = createReadStream(debPath, { start: data.offset, end: data.offset + data.size - 1 })), data.size);
   const entries = await unpackTar(open, filesDir, {
     bad,
     corrupt: (e) => asCorrupt(bad, data.name, e),
@@ -254,8 +254,8 @@ export async function loadUnpacked(dir: string): Promise<UnpackedManifest> {
  * fzstd hands over everything one pushed chunk decompresses to at once: 64 KiB of RLE blocks is
  * 2 GiB. Fed in 1 KiB pieces, no step holds more than a few tens of MiB, so the caps can act.
  */
-function decompress(kind: Compression, raw: Readable): Readable {
-  if (kind !== "zst") return decompressStream(kind, raw);
+function decompress(kind: Compression, raw: Readable, size: number): Readable {
+  if (kind !== "zst") return decompressStream(kind, raw, size);
   return decompressStream(kind, Readable.from(pieces(raw, 1024)));
 }
 

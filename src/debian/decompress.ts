@@ -28,8 +28,14 @@ export function compressionOf(name: string): Compression {
   return "none";
 }
 
-/** Decompress a stream; the result is a node Readable of the plain bytes. */
-export function decompressStream(kind: Compression, input: Readable): Readable {
+/** Below this many compressed bytes, starting a process costs more than decoding in WebAssembly. */
+const SMALL_XZ = 64 * 1024;
+
+/**
+ * Decompress a stream; the result is a node Readable of the plain bytes. `size` (the compressed
+ * length, when known) lets a small xz stream skip the host's xz.
+ */
+export function decompressStream(kind: Compression, input: Readable, size?: number): Readable {
   switch (kind) {
     case "none":
       return input;
@@ -39,7 +45,7 @@ export function decompressStream(kind: Compression, input: Readable): Readable {
       // The host's xz, when there is one: native (about 1.5× the WebAssembly decoder) and in a
       // process of its own, so it decompresses on the other core while this one unpacks. Decoding
       // gives the same bytes whoever does it; the WebAssembly one is there for hosts without xz.
-      return unxz(hostXz() ? "host" : "wasm", input);
+      return unxz(hostXz() && !(size !== undefined && size < SMALL_XZ) ? "host" : "wasm", input);
     case "zst":
       return Readable.from(zstdChunks(input));
   }

@@ -91,7 +91,12 @@ export async function checkedTree(store: Store, key: string, make: (dir: string)
   const sealedMake = async (dir: string) => {
     await make(dir);
     // Sealed before the tree is renamed into place: a reader never sees it unsealed.
-    await store.putEntry("tree-listing", key, { sha256: sha256Hex(await readFile(path.join(dir, o.listing))), listing: o.listing });
+    const listing = await readFile(path.join(dir, o.listing));
+    await store.putEntry("tree-listing", key, { sha256: sha256Hex(listing), listing: o.listing });
+    // The listing's hashes were taken from the bytes as they were written, a moment ago: the
+    // files' identities now stand for them, so the check that follows need not read them again.
+    const identity = await identityOf(path.join(dir, "files"), listedFiles(listing.toString("utf8")));
+    if (identity) await store.putEntry("tree-check", key, { identity });
   };
   const dir = await store.tree(key, sealedMake);
   const problem = await treeProblem(store, key, dir, o);
