@@ -167,15 +167,24 @@ export interface DefinitionBuilt extends Built {
  * from the pins in cairn.lock; once the image is complete, the lock is written if a resolution changed.
  */
 export async function buildFromDefinition(o: { file: string; attr?: string; frozen?: boolean; global: GlobalOptions }, ctx: BuildContext): Promise<DefinitionBuilt> {
-  const def = await timed(ctx.timings, "load definition (compile, type check)", () => loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck, reporter: ctx.reporter }));
-  const { name, spec } = pickImage(def, o.attr);
+  // The type check runs alongside the build and is awaited before anything is written.
+  const def = await timed(ctx.timings, "load definition (compile)", () => loadDefinition(o.file, { store: ctx.store, typecheck: o.global.typecheck, checkAlongside: true, reporter: ctx.reporter }));
+  const typeChecked = () => timed(ctx.timings, "type check (alongside the build)", () => def.checked);
+  const { name, spec } = await Promise.resolve().then(() => pickImage(def, o.attr)).catch(async (e: unknown) => {
+    await typeChecked();
+    throw e;
+  });
   ctx.reporter.info(`cairn: building ${name} (${spec.name}:${spec.tag}) from ${path.relative(process.cwd(), def.file) || def.file}`);
   const lockPath = lockPathFor(def.file);
   const lock = await readLock(lockPath);
   try {
     const asked = o.global.platform ? parsePlatformFlag(o.global.platform) : undefined;
     const options = { exportName: name, definitionFile: def.file, pins: pinsFrom(lock), sources: lock.sources ?? {}, lockLabel: lockPath, frozen: o.frozen };
-    const { builds, index, primary } = await buildPlatforms(spec, options, ctx, asked);
+    const { builds, index, primary } = await buildPlatforms(spec, options, ctx, asked).catch(async (e: unknown) => {
+      await typeChecked();
+      throw e;
+    });
+    await typeChecked();
     const resolutions = new Map(builds.flatMap((b) => [...b.built.resolutions]));
     const sources: LockedSources = {};
     for (const { built } of builds) mergeSources(sources, built.sources);

@@ -9,7 +9,7 @@ const web = buildImage({ name: "web" });
 const stack = compose({ services: { web: { image: web } } });
 
 function def(composes: Record<string, ReturnType<typeof compose>>): Definition {
-  return { file: "/d/image.ts", images: new Map([["web", web]]), composes: new Map(Object.entries(composes)) };
+  return { file: "/d/image.ts", images: new Map([["web", web]]), composes: new Map(Object.entries(composes)), checked: Promise.resolve() };
 }
 
 function fails(fn: () => unknown, message: RegExp, hint?: RegExp): void {

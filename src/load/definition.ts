@@ -20,6 +20,11 @@ export interface Definition {
   images: Map<string, ImageSpec>;
   /** Exports made with compose(), for `cairn compose`. */
   composes: Map<string, ComposeSpec>;
+  /**
+   * The type check: rejects with the first type error. Settled before loadDefinition returns,
+   * unless it was asked to check alongside.
+   */
+  checked: Promise<void>;
 }
 
 export interface LoadOptions {
@@ -27,6 +32,11 @@ export interface LoadOptions {
   store: Store;
   /** Check types first (cached); a type error stops the build with file and line. */
   typecheck?: boolean;
+  /**
+   * Let the check (a process of its own) run while the caller goes on: it must await
+   * `checked` before it writes or sends anything, and prefer its error to a later one.
+   */
+  checkAlongside?: boolean;
   /** Where the notes a definition's helpers print while it is evaluated go (so that -q silences them). */
   reporter?: Reporter;
 }
@@ -43,8 +53,10 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
       { data: { path: abs } },
     );
   }
-  if (options.typecheck) await typecheckDefinition(abs, options.store);
-  const url = await compileDefinition(abs, options.store);
+  const checked = options.typecheck ? typecheckDefinition(abs, options.store) : Promise.resolve();
+  if (options.checkAlongside) checked.catch(() => {}); // awaited by the caller, later
+  else await checked;
+  const url = await compileDefinition(abs, options.store).catch(preferTypeError(checked, options));
   let mod: Record<string, unknown>;
   // The definition's own line may sit below many frames of cairn's validation: keep them all.
   const limit = Error.stackTraceLimit;
@@ -52,6 +64,8 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
+    // A type error usually is why the definition failed: it says so with file and line.
+    if (options.checkAlongside) await checked;
     const where = await locate(e, abs, url);
     const msg = isCairnError(e) ? e.message : firstLine(e);
     throw new CairnError(
@@ -73,7 +87,15 @@ export async function loadDefinition(file: string | undefined, options: LoadOpti
   // Images a compose() service or a fromImage names need not be exports themselves.
   const all = [...images.values(), ...[...composes.values()].flatMap((c) => Object.values(c.services).map((s) => s.image))];
   await locateFiles(all, abs, url);
-  return { file: abs, images, composes };
+  return { file: abs, images, composes, checked };
+}
+
+/** A failure while the check runs alongside: the type error, when there is one, explains it better. */
+function preferTypeError(checked: Promise<void>, options: LoadOptions) {
+  return async (e: unknown): Promise<never> => {
+    if (options.checkAlongside) await checked;
+    throw e;
+  };
 }
 
 /** Each files() and fetchurl() of the definition learns its file:line, for errors found at build time. */

@@ -1,7 +1,8 @@
 // Type errors in a definition, reported before it runs, with file and line — what an editor would
 // underline. Checking costs a second or two, so a clean result is remembered by the hashes of
 // every local file the check read: an unchanged definition is never checked twice.
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { accessSync, constants } from "node:fs";
 import * as fs from "node:fs/promises";
 import { createRequire } from "node:module";
 import * as path from "node:path";
@@ -50,12 +51,8 @@ function typeError(where: string, message: string, count: number): CairnError {
  * tsconfig written to the cache. The files it read, or undefined when it cannot run here.
  */
 async function checkNatively(file: string, store: Store): Promise<FileHashes | undefined> {
-  let bin: string;
-  try {
-    bin = path.join(path.dirname(createRequire(import.meta.url).resolve("@typescript/native-preview/package.json")), "bin", "tsgo");
-  } catch {
-    return undefined;
-  }
+  const command = tsgoCommand();
+  if (!command) return undefined;
   const dir = await store.tempPath();
   await fs.mkdir(dir, { recursive: true });
   try {
@@ -64,7 +61,13 @@ async function checkNatively(file: string, store: Store): Promise<FileHashes | u
       compilerOptions: compilerOptions(),
       files: [file],
     }));
-    const r = spawnSync(process.execPath, [bin, "-p", config, "--pretty", "false", "--listFiles"], { cwd: path.dirname(file), encoding: "utf8", maxBuffer: 64 << 20 });
+    // Asynchronous: the build goes on while the checker runs on the other core.
+    const r = await new Promise<{ status: number | null; stdout: string; error?: Error }>((resolve) => {
+      execFile(command[0]!, [...command.slice(1), "-p", config, "--pretty", "false", "--listFiles"], { cwd: path.dirname(file), encoding: "utf8", maxBuffer: 64 << 20 }, (error, stdout) => {
+        const status = error ? (typeof error.code === "number" ? error.code : null) : 0;
+        resolve({ status, stdout, ...(error && status === null ? { error } : {}) });
+      });
+    });
     // 0: clean; 1 or 2: errors found. Anything else (a crash, a missing binary): tsc decides.
     if (r.error || (r.status !== 0 && r.status !== 1 && r.status !== 2)) return undefined;
     const errors: { file: string; line: string; col: string; message: string }[] = [];
@@ -83,6 +86,29 @@ async function checkNatively(file: string, store: Store): Promise<FileHashes | u
     return await hashFiles(local);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * How to start tsgo: its native executable (from the platform's package beside it, as its own
+ * launcher finds it) saves starting a node process only to start that one; else the launcher.
+ */
+function tsgoCommand(): string[] | undefined {
+  let req: NodeJS.Require;
+  let dir: string;
+  try {
+    const pkg = createRequire(import.meta.url).resolve("@typescript/native-preview/package.json");
+    req = createRequire(pkg);
+    dir = path.dirname(pkg);
+  } catch {
+    return undefined;
+  }
+  try {
+    const exe = path.join(path.dirname(req.resolve(`@typescript/native-preview-${process.platform}-${process.arch}/package.json`)), "lib", process.platform === "win32" ? "tsgo.exe" : "tsgo");
+    accessSync(exe, constants.X_OK);
+    return [exe];
+  } catch {
+    return [process.execPath, path.join(dir, "bin", "tsgo")];
   }
 }
 

@@ -278,9 +278,14 @@ describe("errors for people", () => {
     await buildFails(`export const x = buildImage({ name: "x", config: { Cmnd: ["sh"] } as any });`, "CAIRN_E003", /config\.Cmnd/);
   });
 
-  test("a type error is reported with its file and line before anything runs", async () => {
+  test("a type error is reported with its file and line, rather than the failure it leads to", async () => {
     const r = await buildFails(`\nexport const x = buildImage({ name: "x", config: { Cmd: "redis-server" } });`, "CAIRN_E003", /image\.ts:4:\d+: Type 'string' is not assignable to type 'string\[\]'/, { typecheck: true });
     assert.match(r.stderr, /--no-typecheck/);
+  });
+
+  test("a type error in a definition that would build stops it before the image or the lock is written (the check runs alongside)", async () => {
+    // Everything else about this image is right: the build runs while the checker does, then stops.
+    await buildFails(`export const x = buildImage({ name: "x", contents: [pkgs("hello")] });\nconst port: number = "6379";`, "CAIRN_E003", /image\.ts:4:7: Type 'string' is not assignable to type 'number'/, { typecheck: true });
   });
 
   test("an unreachable mirror is named", async () => {
