@@ -39,20 +39,10 @@ export async function fetchPackages(packages: LockedPackage[], sets: DebianSetSp
   }
   const missing: LockedPackage[] = [];
   for (const p of packages) {
+    // What is in the cache is checked before it is used (a shared cache may have been written by
+    // anyone), when it is used: most builds unpack no .deb, and a cold one leaves many out.
+    refetchers.set(p, () => fetchPackages([p], sets, ctx, archiveDates));
     if (!(await ctx.store.hasBlob(p.sha256))) missing.push(p);
-    // What is in the cache is checked before it is used: a shared cache may have been written by anyone.
-    else if (!(await ctx.store.blobIntact(p.sha256))) {
-      if (ctx.offline) {
-        throw new CairnError(
-          ErrorCode.CACHE_DAMAGED,
-          `The cache's copy of ${p.name} ${p.version} (${ctx.store.blobPath(p.sha256)}) no longer matches its sha256 ${p.sha256}: it was changed after it was downloaded.`,
-          "Build once without --offline to download it again (the damaged copy is replaced), or use another --cache-dir.",
-        );
-      }
-      ctx.reporter.warn(`the cache's copy of ${p.name} ${p.version} no longer matched its sha256 (it was changed after it was downloaded); downloading it again`);
-      await ctx.store.dropBlob(p.sha256);
-      missing.push(p);
-    }
   }
   if (!missing.length) return;
   if (ctx.offline) {
@@ -106,6 +96,7 @@ async function fetchOne(p: LockedPackage, chain: DebSource[], ctx: DebianContext
         continue;
       }
       await ctx.store.writeBlobStream(counted(body, onBytes), p.sha256, what);
+      intact.add(p.sha256);
       return;
     } catch (e) {
       if (!isCairnError(e) || !PASS_ON.has(e.code)) throw e;
@@ -187,12 +178,41 @@ export async function unpackPackage(locked: LockedPackage, ctx: DebianContext): 
   const url = sourceUrls.get(locked);
   const origin = { ...locked, ...(url ? { url } : {}) };
   const dir = await checkedTree(ctx.store, treeKey(locked), async (d) => {
+    await checkCachedDeb(locked, ctx);
     await unpackDeb(ctx.store.blobPath(locked.sha256), d, { origin, ...(ctx.debLimits ? { limits: ctx.debLimits } : {}) });
   }, {
     listing: MANIFEST_FILE,
     onChanged: (what) => ctx.reporter.warn(`the cache's unpacked copy of ${locked.name} ${locked.version} was changed (${what}); unpacking it again from its verified .deb`),
   });
   return { locked, dir, manifest: await loadUnpacked(dir) };
+}
+
+/** The .debs known to hold their sha256's bytes: written by this process, or hashed by it. */
+const intact = new Set<string>();
+/** How to download a package again, as fetchPackages was told where it comes from. */
+const refetchers = new WeakMap<LockedPackage, () => Promise<void>>();
+
+/**
+ * A .deb from the cache is hashed before it is unpacked; a changed one is downloaded again (a
+ * named error offline, or where cairn was not told where it comes from).
+ */
+async function checkCachedDeb(p: LockedPackage, ctx: DebianContext): Promise<void> {
+  if (intact.has(p.sha256)) return;
+  if (await ctx.store.blobIntact(p.sha256)) {
+    intact.add(p.sha256);
+    return;
+  }
+  const refetch = refetchers.get(p);
+  if (ctx.offline || !refetch) {
+    throw new CairnError(
+      ErrorCode.CACHE_DAMAGED,
+      `The cache's copy of ${p.name} ${p.version} (${ctx.store.blobPath(p.sha256)}) no longer matches its sha256 ${p.sha256}: it was changed after it was downloaded.`,
+      "Build once without --offline to download it again (the damaged copy is replaced), or use another --cache-dir.",
+    );
+  }
+  ctx.reporter.warn(`the cache's copy of ${p.name} ${p.version} no longer matched its sha256 (it was changed after it was downloaded); downloading it again`);
+  await ctx.store.dropBlob(p.sha256);
+  await refetch();
 }
 
 /** The URL each package fetchPackages was given comes from, for errors that name it. */

@@ -4,7 +4,7 @@
 // the bytes depend on the tar alone — never on the node version or where chunks happened to fall.
 import { createRequire } from "node:module";
 import { gzipOffThread } from "./gzip-pool.js";
-import { GZIP_BLOCK } from "./gzip.js";
+import { GZIP_BLOCK, gzip } from "./gzip.js";
 import { Chunker } from "./tar.js";
 import { MediaType } from "./types.js";
 
@@ -29,8 +29,12 @@ const loadZstd = () =>
     return z;
   })());
 
-export function compressLayer(kind: Compressor, tar: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  if (kind === "gzip") return gzipOffThread(tar);
+/** Below this many bytes of tar, starting a worker thread costs more than compressing here. */
+const SMALL_LAYER = 256 * 1024;
+
+/** `bytes`: about how big the tar is (its files' sizes), to keep small layers on this thread. */
+export function compressLayer(kind: Compressor, tar: AsyncIterable<Uint8Array>, bytes = Infinity): AsyncIterable<Uint8Array> {
+  if (kind === "gzip") return bytes < SMALL_LAYER ? gzip(tar) : gzipOffThread(tar);
   if (kind === "none") return tar;
   return zstdFrames(tar);
 }

@@ -46,7 +46,7 @@ export async function buildLayer(entries: FsEntry[], mtime: number, store: Store
       yield chunk;
     }
   }
-  const { hex, size } = await store.writeBlobStream(compressLayer(compressor, hashed()));
+  const { hex, size } = await store.writeBlobStream(compressLayer(compressor, hashed(), entries.reduce((n, e) => n + (e.size ?? 0), 0)));
   const record: LayerRecord = {
     diffId: `sha256:${diff.digest("hex")}` as DiffId, digest: `sha256:${hex}` as Digest, size,
     ...(compressor === "gzip" ? {} : { mediaType: LAYER_MEDIA_TYPE[compressor] }),

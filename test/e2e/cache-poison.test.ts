@@ -3,7 +3,7 @@
 // Against a signed repository the test serves on 127.0.0.1.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -48,6 +48,9 @@ test("a changed .deb and a changed unpacked file are noticed and replaced; offli
   // and one byte of hello's .deb.
   await flipByte(join(cache, "trees", `deb-3-${sha("tiny-base")}`, "files", "bin", "busybox"), (n) => n >> 1);
   await flipByte(join(cache, "blobs", "sha256", sha("hello")), (n) => n - 100);
+  // A .deb is checked when it is used: with its unpacked tree gone, it must be unpacked again.
+  const helloTree = join(cache, "trees", `deb-3-${sha("hello")}`);
+  await rm(helloTree, { recursive: true });
 
   // Another definition, so that its layers are made anew from the cache's packages.
   await writeFile(join(dir, "image.ts"), definition("second"));
@@ -63,6 +66,11 @@ test("a changed .deb and a changed unpacked file are noticed and replaced; offli
 
   await flipByte(join(cache, "blobs", "sha256", sha("hello")), (n) => n - 100);
   await writeFile(join(dir, "image.ts"), definition("third"));
+  // While its tree is whole the damaged .deb is not read, and the build is right without it.
+  const untouched = await cairn(["build", "--offline", "-o", join(dir, "third.tar"), "--cache-dir", cache], { cwd: dir });
+  assert.equal(untouched.code, 0, untouched.stderr);
+  await rm(helloTree, { recursive: true });
+  await writeFile(join(dir, "image.ts"), definition("fourth"));
   const offline = await cairn(["build", "--offline", "--cache-dir", cache], { cwd: dir });
   assert.equal(offline.code, 1, offline.stderr);
   assert.match(offline.stderr, /error\[CAIRN_E304\]: The cache's copy of hello 1\.0-1 .* no longer matches its sha256/);
