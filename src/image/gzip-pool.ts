@@ -15,7 +15,8 @@ let gz, out = [];
 parentPort.on("message", (m) => {
   if (m.start) { gz = new Gzip({ level: m.level, mtime: 0 }, (d) => { if (d.length) out.push(d); }); return; }
   gz.push(new Uint8Array(m.block), m.final);
-  const chunks = out; out = [];
+  // fflate hands out views of ~1 MiB buffers; sent whole, each would be held that size until a GC.
+  const chunks = out.map((c) => (c.byteLength < c.buffer.byteLength / 2 ? c.slice() : c)); out = [];
   parentPort.postMessage({ seq: m.seq, chunks }, chunks.map((c) => c.buffer));
 });`;
 
@@ -56,7 +57,8 @@ class GzipWorker {
     const pending: Promise<Uint8Array[]>[] = [];
     let seq = 0;
     const send = (block: Uint8Array, final: boolean) => {
-      const copy = block.slice(); // transferable, and the chunker may reuse its buffer
+      // Transferred, not copied, when the block is a whole buffer of its own (the Chunker's are).
+      const copy = block.byteOffset === 0 && block.byteLength === block.buffer.byteLength ? block : block.slice();
       pending.push(new Promise((resolve, reject) => this.waiting.set(seq, { resolve, reject })));
       this.worker.postMessage({ seq: seq++, block: copy.buffer, final }, [copy.buffer]);
     };
