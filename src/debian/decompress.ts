@@ -133,7 +133,8 @@ function isExecutable(file: string): boolean {
  * 0 — so a corrupt or cut stream is an error, never a tar that merely ends early.
  */
 async function* xzProcess(bin: string, input: Readable): AsyncGenerator<Buffer> {
-  const child = spawn(bin, ["-dcq"], { stdio: ["pipe", "pipe", "pipe"] });
+  // -T0: a stream of several blocks (dpkg-deb writes big packages so) is decoded on every core.
+  const child = spawn(bin, ["-dcq", "-T0"], { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number | null>((resolve, reject) => {
