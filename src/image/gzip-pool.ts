@@ -60,7 +60,7 @@ class GzipWorker {
       // Transferred, not copied, when the block is a whole buffer of its own (the Chunker's are).
       const copy = block.byteOffset === 0 && block.byteLength === block.buffer.byteLength ? block : block.slice();
       pending.push(new Promise((resolve, reject) => this.waiting.set(seq, { resolve, reject })));
-      this.worker.postMessage({ seq: seq++, block: copy.buffer, final }, [copy.buffer]);
+      this.worker.postMessage({ seq: seq++, block: copy.buffer, final }, [copy.buffer as ArrayBuffer]);
     };
     for await (const chunk of input) {
       for (const block of blocks.push(chunk)) {
