@@ -58,7 +58,7 @@ export async function buildLayer(entries: FsEntry[], mtime: number, store: Store
 }
 
 export function storedLayer(r: LayerRecord, store: Store): Layer {
-  return layerOf({ digest: r.digest, diffId: r.diffId, size: r.size, mediaType: r.mediaType ?? MediaType.ociLayerGzip, compressed: () => store.openBlob(r.digest.slice(7)) });
+  return layerOf({ digest: r.digest, diffId: r.diffId, size: r.size, mediaType: r.mediaType ?? MediaType.ociLayerGzip, compressed: () => store.openBlob(r.digest.slice(7)), checked: true });
 }
 
 /** A layer from its stored bytes: its tar is those bytes, gunzipped when the media type says gzip. */

@@ -27,7 +27,10 @@ export interface TarEntry {
 }
 
 const BLOCK = 512;
-export const TAR_CHUNK = 64 * 1024;
+/** What writeTar yields at a time: big enough that a 40 MB archive is a few dozen writes. */
+export const TAR_CHUNK = 1024 * 1024;
+/** File pieces at least this big are passed through rather than copied (createReadStream's are 64 KiB, blobs' 1 MiB). */
+const DIRECT = 64 * 1024;
 /** The name of every PAX extended header: constant, so it never leaks a pid or an entry name. */
 export const PAX_HEADER_NAME = "PaxHeader";
 
@@ -61,7 +64,11 @@ export async function* writeTar(entries: AsyncIterable<TarEntry> | Iterable<TarE
         for await (const chunk of e.content()) {
           n += chunk.length;
           if (n > size) break;
-          yield* out.push(chunk);
+          // A big piece of a file goes out as it is, not copied into a chunk of its own.
+          if (chunk.length >= DIRECT) {
+            yield* out.flush();
+            yield chunk;
+          } else yield* out.push(chunk);
         }
       }
       if (n !== size) throw new Error(`tar entry "${e.path}": content gave ${n > size ? "more than" : n} bytes, size says ${size}`);
@@ -224,28 +231,28 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /** Re-cuts a byte stream into pieces of exactly `size` bytes (the last one shorter). */
 export class Chunker {
-  private buf: Uint8Array;
+  private buf: Uint8Array | undefined;
   private n = 0;
-  constructor(private readonly size: number) {
-    this.buf = new Uint8Array(size);
-  }
+  constructor(private readonly size: number) {}
   *push(data: Uint8Array): Generator<Uint8Array> {
     let off = 0;
     while (off < data.length) {
+      // Allocated when needed: a flush between big pieces then costs no buffer.
+      const buf = (this.buf ??= new Uint8Array(this.size));
       const take = Math.min(this.size - this.n, data.length - off);
-      this.buf.set(data.subarray(off, off + take), this.n);
+      buf.set(data.subarray(off, off + take), this.n);
       this.n += take;
       off += take;
       if (this.n === this.size) {
-        yield this.buf;
-        this.buf = new Uint8Array(this.size); // the consumer may keep the chunk it was given
+        yield buf;
+        this.buf = undefined; // the consumer may keep the chunk it was given
         this.n = 0;
       }
     }
   }
   *flush(): Generator<Uint8Array> {
-    if (this.n) yield this.buf.subarray(0, this.n);
-    this.buf = new Uint8Array(this.size);
+    if (this.n) yield this.buf!.subarray(0, this.n);
+    this.buf = undefined;
     this.n = 0;
   }
 }

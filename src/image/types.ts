@@ -35,6 +35,8 @@ export interface Layer {
   readonly mediaType: string;
   /** A fresh stream of the bytes as stored (gzip, or plain tar, as `mediaType` says). */
   compressed(): Readable;
+  /** compressed() fails by itself when the bytes are not `digest`'s (the store's blobs): a writer need not hash them again. */
+  readonly checked?: boolean;
   /** A fresh stream of the layer's tar: the stored bytes, gunzipped when they are gzip. Hashes to `diffId`. */
   uncompressed(): Readable;
 }

@@ -187,6 +187,27 @@ test("a blob read back is checked against its name, whole or streamed", async (t
   }, damaged);
 });
 
+test("a blob hashed once is read without hashing while it is untouched; a same-size rewrite is still caught", async (t) => {
+  const s = newStore(t);
+  const hex = await s.writeBlob(Buffer.from("the real bytes"));
+  const read = async () => {
+    const parts: Buffer[] = [];
+    for await (const c of s.openBlob(hex)) parts.push(c as Buffer);
+    return Buffer.concat(parts).toString();
+  };
+  // The write sealed the file's identity (what spares later reads the hashing: a speed, measured
+  // by the bench); what must hold is that no change gets past it.
+  assert.equal(fs.readdirSync(path.join(s.root, "entries", "blob-check")).length, 1, "the identity is recorded when the blob is written");
+  assert.equal(await read(), "the real bytes");
+  assert.equal(await s.blobIntact(hex), true);
+  // Same size, same mtime put back: the ctime still moves, so the bytes are hashed and refused.
+  const st = fs.statSync(s.blobPath(hex));
+  fs.writeFileSync(s.blobPath(hex), "the fake bytes");
+  fs.utimesSync(s.blobPath(hex), st.atime, st.mtime);
+  await assert.rejects(read(), (e: unknown) => isCairnError(e) && e.code === ErrorCode.CACHE_DAMAGED);
+  assert.equal(await s.blobIntact(hex), false);
+});
+
 test("the cache key comes from CAIRN_CACHE_KEY, else a file made once outside the cache", (t) => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-key-"));
   t.after(() => fs.rmSync(home, { recursive: true, force: true }));
