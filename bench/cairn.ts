@@ -4,7 +4,8 @@
 import { copyFile, cp, link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { timed } from "./measure.js";
+import { timed, type Sample } from "./measure.js";
+import type { BenchRegistry } from "./registry.js";
 import type { Phase, Row } from "./report.js";
 import { archiveSizes } from "./sizes.js";
 import { definitionWithLabel, definitionWithText, sourceWithComment } from "./variants.js";
@@ -34,6 +35,10 @@ export interface CairnOptions {
   log: (s: string) => void;
   /** A registry store for the "from a store" phase: filled from the cold cache, read by empty caches. */
   store?: { ref: string; key: string; pub: string };
+  /** A new, empty registry for the "app change + push" phase (named for its folder). */
+  registry?: (name: string) => Promise<BenchRegistry>;
+  /** Where to keep the image the no-op phase built (the limit figure reads its layers). */
+  keepImage?: string;
 }
 
 async function linkOrCopy(from: string, to: string): Promise<void> {
@@ -54,17 +59,16 @@ export async function benchCairn(c: CairnCase, o: CairnOptions): Promise<Row> {
   const pristine = await readFile(defFile, "utf8");
   const row: Row = { image: c.id, tool: "cairn", seconds: {}, rssKiB: [] };
   let cache = "";
-  const build = async (out: string, extra: string[] = []) => {
-    const args = [CAIRN_BIN, "build", defFile, "-A", c.attr, "-o", join(work, out), "--cache-dir", cache, "-q", "--offline", ...extra];
-    if (c.frozen) args.push("--frozen");
-    if (!o.typecheck) args.push("--no-typecheck");
-    return timed(process.execPath, args, { scratch: work, cwd: def });
-  };
-  const phase = async (p: Phase, prepare: (i: number) => Promise<void>, out: string) => {
+  const common = () => ["--cache-dir", cache, "-q", "--offline", ...(c.frozen ? ["--frozen"] : []), ...(o.typecheck ? [] : ["--no-typecheck"])];
+  const build = (out: string, extra: string[] = []) =>
+    timed(process.execPath, [CAIRN_BIN, "build", defFile, "-A", c.attr, "-o", join(work, out), ...common(), ...extra], { scratch: work, cwd: def });
+  // What a CI rebuild runs: build (from the cache what is unchanged) and push, no tar written.
+  const push = (ref: string) => timed(process.execPath, [CAIRN_BIN, "push", defFile, ref, "-A", c.attr, ...common()], { scratch: work, cwd: def });
+  const phase = async (p: Phase, prepare: (i: number) => Promise<void>, once: () => Promise<Sample>) => {
     if (!c.phases.includes(p)) return;
     for (let i = 0; i < o.runs; i++) {
       await prepare(i);
-      const s = await build(out, p === "store" && o.store ? ["--store", o.store.ref, "--store-trust", o.store.pub] : []);
+      const s = await once();
       (row.seconds[p] ??= []).push(s.seconds);
       row.rssKiB.push(s.rssKiB);
       o.log(`cairn ${c.id} ${p} ${i + 1}/${o.runs}: ${s.seconds.toFixed(2)} s, ${(s.rssKiB / 1024).toFixed(0)} MiB`);
@@ -78,37 +82,51 @@ export async function benchCairn(c: CairnCase, o: CairnOptions): Promise<Row> {
     const blobs = join(cache, "blobs", "sha256");
     await mkdir(blobs, { recursive: true });
     for (const sha of c.debs) await linkOrCopy(join(o.downloads, "blobs", "sha256", sha), join(blobs, sha));
-  }, "cold.tar");
+  }, () => build("cold.tar"));
   if (!cache) throw new Error("bench: the cairn phases need the cold phase first (it makes the cache)");
 
   // warm: a new label in the config, so every layer is cached and only the image is assembled again.
-  await phase("warm", (i) => writeFile(defFile, definitionWithLabel(pristine, `warm-${i}`, defFile)), "warm.tar");
+  await phase("warm", (i) => writeFile(defFile, definitionWithLabel(pristine, `warm-${i}`, defFile, c.attr)), () => build("warm.tar"));
 
   // no-op: the unchanged definition, built once untimed so that the timed runs find everything done.
   // Its output is also the image whose size is reported.
   await writeFile(defFile, pristine);
   await build("noop.tar");
-  await phase("noop", async () => {}, "noop.tar");
+  await phase("noop", async () => {}, () => build("noop.tar"));
   row.sizes = await archiveSizes(join(work, "noop.tar"), work);
+  if (o.keepImage) await linkOrCopy(join(work, "noop.tar"), o.keepImage);
 
   // application change: new bytes in one small file (the app's source, or a config file).
   const appPath = c.appFile ? join(def, c.appFile) : undefined;
   const appSource = appPath ? await readFile(appPath, "utf8") : "";
-  await phase("app", (i) =>
+  const changeApp = (value: string) =>
     appPath
-      ? writeFile(appPath, sourceWithComment(appSource, `app-${i}`))
-      : writeFile(defFile, definitionWithText(pristine, "/etc/bench-app.conf", `# bench change app-${i}\n`, defFile)),
-  "app.tar");
+      ? writeFile(appPath, sourceWithComment(appSource, value))
+      : writeFile(defFile, definitionWithText(pristine, "/etc/bench-app.conf", `# bench change ${value}\n`, defFile, c.attr));
+  await phase("app", (i) => changeApp(`app-${i}`), () => build("app.tar"));
+
+  // app change + push, to a registry that one untimed push filled (so each timed run pushes what changed).
+  if (c.phases.includes("push") && o.registry) {
+    const registry = await o.registry(`cairn-${c.id}`);
+    try {
+      const ref = `${registry.host}/bench-${c.id}:cairn`;
+      await push(ref);
+      await phase("push", (i) => changeApp(`push-${i}`), () => push(ref));
+    } finally {
+      await registry.stop();
+    }
+  }
 
   // from a store: another machine (an empty cache) with the store this one filled, the mirror out of reach (--offline).
-  if (c.phases.includes("store") && o.store) {
+  const store = o.store;
+  if (c.phases.includes("store") && store) {
     await writeFile(defFile, pristine);
-    await build("push.tar", ["--store", o.store.ref, "--store-push", "--store-key", o.store.key]);
+    await build("push.tar", ["--store", store.ref, "--store-push", "--store-key", store.key]);
     const filled = cache;
     await phase("store", async (i) => {
       cache = join(work, `cache-store-${i}`);
       await rm(cache, { recursive: true, force: true });
-    }, "store.tar");
+    }, () => build("store.tar", ["--store", store.ref, "--store-trust", store.pub]));
     cache = filled;
   }
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 export const SUITE = "bookworm";
 
 export interface BenchCase {
-  id: "redis" | "starlette";
+  id: "redis" | "starlette" | "jdk";
   /** The example folder: image.ts, cairn.lock and the application's files. */
   exampleDir: string;
   attr: string;
@@ -15,6 +15,8 @@ export interface BenchCase {
   /** The application file an application change edits, copied beside the Dockerfile; without one, a small config file is added instead. */
   appFile?: string;
   dockerfile: string;
+  /** Runs --big-runs times per phase, not --runs: a case that is there for memory needs no median, and each run takes long. */
+  big?: boolean;
 }
 
 const example = (name: string) => fileURLToPath(new URL(`../examples/${name}/`, import.meta.url));
@@ -55,6 +57,20 @@ export const CASES: readonly BenchCase[] = [
       'CMD ["python3", "/app/server.py"]',
       "",
     ].join("\n"),
+  },
+  {
+    // The memory case: about 190 MB of JDK, unpacked and layered.
+    id: "jdk",
+    exampleDir: example("java-backend"),
+    attr: "jdk",
+    aptPackages: ["openjdk-17-jdk-headless"],
+    dockerfile: [
+      "FROM localhost/bench-base",
+      "RUN DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jdk-headless",
+      'CMD ["java", "-version"]',
+      "",
+    ].join("\n"),
+    big: true,
   },
 ];
 

@@ -4,6 +4,8 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { command } from "../test/support/command.js";
+import type { DockerfileEngine } from "./anchors.js";
+import type { AptCache } from "./setup.js";
 
 export interface Podman {
   driver: "overlay" | "vfs";
@@ -50,6 +52,19 @@ export async function startPodman(dir: string, driver: "auto" | Podman["driver"]
     }
   }
   throw last;
+}
+
+/** `podman build` of the case's Dockerfile, apt's lists and .debs bind-mounted with `-v` (nothing of them lands in a layer). */
+export function podmanEngine(p: Podman, apt: AptCache): DockerfileEngine {
+  const podman = (args: string[]) => ["podman", ...p.globalArgs, ...args];
+  return {
+    tool: "dockerfile",
+    env: p.env,
+    dockerfile: (c) => c.dockerfile,
+    build: (ctx, tag, extra) => podman(["build", ...extra, "--network=none", "-v", `${apt.lists}:/var/lib/apt/lists`, "-v", `${apt.cache}:/var/cache/apt`, "-t", tag, ctx]),
+    push: (tag, ref) => [podman(["push", "--tls-verify=false", tag, `docker://${ref}`])],
+    save: (tag, out) => podmanCli(p, ["save", "--format", "docker-archive", "-o", out, tag]).then(() => undefined),
+  };
 }
 
 /** Removes the images, then the engine's folder. */

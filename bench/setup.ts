@@ -1,7 +1,8 @@
 // Everything the timed phases take as "already downloaded", fetched once (untimed) into
 // WORK/downloads and kept between bench runs: cairn's .debs, the Debian base tar, apt's lists and
-// .debs for the Dockerfile builds, mmdebstrap's lists and .debs. Mirrors come from the host's apt
-// configuration (cairn's default sources, mmdebstrap's default). Also the 1 GiB of random data.
+// .debs for the Dockerfile builds (podman's and docker's), mmdebstrap's lists and .debs. Mirrors
+// come from the host's apt configuration (cairn's default sources, mmdebstrap's default). Also the
+// 1 GiB of random data.
 import { randomFillSync } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
@@ -54,22 +55,30 @@ export async function baseTar(work: string, log: Log): Promise<string> {
 }
 
 export interface AptCache {
+  /** The folder holding both (what docker's apt image is built from). */
+  dir: string;
   lists: string;
   /** Mounted at /var/cache/apt: the .debs and apt's package caches. */
   cache: string;
 }
 
+/** Runs a shell script in a container of localhost/bench-base with these `HOST:CONTAINER` volumes, with network. */
+export type BaseRunner = (volumes: string[], script: string) => Promise<unknown>;
+
+export const podmanRunner = (podman: Podman): BaseRunner => (volumes, script) =>
+  podmanCli(podman, ["run", "--rm", ...volumes.flatMap((v) => ["-v", v]), "localhost/bench-base", "sh", "-c", script]);
+
 /** apt's lists and every .deb the Dockerfiles install (all cases', so that --only keeps the same downloads), fetched by apt in a container of the base. */
-export async function aptDownloads(podman: Podman, work: string, log: Log): Promise<AptCache> {
+export async function aptDownloads(runInBase: BaseRunner, work: string, log: Log): Promise<AptCache> {
   const dir = join(work, "downloads", "apt");
   const pkgs = [...new Set(CASES.flatMap((c) => c.aptPackages))].sort();
-  const r = { lists: join(dir, "lists"), cache: join(dir, "cache") };
+  const r = { dir, lists: join(dir, "lists"), cache: join(dir, "cache") };
   await once(dir, pkgs.join(" "), async () => {
     log(`downloading apt's lists and packages for the Dockerfile builds (${pkgs.join(", ")})`);
     await mkdir(r.lists);
     await mkdir(r.cache);
-    await podmanCli(podman, ["run", "--rm", "-v", `${r.lists}:/var/lib/apt/lists`, "-v", `${r.cache}:/var/cache/apt`, "localhost/bench-base",
-      "sh", "-c", `apt-get update -q && apt-get install -q -y --download-only --no-install-recommends ${pkgs.join(" ")}`]);
+    await runInBase([`${r.lists}:/var/lib/apt/lists`, `${r.cache}:/var/cache/apt`],
+      `apt-get update -q && apt-get install -q -y --download-only --no-install-recommends ${pkgs.join(" ")}`);
   });
   return r;
 }

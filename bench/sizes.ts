@@ -1,12 +1,13 @@
 // Image sizes measured the same way for every tool: uncompressed = the layers as tars (what the
 // diffIDs hash), compressed = the layers gzipped. cairn's layers are already compressed, so its own
-// blobs count; podman's saved layers and mmdebstrap's rootfs are plain tars, so gzip level 6
-// (gzip's default, node's zlib) of each stands in for what a push would send.
-import { createReadStream } from "node:fs";
+// blobs count; podman's and docker's saved layers and mmdebstrap's rootfs are plain tars, so gzip
+// level 6 (gzip's default, node's zlib) of each stands in for what a push would send.
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, open, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createGzip } from "node:zlib";
 import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { decompressStream, type Compression } from "../src/debian/decompress.js";
 import type { ImageSizes } from "./report.js";
 import { run } from "./measure.js";
@@ -48,14 +49,19 @@ async function sumLayers(paths: string[]): Promise<ImageSizes> {
   return total;
 }
 
-/** An image archive with a docker-save `manifest.json` (cairn's output, `podman save --format docker-archive`). */
+/** Unpacks an image archive with a docker-save `manifest.json` into dir; returns its layers' files, in order. */
+async function extractLayers(tarPath: string, dir: string): Promise<string[]> {
+  await run("tar", ["-xf", tarPath, "-C", dir]);
+  const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as { Layers?: string[] }[];
+  if (manifest.length !== 1 || !Array.isArray(manifest[0].Layers)) throw new Error(`bench: ${tarPath}: manifest.json should describe exactly one image`);
+  return manifest[0].Layers.map((l) => join(dir, l));
+}
+
+/** An image archive with a docker-save `manifest.json` (cairn's output, `podman save --format docker-archive`, `docker save`). */
 export async function archiveSizes(tarPath: string, scratch: string): Promise<ImageSizes> {
   const dir = await mkdtemp(join(scratch, "sizes-"));
   try {
-    await run("tar", ["-xf", tarPath, "-C", dir]);
-    const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as { Layers?: string[] }[];
-    if (manifest.length !== 1 || !Array.isArray(manifest[0].Layers)) throw new Error(`bench: ${tarPath}: manifest.json should describe exactly one image`);
-    return await sumLayers(manifest[0].Layers.map((l) => join(dir, l)));
+    return await sumLayers(await extractLayers(tarPath, dir));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -63,3 +69,19 @@ export async function archiveSizes(tarPath: string, scratch: string): Promise<Im
 
 /** A root filesystem tar (mmdebstrap's output), counted as the one layer it would be. */
 export const rootfsSizes = (tarPath: string) => layerSizes(tarPath);
+
+/** The image's layers as plain tars in dir (decompressed if the archive holds them compressed): what the layers' diffIDs hash. */
+export async function layerTars(tarPath: string, dir: string): Promise<string[]> {
+  // A layer listed twice (the same blob) is compressed once.
+  const layers = [...new Set(await extractLayers(tarPath, dir))];
+  const out: string[] = [];
+  for (const [i, l] of layers.entries()) {
+    const kind = await compressionOfFile(l);
+    if (kind === "none") { out.push(l); continue; }
+    const plain = join(dir, `layer-${i}.tar`);
+    await pipeline(decompressStream(kind, createReadStream(l)), createWriteStream(plain));
+    await rm(l);
+    out.push(plain);
+  }
+  return out;
+}

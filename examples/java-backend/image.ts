@@ -92,3 +92,6 @@ export const slim = buildLayeredImage({
   users: [{ name: "app", uid: 1000 }],
   config: { Cmd: ["/usr/bin/backend"], Env: ["PORT=8080"], ExposedPorts: { "8080/tcp": {} }, User: "app" },
 });
+
+// The bench's memory case (bench/cases.ts "jdk"): the whole headless JDK, about 190 MB of packages.
+export const jdk = buildLayeredImage({ name: "jdk", tag: "17", contents: [pkgs("openjdk-17-jdk-headless")], config: { Cmd: ["java", "-version"] } });
