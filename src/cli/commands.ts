@@ -180,7 +180,11 @@ export async function buildFromDefinition(o: { file: string; attr?: string; froz
   try {
     const asked = o.global.platform ? parsePlatformFlag(o.global.platform) : undefined;
     const options = { exportName: name, definitionFile: def.file, pins: pinsFrom(lock), sources: lock.sources ?? {}, lockLabel: lockPath, frozen: o.frozen };
-    const { builds, index, primary } = await buildPlatforms(spec, options, ctx, asked).catch(async (e: unknown) => {
+    // A type error found while the build runs stops it there and then (nothing is written yet).
+    const building = buildPlatforms(spec, options, ctx, asked);
+    building.catch(() => {}); // awaited just below, or left behind by a type error
+    const typeError = def.checked.then(() => new Promise<never>(() => {}));
+    const { builds, index, primary } = await Promise.race([building, typeError]).catch(async (e: unknown) => {
       await typeChecked();
       throw e;
     });
