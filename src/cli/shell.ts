@@ -16,6 +16,9 @@ import { baseEntries } from "../steps/base-files.js";
 import type { BuildContext } from "../build/context.js";
 import type { ContainerConfig } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
+import { parsePlatformFlag } from "../build/platforms.js";
+import { platformName } from "../define/platform.js";
+import { checkCanRun } from "../sandbox/emulation.js";
 import type { GlobalOptions } from "./main.js";
 
 const REUSE_MS = 24 * 3600 * 1000;
@@ -39,8 +42,12 @@ export interface ShellCommandOptions {
 
 /** Runs the shell; returns its exit status. */
 export async function shellCommand(o: ShellCommandOptions, ctx = makeContext(o.global)): Promise<number> {
+  // One platform at a time: its programs run here, under qemu when it is not this machine's.
+  const platform = o.global.platform ? onePlatform(o.global.platform) : undefined;
   if (o.image) return imageShell(o, o.image, ctx);
-  const { root, label } = await packagesRoot(o, ctx);
+  const architecture = platform ?? o.architecture;
+  if (architecture) checkCanRun(architecture, "This shell", platformName(architecture), undefined, false);
+  const { root, label } = await packagesRoot({ ...o, ...(architecture ? { architecture } : {}) }, ctx);
   ctx.reporter.info(`cairn: shell with ${label}${o.run ? `: ${o.run}` : ""}`);
   return inSandbox(root, o.run ? ["/bin/bash", "-c", o.run] : ["/bin/bash", "--norc", "-i"], process.cwd(), {}, o.network ?? true);
 }
@@ -67,7 +74,9 @@ async function packagesRoot(o: ShellCommandOptions, ctx: BuildContext): Promise<
  * with the host's network: seed 001's `nix-build -A server && ./result/bin/server`, no engine needed.
  */
 async function imageShell(o: ShellCommandOptions, target: NonNullable<ShellCommandOptions["image"]>, ctx: BuildContext): Promise<number> {
-  const { image } = await buildFromDefinition({ ...target, global: o.global }, ctx);
+  const { image, spec } = await buildFromDefinition({ ...target, global: o.global }, ctx);
+  // A definition for several platforms is run as this machine's (buildFromDefinition's primary), or as --platform's.
+  checkCanRun(spec.architecture, image.repoTags[0] ?? "The image", platformName(spec.architecture), undefined, false);
   const entries = await baseEntries(image.layers, ctx);
   const root = await readOnlyRoot(ctx.store, `image-root-2-${image.manifestDigest.slice(7)}`, entries, ctx.epoch);
   const c = (JSON.parse(image.config.toString("utf8")) as { config?: ContainerConfig }).config ?? {};
@@ -80,6 +89,14 @@ async function imageShell(o: ShellCommandOptions, target: NonNullable<ShellComma
   const env = Object.fromEntries((c.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
   // --run works in the current directory, as in a packages shell; the image's own command in its WorkingDir.
   return inSandbox(root, argv, o.run ? process.cwd() : (c.WorkingDir ?? "/"), env, o.network ?? true);
+}
+
+function onePlatform(flag: string): string {
+  const archs = parsePlatformFlag(flag);
+  if (archs.length > 1) {
+    throw new CairnError(ErrorCode.USAGE, `cairn shell runs one platform at a time, and --platform names ${archs.length}: ${flag}.`, "Pick one, e.g. --platform linux/arm64.");
+  }
+  return archs[0]!;
 }
 
 async function inSandbox(root: string, argv: string[], cwd: string, env: Record<string, string>, network: boolean): Promise<number> {

@@ -28,13 +28,17 @@ export function emulationMissing(arch: string, binfmtDir = "/proc/sys/fs/binfmt_
   return undefined;
 }
 
-/** Fails with what to install when a step for `arch` cannot run on this machine. */
-export function checkCanRun(arch: string, what: string, platform: string, binfmtDir?: string): void {
+/**
+ * Fails with what to install when `what` (a build step, or a shell) for `arch` cannot run on this
+ * machine. `forSteps`: the hint adds that a build without steps needs no emulation.
+ */
+export function checkCanRun(arch: string, what: string, platform: string, binfmtDir?: string, forSteps = true): void {
   const why = emulationMissing(arch, binfmtDir);
   if (!why) return;
   throw new CairnError(
     ErrorCode.SANDBOX_UNAVAILABLE,
     `${what} is for ${platform}, and this machine cannot run its programs: ${why}.`,
-    "Install Debian's qemu-user-static and binfmt-support (apt-get install qemu-user-static binfmt-support; mount binfmt_misc first if /proc/sys/fs/binfmt_misc is empty), which register qemu with the F flag. An image of packages and files alone needs no emulation; only build steps (runAsRoot, extraCommands, derivations) do.",
+    "Install Debian's qemu-user-static and binfmt-support (apt-get install qemu-user-static binfmt-support; mount binfmt_misc first if /proc/sys/fs/binfmt_misc is empty), which register qemu with the F flag." +
+      (forSteps ? " An image of packages and files alone needs no emulation; only build steps (runAsRoot, extraCommands, derivations) do." : ""),
   );
 }

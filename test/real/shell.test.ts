@@ -99,4 +99,18 @@ describe("cairn shell", () => {
     assert.ok(trees.length > 0);
     for (const t of trees) assert.ok(!existsSync(join(sharedCache(), "trees", t, "usr", "x")), `${t} was written to`);
   });
+
+  test("--platform linux/arm64: arm64's packages, run under qemu", { skip: !existsSync("/proc/sys/fs/binfmt_misc/qemu-aarch64") && "qemu-user for arm64 is not registered (apt-get install qemu-user-static binfmt-support)" }, async () => {
+    const cwd = await mkdtemp(join(work, "cwd-"));
+    const r = await cairn(["shell", ...cache(), "-p", "coreutils", "--platform", "linux/arm64", "--run", "uname -m; od -An -tx1 -j18 -N2 /usr/bin/ls"], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    // The machine qemu reports, and the ELF e_machine of the shell's own ls (0xb7: AArch64).
+    assert.match(r.stdout, /^aarch64\n b7 00\n$/);
+  });
+
+  test("--platform with two platforms is a usage error, before anything is resolved", async () => {
+    const r = await cairn(["shell", ...cache(), "-p", "coreutils", "--platform", "linux/amd64,linux/arm64", "--run", "true"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cairn shell runs one platform at a time, and --platform names 2/);
+  });
 });
