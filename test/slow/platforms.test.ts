@@ -174,3 +174,37 @@ export const x = buildImage({ name: "x", platforms: ["linux/amd64", "linux/arm64
   const amd = await cairn(["build", "--platform", "linux/amd64", "--cache-dir", sharedCache()], { cwd: only });
   assert.equal(amd.code, 0, amd.stderr);
 });
+
+test("a base image file of several platforms gives each platform of the image its own base; a platform it lacks is named", { timeout: 300_000 }, async () => {
+  const d = await project({
+    "base.ts": `import { buildImage, debian } from "cairn";
+const pkgs = debian({ suite: "bookworm" });
+export const base = buildImage({ name: "base", tag: "1", contents: [pkgs("busybox")], platforms: ["linux/amd64", "linux/arm64"] });
+`,
+    "image.ts": `import { buildImage, imageFile, text } from "cairn";
+export const app = buildImage({ name: "app", tag: "1", fromImage: imageFile("base.tar"), contents: [text("/etc/app", "hi\\n")], platforms: ["linux/amd64", "linux/arm64"] });
+export const s390 = buildImage({ name: "s", tag: "1", fromImage: imageFile("base.tar"), platforms: ["linux/s390x"] });
+`,
+  });
+  const b = await cairn(["build", "base.ts", "-o", "base.tar", "--no-typecheck", "--cache-dir", sharedCache()], { cwd: d });
+  assert.equal(b.code, 0, b.stderr);
+  const a = await cairn(["build", "image.ts", "-A", "app", "-o", "app.tar", "--no-typecheck", "--cache-dir", sharedCache()], { cwd: d });
+  assert.equal(a.code, 0, a.stderr);
+
+  // Each platform's manifest of the image starts with the layer of the base's manifest for that platform.
+  const firstLayers = async (tar: string) => {
+    const index = await tarJson(join(d, tar), blob((await tarJson(join(d, tar), "index.json")).manifests[0].digest));
+    const out: Record<string, string> = {};
+    for (const m of index.manifests) out[m.platform.architecture] = (await tarJson(join(d, tar), blob(m.digest))).layers[0].digest;
+    return out;
+  };
+  const base = await firstLayers("base.tar");
+  assert.notEqual(base.amd64, base.arm64, "the base's two platforms differ");
+  assert.deepEqual(await firstLayers("app.tar"), base);
+  const lock = JSON.parse(await readFile(join(d, "cairn.lock"), "utf8"));
+  assert.notEqual(lock.images.app.base.digest, lock.images["app@arm64"].base.digest, "each platform pins its own base manifest");
+
+  const s = await cairn(["build", "image.ts", "-A", "s390", "-o", "s.tar", "--no-typecheck", "--cache-dir", sharedCache()], { cwd: d });
+  assert.equal(s.code, 1, s.stderr);
+  assert.match(s.stderr, /CAIRN_E606\]: .*base\.tar holds images for linux\/amd64, linux\/arm64, not linux\/s390x/);
+});

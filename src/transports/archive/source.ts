@@ -33,21 +33,43 @@ export interface DockerArchive {
 
 const HINT = "Give a tar written by cairn build, docker save, podman save or skopeo copy (oci-archive: or docker-archive:), or an OCI layout folder.";
 
-/** The manifest digest of an image tar or OCI folder: its index.json's first image, or the one made for a docker-archive. */
-export async function localManifestDigest(file: string, store?: Store): Promise<string> {
-  if (await isDirectory(file)) {
-    const index = JSON.parse(await readFile(path.join(file, "index.json"), "utf8").catch(() => "{}")) as { manifests?: { digest?: string }[] };
-    const digest = index.manifests?.[0]?.digest;
-    if (!digest) throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not an OCI image layout (no index.json naming a manifest).`, HINT);
-    return digest;
+/**
+ * The manifest digest of an image tar or OCI folder: its index.json's first image, or the one made
+ * for a docker-archive. When index.json names an image index (cairn's tar of several platforms),
+ * the manifest for `want` is taken from it — without `want`, such a file is refused by the caller.
+ */
+export async function localManifestDigest(file: string, store?: Store, want?: WantedPlatform): Promise<string> {
+  const dir = await isDirectory(file);
+  let first: { digest?: unknown; mediaType?: unknown } | undefined;
+  if (dir) {
+    const index = JSON.parse(await readFile(path.join(file, "index.json"), "utf8").catch(() => "{}")) as { manifests?: { digest?: unknown; mediaType?: unknown }[] };
+    first = index.manifests?.[0];
+    if (typeof first?.digest !== "string") throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not an OCI image layout (no index.json naming a manifest).`, HINT);
+  } else {
+    const members = await readMembers(file, (name) => name === "index.json" || name === "manifest.json");
+    const index = members.get("index.json") as { manifests?: { digest?: unknown; mediaType?: unknown }[] } | null | undefined;
+    first = index?.manifests?.[0];
+    if (first?.digest === undefined) {
+      if (members.has("manifest.json")) return (await dockerArchive(file, store)).digest;
+      throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not an image tar (no index.json or manifest.json in it).`, HINT);
+    }
   }
-  const members = await readMembers(file, (name) => name === "index.json" || name === "manifest.json");
-  const index = members.get("index.json") as { manifests?: { digest?: unknown }[] } | null | undefined;
-  const digest = index?.manifests?.[0]?.digest;
-  if (typeof digest === "string" && /^sha256:[0-9a-f]{64}$/.test(digest)) return digest;
-  if (digest !== undefined) throw new CairnError(ErrorCode.BAD_REFERENCE, `${file}: its index.json names the manifest ${JSON.stringify(digest)}, not sha256:<64 hex>.`, HINT);
-  if (members.has("manifest.json")) return (await dockerArchive(file, store)).digest;
-  throw new CairnError(ErrorCode.BAD_REFERENCE, `${file} is not an image tar (no index.json or manifest.json in it).`, HINT);
+  const digest = first.digest;
+  if (typeof digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new CairnError(ErrorCode.BAD_REFERENCE, `${file}: its index.json names the manifest ${JSON.stringify(digest)}, not sha256:<64 hex>.`, HINT);
+  if (first.mediaType !== MediaType.ociIndex || !want) return digest;
+  return platformManifest(file, dir, digest, want);
+}
+
+/** The manifest of `want`'s platform in the image index `digest` of a tar or folder. */
+async function platformManifest(file: string, dir: boolean, digest: string, want: WantedPlatform): Promise<string> {
+  const member = `blobs/sha256/${digest.slice(7)}`;
+  const index = (dir ? JSON.parse(await readFile(path.join(file, member), "utf8").catch(() => "{}")) : (await readMembers(file, (name) => name === member)).get(member)) as
+    { manifests?: { digest?: unknown; platform?: { os?: string; architecture?: string; variant?: string } }[] } | undefined;
+  const manifests = index?.manifests ?? [];
+  const found = manifests.find((m) => m.platform?.architecture === want.architecture && (!want.variant || m.platform.variant === want.variant));
+  if (typeof found?.digest === "string" && /^sha256:[0-9a-f]{64}$/.test(found.digest)) return found.digest;
+  const has = manifests.map((m) => platformString({ os: "linux", ...m.platform })).join(", ") || "none";
+  throw new CairnError(ErrorCode.PLATFORM_MISSING, `${file} holds images for ${has}, not ${want.name}.`, `Build the base for ${want.name} too (its platforms), or leave ${want.name} out of this image's platforms.`);
 }
 
 /**
