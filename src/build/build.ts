@@ -6,7 +6,7 @@ import { packagesOf, type Resolution } from "../debian/resolution.js";
 import type { LockedPackage, LockedSources } from "../debian/lockfile.js";
 import type { ContainerConfig, ImageSpec } from "../define/spec.js";
 import { buildConfig, defaultEnv } from "../image/config.js";
-import { buildLayer, storedLayer, type LayerRecord } from "../image/layer.js";
+import { buildLayer, layerBytes, storedLayer, type LayerRecord } from "../image/layer.js";
 import { inputKey } from "../store/store.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { cairnFingerprint } from "../fingerprint.js";
@@ -172,8 +172,7 @@ export async function build(given: ImageSpec, options: BuildOptions, ctx: BuildC
   const plan = planImageLayers(tree, spec.layered, ownLayerBudget(spec, base, graph.nodes.length > 0), graph);
   ctx.reporter.info(`cairn: ${tree.size} paths in ${plan.layers.length} layer${plan.layers.length > 1 ? "s" : ""}`);
   // Two at a time, each compressing on its own worker thread; the biggest first.
-  const bytes = (entries: FsEntry[]) => entries.reduce((n, e) => n + (e.size ?? 0), 0);
-  const layers: Layer[] = await timed(t, `layers (tar, ${compressor})`, () => mapLimit(plan.layers, 2, (entries) => buildLayer(entries, ctx.epoch, ctx.store, compressor), bytes));
+  const layers: Layer[] = await timed(t, `layers (tar, ${compressor})`, () => mapLimit(plan.layers, 2, (entries) => buildLayer(entries, ctx.epoch, ctx.store, compressor), layerBytes));
 
   const record: LayersRecord = { layers: layers.map((l) => ({ diffId: l.diffId, digest: l.digest, size: l.size, ...(l.mediaType === MediaType.ociLayerGzip ? {} : { mediaType: l.mediaType }) })), descriptions: plan.descriptions, kept, said: selection.said };
   await ctx.store.putEntry("image-layers", layersKey, record);

@@ -22,6 +22,13 @@ export function parsePlatformFlag(text: string): string[] {
   return out;
 }
 
+/** `--platform` where a command takes one platform: its Debian architecture; several are a usage error saying `why`. */
+export function parseOnePlatformFlag(text: string, why: string): string {
+  const archs = parsePlatformFlag(text);
+  if (archs.length > 1) throw new CairnError(ErrorCode.USAGE, `--platform ${text}: ${why}.`, `Name one, e.g. --platform ${platformName(archs[0]!)}.`);
+  return archs[0]!;
+}
+
 /**
  * The image's name in cairn.lock for one architecture: the export's own name for the architecture
  * its packages are declared with (so a lock from before platforms stays valid), `NAME@ARCH` else.

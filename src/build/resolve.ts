@@ -7,7 +7,7 @@ import type { LockedPackage, PackageRequest } from "../debian/lockfile.js";
 import { resolutionOf, type BasePin, type Resolution } from "../debian/resolution.js";
 import { resolve } from "../debian/resolver.js";
 import type { DebianPackageSpec, DebianSetSpec, ImageSpec, LocalImageSpec, PulledImageSpec } from "../define/spec.js";
-import { platformName, platformOf } from "../define/platform.js";
+import { platformOf } from "../define/platform.js";
 import { CairnError, ErrorCode } from "../errors.js";
 import { canonicalJson } from "../store/store.js";
 import type { BuildContext } from "./context.js";
@@ -91,12 +91,10 @@ async function pinBase(request: PackageRequest, pin: Resolution | undefined, upd
   if (!b) return undefined;
   if ("file" in b) {
     // A file's content is what it is: its manifest digest is read each time and recorded.
-    const { localManifestDigest } = await import("../transports/archive/source.js");
+    const { asWanted, localManifestDigest } = await import("../transports/archive/source.js");
     const file = path.resolve(definitionDir, b.file);
     // A file of several platforms (cairn's index tar) gives this build's architecture's image.
-    const p = platformOf(request.architecture);
-    const want = { architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}), name: platformName(request.architecture) };
-    return { reference: `file:${b.file}`, digest: await localManifestDigest(file, ctx.store, want) };
+    return { reference: `file:${b.file}`, digest: await localManifestDigest(file, ctx.store, asWanted(platformOf(request.architecture))) };
   }
   const reference = `${b.imageName}${b.tag ? `:${b.tag}` : b.imageDigest ? "" : ":latest"}`;
   if (b.imageDigest) return { reference, digest: b.imageDigest };

@@ -6,10 +6,9 @@ import * as path from "node:path";
 import type { BuildContext } from "../build/context.js";
 import type { GlobalOptions } from "./main.js";
 import type { ImageView } from "../image/types.js";
-import { readImageTar, type WantedPlatform } from "../transports/archive/source.js";
-import { CairnError, ErrorCode } from "../errors.js";
-import { platformName, platformOf } from "../define/platform.js";
-import { parsePlatformFlag } from "../build/platforms.js";
+import { asWanted, readImageTar, type WantedPlatform } from "../transports/archive/source.js";
+import { platformOf } from "../define/platform.js";
+import { parseOnePlatformFlag } from "../build/platforms.js";
 import { platformString } from "../transports/registry/pull.js";
 import { inspect, type InspectedImage } from "../inspect/model.js";
 import type { Inspected } from "../inspect/inspected.js";
@@ -42,11 +41,7 @@ export function isImageTar(arg: string): boolean {
 /** The one platform `--platform` asks of an image tar (which holds one image, or an index). */
 export function wantedPlatform(g: GlobalOptions): WantedPlatform | undefined {
   if (!g.platform) return undefined;
-  const archs = parsePlatformFlag(g.platform);
-  if (archs.length !== 1) throw new CairnError(ErrorCode.USAGE, `--platform ${g.platform}: an image tar is read for one platform at a time.`, `Name one, e.g. --platform ${platformName(archs[0]!)}.`);
-  const arch = archs[0]!;
-  const p = platformOf(arch);
-  return { architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}), name: platformName(arch) };
+  return asWanted(platformOf(parseOnePlatformFlag(g.platform, "an image tar is read for one platform at a time")));
 }
 
 /** "result holds linux/amd64, linux/arm64; this is linux/amd64 (--platform picks another)". */

@@ -13,7 +13,7 @@ import type { BuildContext } from "../build/context.js";
 import { buildFromDefinition, makeContext } from "./commands.js";
 import type { GlobalOptions } from "./main.js";
 import { hostArchitecture, platformName } from "../define/platform.js";
-import { emulationMissing } from "../sandbox/emulation.js";
+import { checkCanRun } from "../sandbox/emulation.js";
 
 export interface RunCommandOptions {
   file: string;
@@ -44,10 +44,7 @@ export async function runCommand(o: RunCommandOptions, ctx: BuildContext = makeC
   // Another CPU's image (--platform linux/arm64) runs under qemu-user, where binfmt_misc has it.
   const arch = built.spec.architecture;
   const foreign = arch !== hostArchitecture() ? platformName(arch) : undefined;
-  if (foreign) {
-    const why = emulationMissing(arch);
-    if (why) throw new CairnError(ErrorCode.SANDBOX_UNAVAILABLE, `cairn run: the image is for ${foreign}, and this machine cannot run its programs: ${why}.`, "Install qemu-user-static and binfmt-support (apt-get install qemu-user-static binfmt-support), or run the host's platform (leave out --platform).");
-  }
+  if (foreign) checkCanRun(arch, ref, foreign, undefined, false);
   const ports = portMappings(config.ExposedPorts, publish);
   for (const p of ports) await assertPortFree(p, ref);
 

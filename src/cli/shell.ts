@@ -16,7 +16,7 @@ import { baseEntries } from "../steps/base-files.js";
 import type { BuildContext } from "../build/context.js";
 import type { ContainerConfig } from "../define/spec.js";
 import { CairnError, ErrorCode } from "../errors.js";
-import { parsePlatformFlag } from "../build/platforms.js";
+import { parseOnePlatformFlag } from "../build/platforms.js";
 import { platformName } from "../define/platform.js";
 import { checkCanRun } from "../sandbox/emulation.js";
 import type { GlobalOptions } from "./main.js";
@@ -43,7 +43,7 @@ export interface ShellCommandOptions {
 /** Runs the shell; returns its exit status. */
 export async function shellCommand(o: ShellCommandOptions, ctx = makeContext(o.global)): Promise<number> {
   // One platform at a time: its programs run here, under qemu when it is not this machine's.
-  const platform = o.global.platform ? onePlatform(o.global.platform) : undefined;
+  const platform = o.global.platform ? parseOnePlatformFlag(o.global.platform, "cairn shell runs one platform at a time") : undefined;
   if (o.image) return imageShell(o, o.image, ctx);
   const architecture = platform ?? o.architecture;
   if (architecture) checkCanRun(architecture, "This shell", platformName(architecture), undefined, false);
@@ -89,14 +89,6 @@ async function imageShell(o: ShellCommandOptions, target: NonNullable<ShellComma
   const env = Object.fromEntries((c.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
   // --run works in the current directory, as in a packages shell; the image's own command in its WorkingDir.
   return inSandbox(root, argv, o.run ? process.cwd() : (c.WorkingDir ?? "/"), env, o.network ?? true);
-}
-
-function onePlatform(flag: string): string {
-  const archs = parsePlatformFlag(flag);
-  if (archs.length > 1) {
-    throw new CairnError(ErrorCode.USAGE, `cairn shell runs one platform at a time, and --platform names ${archs.length}: ${flag}.`, "Pick one, e.g. --platform linux/arm64.");
-  }
-  return archs[0]!;
 }
 
 async function inSandbox(root: string, argv: string[], cwd: string, env: Record<string, string>, network: boolean): Promise<number> {

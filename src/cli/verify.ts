@@ -7,9 +7,8 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { Resolution } from "../debian/resolution.js";
 import { CairnError, ErrorCode } from "../errors.js";
-import { readImageTar } from "../transports/archive/source.js";
+import { asWanted, readImageTar } from "../transports/archive/source.js";
 import { platformName } from "../define/platform.js";
-import { platformString } from "../transports/registry/pull.js";
 import type { Image } from "../image/types.js";
 import { describeTarget } from "./inspect-target.js";
 import { compareImages, formatVerify, summarize, type VerifyReport } from "../inspect/verify.js";
@@ -47,9 +46,8 @@ export async function verifyCommand(o: VerifyCommandOptions, ctx = makeContext(o
     try {
       labels = { a: "the build", b: o.against };
       // The build's own platform, asked of the tar: an index holds each, a docker-archive one.
-      const arch = JSON.parse(built.image.config.toString("utf8")) as { architecture: string; variant?: string };
-      const name = platformString({ os: "linux", ...arch });
-      report = await compareImages(a, { source: await readImageTar(o.against, work, { architecture: arch.architecture, ...(arch.variant ? { variant: arch.variant } : {}), name }) });
+      const platform = JSON.parse(built.image.config.toString("utf8")) as { architecture: string; variant?: string };
+      report = await compareImages(a, { source: await readImageTar(o.against, work, asWanted(platform)) });
     } finally {
       await fs.rm(work, { recursive: true, force: true });
     }

@@ -2,13 +2,12 @@
 // depend on the zlib version), xz (the host's xz when it has one, else xz-embedded as WebAssembly)
 // and zstd (fzstd). Decoding gives the same bytes whichever decoder runs.
 import { spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip, gunzipSync } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import { createRequire } from "node:module";
 import { CairnError, ErrorCode } from "../errors.js";
+import { findOnPath } from "../executables.js";
 
 const require = createRequire(import.meta.url);
 // Required on first use: most builds find every package already unpacked.
@@ -63,21 +62,9 @@ async function* zstdChunks(input: Readable): AsyncGenerator<Uint8Array> {
 }
 
 /**
- * Decompress a whole buffer (indexes: small). Damaged data is an INDEX_MISSING naming `what`;
- * streams leave that to their reader (a .deb's is a BAD_DEB).
- */
-export async function decompressBuffer(kind: Compression, data: Uint8Array, what = "the index"): Promise<Uint8Array> {
-  try {
-    return await decompressWhole(kind, data);
-  } catch (e) {
-    throw new CairnError(ErrorCode.INDEX_MISSING, `${what} is not valid ${kind} data (${(e as Error)?.message ?? String(e)}).`,
-      "The mirror is serving a damaged file: try again later or use another mirror.", { cause: e });
-  }
-}
-
-/**
- * A whole buffer's plain bytes as they are decoded (a Packages index: ~50 MB plain, so never held
- * whole), with decompressBuffer's error for damaged data.
+ * A buffer's plain bytes as they are decoded (a Packages index: ~50 MB plain, so never held
+ * whole). Damaged data is an INDEX_MISSING naming `what`; streams leave that to their reader (a
+ * .deb's is a BAD_DEB).
  */
 export async function* decompressChunks(kind: Compression, data: Uint8Array, what = "the index"): AsyncGenerator<Uint8Array> {
   try {
@@ -88,20 +75,11 @@ export async function* decompressChunks(kind: Compression, data: Uint8Array, wha
   }
 }
 
-async function decompressWhole(kind: Compression, data: Uint8Array): Promise<Uint8Array> {
-  switch (kind) {
-    case "none":
-      return data;
-    case "gz":
-      return gunzipSync(data);
-    case "zst":
-      return zstd().decompress(data);
-    case "xz": {
-      const chunks: Buffer[] = [];
-      for await (const c of decompressStream("xz", Readable.from([Buffer.from(data)]))) chunks.push(c as Buffer);
-      return Buffer.concat(chunks);
-    }
-  }
+/** decompressChunks, whole. */
+export async function decompressBuffer(kind: Compression, data: Uint8Array, what = "the index"): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of decompressChunks(kind, data, what)) chunks.push(c);
+  return Buffer.concat(chunks);
 }
 
 /** xz decoded by the host's xz or the WebAssembly decoder (exported for the tests, which compare them). */
@@ -114,18 +92,9 @@ let xzPath: string | null | undefined;
 /** The host's xz on PATH (CAIRN_XZ=wasm asks for the WebAssembly decoder), looked up once. */
 function hostXz(): string | undefined {
   if (xzPath === undefined) {
-    xzPath = process.env["CAIRN_XZ"] === "wasm" ? null : ((process.env["PATH"] ?? "").split(delimiter).map((d) => join(d, "xz")).find((f) => isExecutable(f)) ?? null);
+    xzPath = process.env["CAIRN_XZ"] === "wasm" ? null : (findOnPath("xz") ?? null);
   }
   return xzPath ?? undefined;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

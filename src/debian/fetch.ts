@@ -96,7 +96,6 @@ async function fetchOne(p: LockedPackage, chain: DebSource[], ctx: DebianContext
         continue;
       }
       await ctx.store.writeBlobStream(counted(body, onBytes), p.sha256, what);
-      intact.add(p.sha256);
       return;
     } catch (e) {
       if (!isCairnError(e) || !PASS_ON.has(e.code)) throw e;
@@ -187,21 +186,16 @@ export async function unpackPackage(locked: LockedPackage, ctx: DebianContext): 
   return { locked, dir, manifest: await loadUnpacked(dir) };
 }
 
-/** The .debs known to hold their sha256's bytes: written by this process, or hashed by it. */
-const intact = new Set<string>();
 /** How to download a package again, as fetchPackages was told where it comes from. */
 const refetchers = new WeakMap<LockedPackage, () => Promise<void>>();
 
 /**
- * A .deb from the cache is hashed before it is unpacked; a changed one is downloaded again (a
- * named error offline, or where cairn was not told where it comes from).
+ * A .deb from the cache is checked before it is unpacked (hashed, unless the store knows its file
+ * untouched since); a changed one is downloaded again (a named error offline, or where cairn was
+ * not told where it comes from).
  */
 async function checkCachedDeb(p: LockedPackage, ctx: DebianContext): Promise<void> {
-  if (intact.has(p.sha256)) return;
-  if (await ctx.store.blobIntact(p.sha256)) {
-    intact.add(p.sha256);
-    return;
-  }
+  if (await ctx.store.blobIntact(p.sha256)) return;
   const refetch = refetchers.get(p);
   if (ctx.offline || !refetch) {
     throw new CairnError(

@@ -127,18 +127,8 @@ export const INDEX_FIELDS: ReadonlySet<string> = new Set([
   "Essential", "Filename", "Size", "SHA256", "Priority", "Multi-Arch",
 ]);
 
-/**
- * A copy of `s` that does not share the index's text: V8 slices keep their parent string alive,
- * and a record outlives its index (the lock, the build), while the index text is 50–100 MB.
- */
-function own<T extends string | undefined>(s: T): T {
-  return (s === undefined ? s : Buffer.from(s, "utf8").toString("utf8")) as T;
-}
-
-/** The typed view of one index paragraph; its strings are its own (see own()). */
-export function toRecord(paragraph: Paragraph, repository: RepositoryId): PackageRecord {
-  const p: Paragraph = {};
-  for (const f of INDEX_FIELDS) if (paragraph[f] !== undefined) p[f] = own(paragraph[f]);
+/** The typed view of one index paragraph. */
+export function toRecord(p: Paragraph, repository: RepositoryId): PackageRecord {
   const name = p.Package!;
   const rel = (f: string) => parseRelations(p[f], `${f} field of ${name}`);
   const provides: Provide[] = parseProvides(p.Provides);

@@ -46,7 +46,7 @@ export async function buildLayer(entries: FsEntry[], mtime: number, store: Store
       yield chunk;
     }
   }
-  const { hex, size } = await store.writeBlobStream(compressLayer(compressor, hashed(), entries.reduce((n, e) => n + (e.size ?? 0), 0)));
+  const { hex, size } = await store.writeBlobStream(compressLayer(compressor, hashed(), layerBytes(entries)));
   const record: LayerRecord = {
     diffId: `sha256:${diff.digest("hex")}` as DiffId, digest: `sha256:${hex}` as Digest, size,
     ...(compressor === "gzip" ? {} : { mediaType: LAYER_MEDIA_TYPE[compressor] }),
@@ -55,6 +55,11 @@ export async function buildLayer(entries: FsEntry[], mtime: number, store: Store
   await putListing(store, record, await listingOf(entries, tarSize));
   await store.putEntry("layer", key, record);
   return storedLayer(record, store);
+}
+
+/** About how big a layer's tar is: its files' sizes. */
+export function layerBytes(entries: readonly FsEntry[]): number {
+  return entries.reduce((n, e) => n + (e.size ?? 0), 0);
 }
 
 export function storedLayer(r: LayerRecord, store: Store): Layer {

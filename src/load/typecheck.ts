@@ -2,11 +2,11 @@
 // underline. Checking costs a second or two, so a clean result is remembered by the hashes of
 // every local file the check read: an unchanged definition is never checked twice.
 import { execFile } from "node:child_process";
-import { accessSync, constants } from "node:fs";
 import * as fs from "node:fs/promises";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import { CairnError, ErrorCode } from "../errors.js";
+import { isExecutable } from "../executables.js";
 import type { Store } from "../store/store.js";
 import { filesUnchanged, hashFiles, sha256, type FileHashes } from "./file-hashes.js";
 import { CAIRN_API_NAMES, CAIRN_API_SOURCE as CAIRN_API, CAIRN_ROOT } from "../location.js";
@@ -105,8 +105,7 @@ function tsgoCommand(): string[] | undefined {
   }
   try {
     const exe = path.join(path.dirname(req.resolve(`@typescript/native-preview-${process.platform}-${process.arch}/package.json`)), "lib", process.platform === "win32" ? "tsgo.exe" : "tsgo");
-    accessSync(exe, constants.X_OK);
-    return [exe];
+    if (isExecutable(exe)) return [exe];
   } catch {
     return [process.execPath, path.join(dir, "bin", "tsgo")];
   }

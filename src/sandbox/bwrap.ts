@@ -4,9 +4,10 @@
 // and /dev, pivot_root, dying with its parent — unprivileged, with no setuid helper on Debian, in
 // one small audited binary. It needs unprivileged user namespaces, which Debian enables.
 import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, readdirSync, readlinkSync, lstatSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync, lstatSync } from "node:fs";
 import * as path from "node:path";
 import { CairnError, ErrorCode } from "../errors.js";
+import { findOnPath } from "../executables.js";
 
 export interface Bind {
   /** Host path. */
@@ -112,17 +113,7 @@ export function runInSandbox(run: SandboxRun): Promise<SandboxResult> {
 
 /** bwrap on cairn's own PATH: spawn would search the sandbox's PATH (run.env), which is for inside it. */
 function findBwrap(): string {
-  for (const dir of (process.env["PATH"] ?? "").split(":")) {
-    if (!dir) continue;
-    const p = path.join(dir, "bwrap");
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return "bwrap";
+  return findOnPath("bwrap") ?? "bwrap";
 }
 
 const INSTALL_HINT = "Install bubblewrap (`sudo apt-get install bubblewrap`); cairn runs build steps and `cairn shell` in it.";

@@ -124,16 +124,12 @@ export class Store {
   /** Whether the blob's bytes still hash to its name (a shared cache may have been written by anyone). */
   async blobIntact(hex: Sha256Hex): Promise<boolean> {
     if (await this.blobUntouched(hex)) return true;
-    const before = blobIdentity(this.blobPath(hex));
-    const h = createHash("sha256");
     try {
-      for await (const chunk of createReadStream(this.blobPath(hex))) h.update(chunk as Buffer);
+      for await (const _ of this.hashedBlob(hex)) void _;
+      return true;
     } catch {
       return false;
     }
-    if (h.digest("hex") !== hex) return false;
-    await this.sealBlobIdentity(hex, before);
-    return true;
   }
 
   /**
@@ -142,15 +138,15 @@ export class Store {
    * write since shows; the bytes need not be read again (a 40 MB image tar is 0.1 s of hashing).
    */
   private async blobUntouched(hex: Sha256Hex): Promise<boolean> {
-    const now = blobIdentity(this.blobPath(hex));
+    const now = fileIdentity(this.blobPath(hex));
     if (!now) return false;
     const known = await this.getEntry<{ identity: string }>("blob-check", hex, { markUse: false });
     return known?.identity === now;
   }
 
   /** Seals the blob's identity once its bytes are known to hash to its name (given: as it was before they were read). */
-  private async sealBlobIdentity(hex: Sha256Hex, before = blobIdentity(this.blobPath(hex))): Promise<void> {
-    if (before && blobIdentity(this.blobPath(hex)) === before) await this.putEntry("blob-check", hex, { identity: before });
+  private async sealBlobIdentity(hex: Sha256Hex, before = fileIdentity(this.blobPath(hex))): Promise<void> {
+    if (before && fileIdentity(this.blobPath(hex)) === before) await this.putEntry("blob-check", hex, { identity: before });
   }
 
   /** Take a damaged blob out, so that it is fetched (or made) again. */
@@ -177,12 +173,14 @@ export class Store {
   }
 
   private async *checkedBlob(hex: Sha256Hex): AsyncGenerator<Buffer> {
+    if (await this.blobUntouched(hex)) yield* createReadStream(this.blobPath(hex), { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>;
+    else yield* this.hashedBlob(hex);
+  }
+
+  /** The blob's bytes, hashed on the way: failing at the end if they are not its name's, sealing its identity if they are. */
+  private async *hashedBlob(hex: Sha256Hex): AsyncGenerator<Buffer> {
     const file = this.blobPath(hex);
-    if (await this.blobUntouched(hex)) {
-      for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK })) yield chunk as Buffer;
-      return;
-    }
-    const before = blobIdentity(file);
+    const before = fileIdentity(file);
     const hash = createHash("sha256");
     for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK })) {
       hash.update(chunk as Buffer);
@@ -309,12 +307,14 @@ async function makeWritable(dir: string): Promise<void> {
   for (const name of await fs.readdir(dir)) await makeWritable(path.join(dir, name));
 }
 
-/** Whether p exists; if so its mtime becomes now, the "last used" `cairn cache gc` goes by. */
 /** Blobs are read a MiB at a time: an image tar's layers in a few dozen reads, not hundreds. */
 const READ_CHUNK = 1024 * 1024;
 
-/** The identity blobUntouched compares: inode, size, mtime and ctime, in nanoseconds. */
-function blobIdentity(file: string): string | undefined {
+/**
+ * A file's identity: device, inode, size, mtime and ctime in nanoseconds (undefined if it is not a
+ * file). Unchanged, nothing was written to it since: ctime cannot be set back from user space.
+ */
+export function fileIdentity(file: string): string | undefined {
   try {
     const st = statSync(file, { bigint: true });
     return st.isFile() ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
@@ -329,6 +329,7 @@ function blobIdentity(file: string): string | undefined {
  */
 const MARK_EVERY_MS = 10 * 60 * 1000;
 
+/** Whether p exists; if so its mtime becomes now (at most every MARK_EVERY_MS), the "last used" `cairn cache gc` goes by. */
 async function markUsed(p: string): Promise<boolean> {
   const now = new Date();
   const st = await fs.stat(p).catch(() => undefined);

@@ -5,11 +5,11 @@
 // user space, so a changed file always shows. A cache copied from elsewhere gets new ctimes and is
 // hashed once.
 import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
+import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { mapLimit } from "../concurrency.js";
-import { sha256Hex, type Store } from "./store.js";
+import { fileIdentity, sha256Hex, type Store } from "./store.js";
 
 export interface TreeFile {
   /** Relative to the tree's folder of files. */
@@ -55,17 +55,10 @@ export async function firstChangedFile(store: Store, key: string, root: string, 
  */
 async function identityOf(root: string, files: readonly TreeFile[]): Promise<string | undefined> {
   const hash = createHash("sha256");
-  let first = true;
-  for (const f of files) {
-    let st;
-    try {
-      st = statSync(path.join(root, f.path), { bigint: true });
-    } catch {
-      return undefined;
-    }
-    if (!st.isFile()) return undefined;
-    hash.update(`${first ? "" : "\n"}${f.path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
-    first = false;
+  for (const [i, f] of files.entries()) {
+    const id = fileIdentity(path.join(root, f.path));
+    if (!id) return undefined;
+    hash.update(`${i ? "\n" : ""}${f.path}\0${id}`);
   }
   return hash.digest("hex");
 }

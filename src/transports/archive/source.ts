@@ -66,7 +66,7 @@ async function platformManifest(file: string, dir: boolean, digest: string, want
   const index = (dir ? JSON.parse(await readFile(path.join(file, member), "utf8").catch(() => "{}")) : (await readMembers(file, (name) => name === member)).get(member)) as
     { manifests?: { digest?: unknown; platform?: { os?: string; architecture?: string; variant?: string } }[] } | undefined;
   const manifests = index?.manifests ?? [];
-  const found = manifests.find((m) => m.platform?.architecture === want.architecture && (!want.variant || m.platform.variant === want.variant));
+  const found = entryFor(manifests, want);
   if (typeof found?.digest === "string" && /^sha256:[0-9a-f]{64}$/.test(found.digest)) return found.digest;
   const has = manifests.map((m) => platformString({ os: "linux", ...m.platform })).join(", ") || "none";
   throw new CairnError(ErrorCode.PLATFORM_MISSING, `${file} holds images for ${has}, not ${want.name}.`, `Build the base for ${want.name} too (its platforms), or leave ${want.name} out of this image's platforms.`);
@@ -204,6 +204,18 @@ export interface WantedPlatform {
   variant?: string;
   /** As the user wrote it, for messages (`linux/arm/v7`). */
   name: string;
+}
+
+/** `want` from a platform in OCI's words (an image config's, or platformOf's). */
+export function asWanted(p: { architecture: string; variant?: string }): WantedPlatform {
+  return { architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}), name: platformString({ os: "linux", ...p }) };
+}
+
+type PlatformEntry = { platform?: { os?: string; architecture?: string; variant?: string } };
+
+/** An index's entry for `want`: linux, that architecture, and its variant when both name one. */
+function entryFor<E extends PlatformEntry>(entries: readonly E[], want: WantedPlatform): E | undefined {
+  return entries.find((e) => (e.platform?.os ?? "linux") === "linux" && e.platform?.architecture === want.architecture && (!want.variant || !e.platform.variant || e.platform.variant === want.variant));
 }
 
 export async function readImageTar(file: string, workDir: string, want?: WantedPlatform): Promise<ImageView> {
@@ -352,12 +364,9 @@ async function ociLayoutIn(members: Members, origin: string, bad: Bad, want?: Wa
   let platforms: string[] | undefined;
   // An index of platforms: the one asked for, else the first linux one.
   if (Array.isArray(manifest?.manifests)) {
-    type Entry = { digest?: unknown; platform?: { os?: string; architecture?: string; variant?: string } };
-    const entries = (manifest.manifests as unknown[]).filter(isObject) as Entry[];
+    const entries = (manifest.manifests as unknown[]).filter(isObject) as (PlatformEntry & { digest?: unknown })[];
     platforms = entries.map((e) => platformString(e.platform ?? {}));
-    const pick = want
-      ? entries.find((e) => e.platform?.os === "linux" && e.platform.architecture === want.architecture && (!want.variant || !e.platform.variant || e.platform.variant === want.variant))
-      : (entries.find((e) => e.platform?.os === "linux") ?? entries[0]);
+    const pick = want ? entryFor(entries, want) : (entries.find((e) => e.platform?.os === "linux") ?? entries[0]);
     if (!pick) throw new CairnError(ErrorCode.PLATFORM_MISSING, `${origin} has no image for ${want!.name}; it holds ${platforms.join(", ")}.`, `Pick one of those with --platform, or build for ${want!.name} too.`);
     manifestDigest = pick.digest;
     manifest = await members.read(members.blob(manifestDigest));
