@@ -5,7 +5,7 @@
 // The shared test cache: the JDK alone is a 72 MB download, and alternatives.test.ts and
 // node.test.ts need the JRE and node too.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { sharedCache } from "../support/cache.js";
 import { cairn, extractImage, lastLine } from "../support/cairn.js";
 import { command } from "../support/command.js";
-import { available, eventually, freePort } from "../support/engines.js";
+import { available, eventually, freePort, podmanConfig, removeTree } from "../support/engines.js";
 
 const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
 const SEED_BACK_MB = 1800; // seed 003's agatha-back image, as dive reported it
@@ -92,10 +92,7 @@ describe("seed 003: java-backend alone, then agatha through cairn compose", { sk
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "cairn-agatha-"));
-    await writeFile(join(dir, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/runroot"\n`);
-    // default_ulimits: the default nofile is above this host's hard limit; runc: crun fails on its cgroups.
-    await writeFile(join(dir, "containers.conf"), `[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n`);
-    env = { CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"), CONTAINERS_CONF: join(dir, "containers.conf"), DOCKER_HOST: "" };
+    env = { ...(await podmanConfig(dir)), DOCKER_HOST: "" };
   });
 
   after(async () => {
@@ -103,7 +100,7 @@ describe("seed 003: java-backend alone, then agatha through cairn compose", { sk
     if (left.length) await podman(["rm", "-f", "-t", "0", ...left], true);
     await podman(["network", "rm", "-f", network], true);
     await podman(["rmi", "-a", "-f"], true);
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
+    await removeTree(dir).catch(() => {});
   });
 
   test("java-backend: the JRE image and the jlink image answer /api/health and keep items in memory", async (t) => {

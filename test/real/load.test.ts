@@ -1,6 +1,6 @@
 // `cairn build --load`: the image piped into podman's storage, then run from there.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { sharedCache } from "../support/cache.js";
 import { cairn } from "../support/cairn.js";
 import { command } from "../support/command.js";
-import { available } from "../support/engines.js";
+import { available, podmanConfig, removeTree } from "../support/engines.js";
 
 const dummy = fileURLToPath(new URL("../../examples/dummy/image.ts", import.meta.url));
 
@@ -16,9 +16,7 @@ test("cairn build --load --engine podman puts the image into podman, which runs 
   const dir = await mkdtemp(join(tmpdir(), "cairn-load-"));
   try {
     // podman's storage for this test only, through the configuration podman itself reads.
-    await writeFile(join(dir, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/runroot"\n`);
-    await writeFile(join(dir, "containers.conf"), "[containers]\ndefault_ulimits = []\n");
-    const env = { CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"), CONTAINERS_CONF: join(dir, "containers.conf"), DOCKER_HOST: "", PATH: `/usr/bin:/bin:/usr/sbin:/sbin` };
+    const env = { ...(await podmanConfig(dir)), DOCKER_HOST: "", PATH: `/usr/bin:/bin:/usr/sbin:/sbin` };
     const r = await cairn(["build", dummy, "--load", "--engine", "podman", "-o", join(dir, "dummy.tar"), "--cache-dir", sharedCache()], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /cairn: podman: Loaded image.*dummy:latest/);
@@ -26,6 +24,6 @@ test("cairn build --load --engine podman puts the image into podman, which runs 
     assert.equal(run.stdout, "loaded\n");
   } finally {
     await command("podman", ["rmi", "-a", "-f"], { env: { ...process.env, CONTAINERS_STORAGE_CONF: join(dir, "storage.conf") }, allowFail: true });
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
+    await removeTree(dir).catch(() => {});
   }
 });

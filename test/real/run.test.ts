@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { sharedCache } from "../support/cache.js";
 import { CAIRN_BIN, cairn, project } from "../support/cairn.js";
 import { command } from "../support/command.js";
-import { available, eventually, freePort, redisPing } from "../support/engines.js";
+import { available, eventually, freePort, podmanConfig, redisPing, removeTree } from "../support/engines.js";
 
 const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
 const dummy = join(examples, "dummy/image.ts");
@@ -51,17 +51,14 @@ describe("cairn run with podman", { skip: !available().podman && "podman or runc
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "cairn-run-"));
-    await writeFile(join(dir, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/runroot"\n`);
-    // default_ulimits: the default nofile is above this host's hard limit; runc: crun fails on its cgroups.
-    await writeFile(join(dir, "containers.conf"), `[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n`);
-    env = { CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"), CONTAINERS_CONF: join(dir, "containers.conf"), DOCKER_HOST: "", PATH: "/usr/bin:/bin:/usr/sbin:/sbin" };
+    env = { ...(await podmanConfig(dir)), DOCKER_HOST: "", PATH: "/usr/bin:/bin:/usr/sbin:/sbin" };
   });
 
   after(async () => {
     const left = await containers().catch(() => []);
     if (left.length) await podman(["rm", "-f", "-t", "0", ...left]);
     await podman(["rmi", "-a", "-f"]);
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
+    await removeTree(dir).catch(() => {});
   });
 
   test("-- ARGS replace the image's Cmd; stdout is the container's, the status is its exit code", async () => {

@@ -1,8 +1,8 @@
 // Real container engines for the end-to-end tiers, each with private storage so tests never touch
 // (or depend on) the host's images. The flags are the ones found by trial on these machines
 // (DESIGN.md §6); each is explained where it is set.
-import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, existsSync, openSync, closeSync, readFileSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { connect, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -96,11 +96,49 @@ function engine(name: Engine["name"], bin: string, globalArgs: string[], env: No
 }
 
 /** Unmounts whatever an engine left mounted under dir (a killed container's shm), then deletes dir. */
-async function removeTree(dir: string): Promise<void> {
+export async function removeTree(dir: string): Promise<void> {
   const mounts = (await readFile("/proc/self/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " "))
     .filter((m): m is string => !!m && m.startsWith(dir + "/")).sort().reverse();
   for (const m of mounts) await command("umount", ["-l", m], { allowFail: true });
   await rm(dir, { recursive: true, force: true });
+}
+
+let overlay: boolean | undefined;
+
+/**
+ * Whether the kernel's overlayfs mounts here (as root, on the temp dir's filesystem). The engines'
+ * vfs driver copies every lower layer into each layer: a JDK image of 62 layers took gigabytes and
+ * filled CI's disk. overlay stores each layer once; vfs stays the fallback where overlay won't mount.
+ */
+export function overlayMounts(): boolean {
+  if (overlay !== undefined) return overlay;
+  const dir = mkdtempSync(join(tmpdir(), "cairn-overlay-probe-"));
+  try {
+    for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, "lower", "seen"), "");
+    const m = spawnSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`, join(dir, "merged")], { stdio: "ignore", timeout: 10_000 });
+    overlay = m.status === 0 && existsSync(join(dir, "merged", "seen"));
+    if (m.status === 0) spawnSync("umount", [join(dir, "merged")], { stdio: "ignore", timeout: 10_000 });
+  } catch {
+    overlay = false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return overlay;
+}
+
+/** The storage driver for podman's private storage: overlay where it mounts, else vfs. */
+export const podmanDriver = () => (overlayMounts() ? "overlay" : "vfs");
+
+/**
+ * podman's configuration for storage of its own under dir, as the files podman reads (for tests
+ * where cairn runs podman itself): the env to pass. Also sets what this host needs (DESIGN.md §6).
+ */
+export async function podmanConfig(dir: string): Promise<NodeJS.ProcessEnv> {
+  await writeFile(join(dir, "storage.conf"), `[storage]\ndriver = "${podmanDriver()}"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/runroot"\n`);
+  // default_ulimits: the default nofile is above this host's hard limit; runc: crun fails on its cgroups.
+  await writeFile(join(dir, "containers.conf"), `[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n`);
+  return { CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"), CONTAINERS_CONF: join(dir, "containers.conf") };
 }
 
 /** podman as root with storage in a temp dir. */
@@ -113,7 +151,7 @@ export async function podman(): Promise<Engine> {
   const env = { ...process.env, CONTAINERS_CONF: conf };
   const globalArgs = [
     "--root", join(dir, "root"), "--runroot", join(dir, "runroot"),
-    "--storage-driver", "vfs", // no overlay mounts needed
+    "--storage-driver", podmanDriver(),
     "--runtime", "runc", // crun fails on this host's hybrid cgroups
   ];
   return engine("podman", "podman", globalArgs, env, () => removeTree(dir));
@@ -151,7 +189,7 @@ export async function docker(opts: { startTimeoutMs?: number; lockTimeoutMs?: nu
     daemon = spawn("dockerd", [
       "--data-root", join(dir, "data"), "--exec-root", join(dir, "exec"), "--pidfile", join(dir, "dockerd.pid"),
       "--host", `unix://${sock}`,
-      "--storage-driver", "vfs", // no overlay mounts needed
+      "--storage-driver", overlayMounts() ? "overlay2" : "vfs",
       "--iptables=false", // leave the host's firewall alone; -p still works through docker-proxy
       "--bridge", BRIDGE,
       "--default-ulimit", "nofile=20000:20000", // stay within this host's hard limit

@@ -3,7 +3,7 @@
 // the manifest), a tar that hashes to its diffId, and the files flatten finds in it.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -19,7 +19,7 @@ import { ociDirSource } from "../../src/transports/oci-layout/source.js";
 import { ociDirSink } from "../../src/transports/oci-layout/sink.js";
 import { registrySink, registrySource } from "../../src/transports/registry/source.js";
 import { busyboxImage } from "../support/busybox-image.js";
-import { available } from "../support/engines.js";
+import { available, podmanConfig, removeTree } from "../support/engines.js";
 import { registry, type Registry } from "../support/registry.js";
 import { command } from "../support/command.js";
 
@@ -36,7 +36,7 @@ const work = await mkdtemp(join(tmpdir(), "cairn-conformance-"));
 let reg: Registry | undefined;
 after(async () => {
   await reg?.close();
-  await rm(work, { recursive: true, force: true });
+  await removeTree(work);
 });
 
 const hasRegistry = (await command("sh", ["-c", "command -v docker-registry"], { allowFail: true })).code === 0;
@@ -70,9 +70,7 @@ const places: Place[] = [
     name: "engine (podman load / podman save)", missing: !available().podman && "podman is not installed (apt-get install podman runc)", keepsManifest: false,
     async open(image, dir) {
       // podman's own storage for this test alone, through its configuration files.
-      await writeFile(join(dir, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${join(dir, "root")}"\nrunroot = "${join(dir, "runroot")}"\n`);
-      await writeFile(join(dir, "containers.conf"), "[containers]\ndefault_ulimits = []\n[engine]\nruntime = \"runc\"\n");
-      const env = { ...process.env, CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"), CONTAINERS_CONF: join(dir, "containers.conf") };
+      const env = { ...process.env, ...(await podmanConfig(dir)) };
       return { sink: engineSink("podman", env, 0), source: engineSource("podman", image.repoTags[0]!, env, dir) };
     },
   },
